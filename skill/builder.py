@@ -1,0 +1,110 @@
+"""``build_skill``: the one place where the skill is assembled, for the webhook and for Lambda."""
+
+from __future__ import annotations
+
+import logging
+
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+from ask_sdk_core.dispatch_components import (
+    AbstractRequestInterceptor,
+    AbstractResponseInterceptor,
+)
+from ask_sdk_core.exceptions import PersistenceException
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_core.skill_builder import CustomSkillBuilder
+from ask_sdk_model import Response
+from ask_sdk_model.ui import SsmlOutputSpeech
+
+from skill.catalog import Catalog, default_catalog
+from skill.clock import local_now
+from skill.handlers import answers, common, routine
+from skill.persistence import open_store
+from skill.settings import Settings
+from skill.speech import Speech
+from skill.state import state_from_record
+from skill.turn import TURN_KEY, Turn
+
+logger = logging.getLogger(__name__)
+LOADED_RECORD_KEY = "loaded_record"
+
+
+class TurnInterceptor(AbstractRequestInterceptor):
+    """Loads the user's stored state and gathers the turn's context, once per request."""
+
+    def __init__(self, catalog: Catalog, settings: Settings) -> None:
+        self.catalog = catalog
+        self.settings = settings
+
+    def process(self, handler_input: HandlerInput) -> None:
+        attributes = handler_input.attributes_manager
+        store_failed = False
+        record: dict = {}
+        try:
+            record = attributes.persistent_attributes or {}
+        except PersistenceException:
+            logger.exception("could not read the user's stored state")
+            store_failed = True
+        request = handler_input.request_envelope.request
+        locale = (getattr(request, "locale", None) or "en-US").split("-")[0].lower()
+        turn = Turn(
+            handler_input=handler_input,
+            catalog=self.catalog,
+            settings=self.settings,
+            state=state_from_record(record),
+            now=local_now(handler_input, self.settings),
+            language=locale if locale in self.catalog.speech else "en",
+            store_failed=store_failed,
+        )
+        attributes.request_attributes[TURN_KEY] = turn
+        attributes.request_attributes[LOADED_RECORD_KEY] = turn.state.to_record()
+
+
+class SaveStateInterceptor(AbstractResponseInterceptor):
+    """Saves the user's state after every turn in which it changed (not only at SessionEnded,
+    which some devices never send). If the store fails, the user hears that instead of silence."""
+
+    def process(self, handler_input: HandlerInput, response: Response | None) -> None:
+        attributes = handler_input.attributes_manager
+        turn: Turn | None = attributes.request_attributes.get(TURN_KEY)
+        if turn is None:
+            return
+        record = turn.state.to_record()
+        if turn.store_failed:
+            self._apologise(turn, response)
+            return
+        if record == attributes.request_attributes.get(LOADED_RECORD_KEY):
+            return
+        try:
+            attributes.persistent_attributes = record
+            attributes.save_persistent_attributes()
+        except PersistenceException:
+            logger.exception("could not save the user's state")
+            self._apologise(turn, response)
+
+    @staticmethod
+    def _apologise(turn: Turn, response: Response | None) -> None:
+        if response is None:
+            return
+        response.output_speech = SsmlOutputSpeech(
+            ssml=Speech().say(turn.phrase("common.store_error")).ssml()
+        )
+
+
+def build_skill(
+    catalog: Catalog | None = None,
+    store: AbstractPersistenceAdapter | None = None,
+    settings: Settings | None = None,
+) -> CustomSkill:
+    """Assemble the skill. ``store`` defaults to the one named by ``settings.store_url``."""
+    catalog = catalog or default_catalog()
+    settings = settings or Settings()
+    builder = CustomSkillBuilder(persistence_adapter=store or open_store(settings.store_url))
+    # Order matters: the first handler whose can_handle is true takes the request. Routine
+    # handlers route on the conversation state, so they come first; catch-alls come last.
+    for handler in (*routine.HANDLERS, *answers.HANDLERS, *common.HANDLERS):
+        builder.add_request_handler(handler)
+    builder.add_exception_handler(common.ApologyExceptionHandler())
+    builder.add_global_request_interceptor(TurnInterceptor(catalog, settings))
+    builder.add_global_response_interceptor(SaveStateInterceptor())
+    return builder.create()

@@ -1,0 +1,171 @@
+"""``rls-coach``: serve | chat | say | validate | model build.
+
+The parser lives here; each command's work lives beside what it drives, imported only when that
+command runs, so ``rls-coach validate`` never imports Flask and ``serve`` never imports the chat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from skill.catalog import CONTENT_DIR, collect_errors
+from skill.settings import Settings, SettingsError, parse_clock
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    directory = Path(args.directory) if args.directory else CONTENT_DIR
+    catalog, errors = collect_errors(directory)
+    if errors:
+        for error in errors:
+            print(error, file=sys.stderr)
+        print(f"{len(errors)} problem(s) in {directory}", file=sys.stderr)
+        return 1
+    assert catalog is not None
+    print(f"content OK: {catalog.summary()}")
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """Environment first, then the flags given on the command line."""
+    settings = Settings.from_env()
+    return settings.with_overrides(
+        store_url=getattr(args, "store", None),
+        verify=False if getattr(args, "no_verify", False) else None,
+        skill_id=getattr(args, "skill_id", None),
+        default_timezone=getattr(args, "timezone", None),
+        default_bedtime=(
+            parse_clock("--bedtime", args.bedtime) if getattr(args, "bedtime", None) else None
+        ),
+    )
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from webhook.serve import serve  # noqa: PLC0415 - Flask only when serving
+
+    return serve(_settings(args), host=args.host, port=args.port, threads=args.threads)
+
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    from skill.chat import run_chat  # noqa: PLC0415
+
+    return run_chat(_settings(args), url=args.url, locale=args.locale, user=args.user)
+
+
+def _cmd_say(args: argparse.Namespace) -> int:
+    from skill.chat import run_say  # noqa: PLC0415
+
+    return run_say(
+        _settings(args),
+        args.utterances,
+        url=args.url,
+        locale=args.locale,
+        user=args.user,
+        as_json=args.json,
+    )
+
+
+def _cmd_model_build(args: argparse.Namespace) -> int:
+    from skill.model import build_command  # noqa: PLC0415
+
+    return build_command(check=args.check, output=Path(args.output) if args.output else None)
+
+
+def _add_skill_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", help="store URL: sqlite:///path, dynamodb://table or memory://")
+    parser.add_argument("--skill-id", help="the Alexa skill id (env RLS_COACH_SKILL_ID)")
+    parser.add_argument("--timezone", help="default IANA time zone (env RLS_COACH_TIMEZONE)")
+    parser.add_argument("--bedtime", help="default bedtime, 24-hour HH:MM (env RLS_COACH_BEDTIME)")
+
+
+def _add_client_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url", help="talk to a running webhook (e.g. http://127.0.0.1:5000/alexa)"
+    )
+    parser.add_argument("--locale", default="en-US", help="request locale (default en-US)")
+    parser.add_argument("--user", default="local-user", help="a name for the simulated user")
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is out of range 0-65535")
+    return port
+
+
+def _threads(value: str) -> int:
+    try:
+        threads = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a whole number") from None
+    if not 1 <= threads <= 256:
+        raise argparse.ArgumentTypeError("threads must be between 1 and 256")
+    return threads
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rls-coach", description="Restless Legs Coach: a voice coach for RLS stretches."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the Alexa webhook (POST /alexa, GET /healthz)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=_port, default=5000)
+    serve.add_argument("--threads", type=_threads, default=8, help="worker threads (default 8)")
+    serve.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="skip Alexa request verification (local development only)",
+    )
+    _add_skill_options(serve)
+    serve.set_defaults(run=_cmd_serve)
+
+    chat = commands.add_parser("chat", help="talk to the skill from the terminal")
+    _add_client_options(chat)
+    _add_skill_options(chat)
+    chat.set_defaults(run=_cmd_chat)
+
+    say = commands.add_parser("say", help="send utterances as turns of one session")
+    say.add_argument("utterances", nargs="+", help="what you would say, one turn each")
+    say.add_argument("--json", action="store_true", help="print the raw request and response JSON")
+    _add_client_options(say)
+    _add_skill_options(say)
+    say.set_defaults(run=_cmd_say)
+
+    validate = commands.add_parser("validate", help="check the content YAML")
+    validate.add_argument(
+        "directory", nargs="?", help="content directory (default: the shipped one)"
+    )
+    validate.set_defaults(run=_cmd_validate)
+
+    model = commands.add_parser("model", help="interaction model commands")
+    model_commands = model.add_subparsers(dest="model_command", required=True, metavar="COMMAND")
+    build = model_commands.add_parser(
+        "build", help="write interaction_models/*.json from the catalog"
+    )
+    build.add_argument("--check", action="store_true", help="compare instead of writing")
+    build.add_argument("--output", help="directory to write to (default: interaction_models/)")
+    build.set_defaults(run=_cmd_model_build)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except SettingsError as exc:
+        print(f"rls-coach: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

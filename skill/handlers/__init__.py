@@ -1,0 +1,1 @@
+"""ask-sdk request handlers, one class per intent, grouped by capability."""

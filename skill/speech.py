@@ -1,0 +1,108 @@
+"""SSML building, and the one place where Alexa's speech limits are enforced.
+
+Handlers never write SSML by hand: they compose a :class:`Speech` from plain sentences and pauses.
+``ssml()`` escapes text, splits pauses into chained ``<break>`` tags of at most 10 seconds, and
+refuses output over 8,000 characters or with leftover ``{template}`` markers.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
+
+MAX_BREAK_SECONDS = 10.0
+MAX_SSML_CHARS = 8000
+WORDS_PER_SECOND = 2.5  # a typical Alexa speaking rate, used to estimate how long speech lasts
+_TEMPLATE_MARKER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+class SpeechError(ValueError):
+    """Speech that would break an Alexa limit; raised where it is built, never sent."""
+
+
+@dataclass(frozen=True)
+class _Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class _Pause:
+    seconds: float
+
+
+@dataclass
+class Speech:
+    parts: list[_Text | _Pause] = field(default_factory=list)
+
+    def say(self, *sentences: str) -> Speech:
+        for sentence in sentences:
+            text = " ".join(sentence.split())
+            if text:
+                if _TEMPLATE_MARKER.search(text):
+                    raise SpeechError(f"unfilled template marker in {text!r}")
+                self.parts.append(_Text(text))
+        return self
+
+    def pause(self, seconds: float) -> Speech:
+        if seconds < 0 or math.isnan(seconds):
+            raise SpeechError(f"a pause cannot be {seconds} seconds")
+        if seconds > 0:
+            self.parts.append(_Pause(round(seconds, 2)))
+        return self
+
+    def extend(self, other: Speech) -> Speech:
+        self.parts.extend(other.parts)
+        return self
+
+    @property
+    def seconds(self) -> float:
+        """Estimated duration: pauses plus words at a typical speaking rate."""
+        total = 0.0
+        for part in self.parts:
+            if isinstance(part, _Pause):
+                total += part.seconds
+            else:
+                total += len(part.text.split()) / WORDS_PER_SECOND
+        return total
+
+    def ssml(self) -> str:
+        body: list[str] = []
+        for part in self.parts:
+            if isinstance(part, _Pause):
+                body.extend(_breaks(part.seconds))
+            else:
+                body.append(escape(part.text))
+        ssml = "<speak>" + " ".join(body) + "</speak>"
+        if len(ssml) > MAX_SSML_CHARS:
+            raise SpeechError(f"speech is {len(ssml)} characters; Alexa allows {MAX_SSML_CHARS}")
+        return ssml
+
+    def plain(self) -> str:
+        """Readable text with pauses shown as "(3 s)": for cards, logs and the terminal chat."""
+        out: list[str] = []
+        for part in self.parts:
+            if isinstance(part, _Pause):
+                out.append(f"({_seconds_label(part.seconds)} s)")
+            else:
+                out.append(part.text)
+        return " ".join(out)
+
+    def __bool__(self) -> bool:
+        return bool(self.parts)
+
+
+def _breaks(seconds: float) -> list[str]:
+    """One pause as chained <break> tags, none longer than Alexa's 10-second maximum."""
+    tags = []
+    remaining = round(seconds, 2)
+    while remaining > 0:
+        chunk = min(remaining, MAX_BREAK_SECONDS)
+        tags.append(f'<break time="{round(chunk * 1000)}ms"/>')
+        remaining = round(remaining - chunk, 2)
+    return tags
+
+
+def _seconds_label(seconds: float) -> str:
+    return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:.1f}"

@@ -1,0 +1,138 @@
+"""What the coach remembers about a user between sessions, and nothing more.
+
+Only deliberate fields are persisted: where they are in a routine, their pace, their bedtime, the
+dates they completed routines (dates only: no health data) and whether they heard the disclaimer.
+Records carry a version so a later change of shape can read older ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
+
+logger = logging.getLogger(__name__)
+
+STATE_VERSION = 1
+KEEP_COMPLETIONS_DAYS = 62  # enough for "this week" and a monthly summary; older dates are dropped
+
+
+@dataclass
+class Progress:
+    """A place in a routine, or in a single guided exercise (``routine_id`` None)."""
+
+    routine_id: str | None
+    exercise_id: str | None = None  # set for a single guided exercise
+    step: int = 0  # index into the routine's steps
+    segment: int = 0  # index into the current exercise's spoken segments
+    paused: bool = False
+    updated_at: str = ""  # ISO 8601 UTC of the last turn that moved it
+
+
+@dataclass
+class UserState:
+    version: int = STATE_VERSION
+    progress: Progress | None = None
+    pace: str = "normal"
+    bedtime: str | None = None  # "HH:MM" local; None means the configured default
+    completions: dict[str, list[str]] = field(default_factory=dict)  # routine id → ISO dates
+    disclaimer_heard: bool = False
+
+    def bedtime_time(self) -> dt.time | None:
+        if not self.bedtime:
+            return None
+        hours, minutes = (int(part) for part in self.bedtime.split(":"))
+        return dt.time(hours, minutes)
+
+    def record_completion(self, routine_id: str, day: dt.date) -> None:
+        dates = set(self.completions.get(routine_id, []))
+        dates.add(day.isoformat())
+        cutoff = (day - dt.timedelta(days=KEEP_COMPLETIONS_DAYS)).isoformat()
+        self.completions[routine_id] = sorted(d for d in dates if d >= cutoff)
+
+    def days_this_week(self, routine_id: str | None, today: dt.date) -> int:
+        """Distinct days since Monday on which the routine (any routine if None) was completed."""
+        monday = today - dt.timedelta(days=today.weekday())
+        routines = [routine_id] if routine_id else list(self.completions)
+        days = {
+            d
+            for r in routines
+            for d in self.completions.get(r, [])
+            if monday.isoformat() <= d <= today.isoformat()
+        }
+        return len(days)
+
+    def to_record(self) -> dict[str, Any]:
+        return UserStateSchema().dump(self)
+
+
+class ProgressSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # fields a newer version added are ignored by an older reader
+
+    routine_id = fields.String(allow_none=True, load_default=None)
+    exercise_id = fields.String(allow_none=True, load_default=None)
+    step = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100))
+    segment = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100))
+    paused = fields.Boolean(load_default=False)
+    updated_at = fields.String(load_default="")
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Progress:
+        return Progress(**data)
+
+
+class UserStateSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    version = fields.Integer(load_default=STATE_VERSION)
+    progress = fields.Nested(ProgressSchema, allow_none=True, load_default=None)
+    pace = fields.String(load_default="normal")
+    bedtime = fields.String(
+        allow_none=True, load_default=None, validate=validate.Regexp(r"^\d{2}:\d{2}$")
+    )
+    completions = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String(validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"))),
+        load_default=dict,
+    )
+    disclaimer_heard = fields.Boolean(load_default=False)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> UserState:
+        data["version"] = STATE_VERSION
+        return UserState(**data)
+
+
+def state_from_record(record: Any) -> UserState:
+    """Read a stored record; an unreadable one gives a fresh state and a warning, never an error."""
+    if not record:
+        return UserState()
+    try:
+        if not isinstance(record, dict):
+            raise ValidationError("not a mapping")
+        if int(record.get("version", STATE_VERSION)) > STATE_VERSION:
+            logger.warning(
+                "stored state has newer version %s; reading what is known", record["version"]
+            )
+        return UserStateSchema().load(_plain(record))
+    except (ValidationError, TypeError, ValueError) as exc:
+        logger.warning("stored user state is corrupt (%s); starting fresh", exc)
+        return UserState()
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB hands numbers back as Decimal; turn them into ints so the schema accepts them."""
+    from decimal import Decimal  # noqa: PLC0415 - tiny, only needed for non-JSON stores
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

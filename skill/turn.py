@@ -1,0 +1,152 @@
+"""One turn of conversation: everything a handler needs, gathered once by an interceptor.
+
+Handlers call ``Turn.of(handler_input)`` rather than digging through attributes: it carries the
+catalog, the settings, the user's state, the user's local "now", and helpers to read resolved slot
+ids, pick a speech string, and build the response (remembering it for "repeat").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import IntentRequest, Response
+from ask_sdk_model.slu.entityresolution import StatusCode
+from ask_sdk_model.ui import SsmlOutputSpeech, StandardCard
+
+from skill.catalog import Catalog
+from skill.settings import Settings
+from skill.speech import Speech
+from skill.state import UserState
+
+TURN_KEY = "turn"
+LAST_RESPONSE_KEY = "last_response"
+CARD_TITLE = "Restless Legs Coach"
+
+
+@dataclass
+class Turn:
+    handler_input: HandlerInput
+    catalog: Catalog
+    settings: Settings
+    state: UserState
+    now: dt.datetime  # aware, in the user's time zone
+    language: str = "en"
+    store_failed: bool = False  # the store could not be read: do not overwrite it this turn
+
+    @classmethod
+    def of(cls, handler_input: HandlerInput) -> Turn:
+        return handler_input.attributes_manager.request_attributes[TURN_KEY]
+
+    # ---- request ------------------------------------------------------------------------
+
+    @property
+    def session(self) -> dict[str, Any]:
+        return self.handler_input.attributes_manager.session_attributes
+
+    @property
+    def request_id(self) -> str:
+        return self.handler_input.request_envelope.request.request_id or ""
+
+    @property
+    def intent_name(self) -> str | None:
+        request = self.handler_input.request_envelope.request
+        return request.intent.name if isinstance(request, IntentRequest) else None
+
+    def slot_value(self, name: str) -> str | None:
+        """The words the user said for a slot, or None."""
+        slot = self._slot(name)
+        return slot.value.strip() if slot is not None and slot.value else None
+
+    def slot_id(self, name: str) -> str | None:
+        """The catalog id a slot resolved to: entity resolution first, then the catalog's names."""
+        slot = self._slot(name)
+        if slot is None:
+            return None
+        resolutions = slot.resolutions
+        for authority in (resolutions.resolutions_per_authority or []) if resolutions else []:
+            status = authority.status.code if authority.status else None
+            if status == StatusCode.ER_SUCCESS_MATCH and authority.values:
+                return authority.values[0].value.id
+        return self._match_catalog(name, slot.value)
+
+    def _slot(self, name: str) -> Any:
+        request = self.handler_input.request_envelope.request
+        if not isinstance(request, IntentRequest) or not request.intent.slots:
+            return None
+        return request.intent.slots.get(name)
+
+    def _match_catalog(self, slot_name: str, words: str | None) -> str | None:
+        if not words:
+            return None
+        intent = self.catalog.phrasings.intents.get(self.intent_name or "")
+        slot_type = intent.slots.get(slot_name) if intent else None
+        entries = {
+            "EXERCISE": self.catalog.exercises,
+            "ROUTINE": self.catalog.routines,
+            "ACTIVITY": self.catalog.activities,
+            "TIP_TOPIC": self.catalog.tips,
+            "TIME_PHRASE": self.catalog.time_phrases,
+        }.get(slot_type or "")
+        if not entries:
+            return None
+        wanted = " ".join(words.lower().split())
+        for entry in entries.values():
+            if wanted in (" ".join(p.lower().split()) for p in (entry.name, *entry.synonyms)):
+                return entry.id
+        return None
+
+    # ---- speaking -----------------------------------------------------------------------
+
+    def phrase(self, key: str, **values: Any) -> str:
+        """A speech string with its placeholders filled. Among variants, the choice is stable for
+        a given request (so tests are reproducible) but varies from turn to turn."""
+        variants = self.catalog.phrases(key, self.language)
+        index = zlib.crc32(f"{self.request_id}:{key}".encode()) % len(variants)
+        return variants[index].format(**values)
+
+    def respond(
+        self,
+        speech: Speech,
+        reprompt: Speech | None = None,
+        *,
+        card: tuple[str, str] | None = None,
+        end_session: bool | None = None,
+        remember: bool = True,
+    ) -> Response:
+        """Build the response. The session stays open when a reprompt is given (or
+        ``end_session=False``, which reprompts with the speech itself); an open session always has
+        a reprompt. ``remember`` keeps the response for AMAZON.RepeatIntent."""
+        builder = self.handler_input.response_builder
+        builder.speak(speech.ssml())
+        keep_open = reprompt is not None if end_session is None else not end_session
+        if keep_open:
+            builder.ask((reprompt or speech).ssml())
+        builder.set_should_end_session(not keep_open)
+        if card:
+            builder.set_card(StandardCard(title=card[0] or CARD_TITLE, text=card[1]))
+        if remember:
+            self.session[LAST_RESPONSE_KEY] = {
+                "speech": speech.ssml(),
+                "reprompt": (reprompt or speech).ssml() if keep_open else None,
+                "card": list(card) if card else None,
+            }
+        return builder.response
+
+    def replay_last(self) -> Response | None:
+        """Send the previous response again, exactly; None if there is nothing to repeat."""
+        last = self.session.get(LAST_RESPONSE_KEY)
+        if not last:
+            return None
+        builder = self.handler_input.response_builder
+        builder.response.output_speech = SsmlOutputSpeech(ssml=last["speech"])
+        if last.get("reprompt"):
+            builder.ask(last["reprompt"])
+            builder.set_should_end_session(False)
+        if last.get("card"):
+            title, text = last["card"]
+            builder.set_card(StandardCard(title=title, text=text))
+        return builder.response

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from skill.builder import build_skill
+from skill.catalog import Catalog, default_catalog
+from skill.persistence import MemoryAdapter
+from skill.settings import Settings
+from tests.support import Conversation
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return default_catalog()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(store_url="memory://", verify=False, default_timezone="America/New_York")
+
+
+@pytest.fixture
+def store() -> MemoryAdapter:
+    return MemoryAdapter()
+
+
+@pytest.fixture
+def skill(catalog, store, settings):
+    return build_skill(catalog, store, settings)
+
+
+@pytest.fixture
+def morning() -> dt.datetime:
+    """A Tuesday, 8:15 in the morning, New York time."""
+    return dt.datetime(2026, 11, 17, 8, 15, tzinfo=NEW_YORK)
+
+
+@pytest.fixture
+def talk(skill, morning) -> Conversation:
+    return Conversation(skill=skill, now=morning)

@@ -1,0 +1,1 @@
+"""The self-hosted Flask webhook that serves the skill to Alexa."""
