@@ -24,6 +24,10 @@ from skill.state import UserState
 
 TURN_KEY = "turn"
 LAST_RESPONSE_KEY = "last_response"
+# A question the coach just asked, answered by "yes"/"no": {"kind": "...", ...details}. Yes/No
+# handlers route on its kind (e.g. "guide_exercise", "tip", "resume"); any turn that does not set
+# a new offer clears the old one.
+OFFER_KEY = "offer"
 CARD_TITLE = "Restless Legs Coach"
 
 
@@ -99,6 +103,14 @@ class Turn:
                 return entry.id
         return None
 
+    @property
+    def offer(self) -> dict[str, Any] | None:
+        return self.session.get(OFFER_KEY)
+
+    def make_offer(self, kind: str, **details: Any) -> None:
+        self.session[OFFER_KEY] = {"kind": kind, **details}
+        self._offer_made = True
+
     # ---- speaking -----------------------------------------------------------------------
 
     def phrase(self, key: str, **values: Any) -> str:
@@ -120,6 +132,8 @@ class Turn:
         """Build the response. The session stays open when a reprompt is given (or
         ``end_session=False``, which reprompts with the speech itself); an open session always has
         a reprompt. ``remember`` keeps the response for AMAZON.RepeatIntent."""
+        if not getattr(self, "_offer_made", False):
+            self.session.pop(OFFER_KEY, None)
         builder = self.handler_input.response_builder
         builder.speak(speech.ssml())
         keep_open = reprompt is not None if end_session is None else not end_session
