@@ -1,0 +1,100 @@
+"""The turns the benchmarks send: the coach's realistic mix, and the baseline's equivalent.
+
+Envelopes come from the test suite's builders (real Alexa shapes). A :class:`Session` carries the
+session attributes from each answer into the next request, as Alexa does, so "next" really is
+"next" inside a routine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.hello_skill import HELLO_INTENT
+from tests.support import envelope, intent_request, launch_request, slot_json
+
+RequestFactory = Callable[[dt.datetime], dict[str, Any]]
+
+
+def _intent(name: str, **slots: tuple[str, str]) -> RequestFactory:
+    def make(now: dt.datetime) -> dict[str, Any]:
+        slot_map = {key: slot_json(key, words, slot_id) for key, (words, slot_id) in slots.items()}
+        return intent_request(name, now, slot_map)
+
+    return make
+
+
+@dataclass(frozen=True)
+class TurnSpec:
+    label: str
+    make: RequestFactory
+    opens_session: bool = False  # a launch always starts a new session
+
+
+# The five turns the issue names, in the order a user would say them.
+MEASURED_TURNS: tuple[TurnSpec, ...] = (
+    TurnSpec("launch", launch_request, opens_session=True),
+    TurnSpec(
+        "start routine",
+        _intent("StartRoutineIntent", routine=("morning stretches", "morning_stretches")),
+    ),
+    TurnSpec("next", _intent("AMAZON.NextIntent")),
+    TurnSpec(
+        "can-I question",
+        _intent("CanIDoIntent", activity=("swim", "swimming"), when=("tonight", "tonight")),
+    ),
+    TurnSpec("bedtime tips", _intent("TipIntent", topic=("bedtime", "bedtime"))),
+)
+
+# A whole visit, for load: open, start, step through, ask, get a tip, leave.
+LOAD_VISIT: tuple[TurnSpec, ...] = (
+    MEASURED_TURNS[0],
+    MEASURED_TURNS[1],
+    MEASURED_TURNS[2],
+    MEASURED_TURNS[2],
+    MEASURED_TURNS[2],
+    MEASURED_TURNS[3],
+    MEASURED_TURNS[4],
+    TurnSpec("stop", _intent("AMAZON.StopIntent")),
+)
+
+
+def hello_equivalent(turns: Sequence[TurnSpec]) -> tuple[TurnSpec, ...]:
+    """The baseline knows a launch and one intent: each of our intents becomes that intent."""
+    return tuple(
+        turn if turn.label == "launch" else TurnSpec(turn.label, _intent(HELLO_INTENT))
+        for turn in turns
+    )
+
+
+@dataclass
+class Session:
+    """One user's conversation: builds each request from the previous answer."""
+
+    user_id: str
+    number: int = 0
+    attributes: dict[str, Any] = field(default_factory=dict)
+    open: bool = False
+
+    def body(self, turn: TurnSpec, now: dt.datetime) -> bytes:
+        if turn.opens_session or not self.open:
+            self.open = False
+            self.number += 1
+            self.attributes = {}
+        return json.dumps(
+            envelope(
+                turn.make(now),
+                user_id=self.user_id,
+                session_attributes=self.attributes,
+                new_session=not self.open,
+                session_id=f"amzn1.echo-api.session.{self.user_id}.{self.number}",
+            )
+        ).encode()
+
+    def heard(self, response_body: bytes) -> None:
+        answer = json.loads(response_body)
+        self.attributes = answer.get("sessionAttributes") or {}
+        self.open = not (answer.get("response") or {}).get("shouldEndSession", False)
