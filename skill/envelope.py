@@ -1,4 +1,4 @@
-"""Request envelopes from JSON, several times faster than ask-sdk's serializer, same result.
+"""Envelopes to and from JSON, several times faster than ask-sdk's serializer, same result.
 
 ask-sdk's ``DefaultSerializer.deserialize`` is most of the cost of a simple turn: for every nested
 object of every request it matches type strings with regular expressions, resolves the class by
@@ -12,6 +12,10 @@ type, a heterogeneous list type, a date, a timestamp in another format) is hande
 code, so the objects built, the attributes set and the errors raised are the SDK's. A property test
 compares the two on random envelopes of every request type the skill handles, and on random JSON.
 
+``serialize`` (response envelope → JSON-ready dict) likewise keeps one plan per model class
+instead of rebuilding the class's attribute map for every object, and hands anything that is not
+a plain JSON value or an ask-sdk model straight to the SDK.
+
 Plans are built lazily, one class at a time as payloads reach it, so the many model classes a
 request never uses cost nothing at start-up.
 """
@@ -23,6 +27,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -42,15 +47,70 @@ _LIST_TYPE = re.compile(r"list\[(.*)\]")
 _DICT_TYPE = re.compile(r"dict\(([^,]*), (.*)\)")
 
 
-class EnvelopeSerializer(DefaultSerializer):
-    """A drop-in ``DefaultSerializer`` whose ``deserialize`` is compiled per model class.
+# Values the SDK's serialize returns unchanged (exact types: subclasses such as IntEnum go to the
+# SDK, which decides what they become).
+_AS_IS = frozenset({str, int, float, bool, bytes, type(None)})
+_NOT_A_MODEL = object()
 
-    ``serialize`` is the SDK's. Safe to share between threads: plans are immutable once built and
-    building one twice (two threads racing on a first request) gives the same plan.
+
+class EnvelopeSerializer(DefaultSerializer):
+    """A drop-in ``DefaultSerializer`` whose work is planned once per model class.
+
+    Safe to share between threads: plans are immutable once built, and building one twice (two
+    threads racing on a first request) gives the same plan.
     """
 
     def __init__(self) -> None:
         self._decoders: dict[Any, Decoder] = {}
+        self._encoders: dict[type, Any] = {}
+
+    # ---- serialize ---------------------------------------------------------------------------
+
+    def serialize(self, obj: Any) -> Any:  # type: ignore[override]
+        kind = type(obj)
+        if kind in _AS_IS:
+            return obj
+        if kind is list:
+            return [self.serialize(item) for item in obj]
+        if kind is dict:
+            return {key: self.serialize(value) for key, value in obj.items()}
+        plan = self._encoders.get(kind)
+        if plan is None:
+            plan = self._encoders[kind] = self._model_plan(kind)
+        instance_fields = getattr(obj, "__dict__", None)
+        if (
+            plan is _NOT_A_MODEL
+            or instance_fields is None
+            # A model whose instance carries its own tables (an unknown JSON key can do that):
+            # the SDK reads those, so the SDK serializes it.
+            or "attribute_map" in instance_fields
+            or "deserialized_types" in instance_fields
+        ):
+            return super().serialize(obj)
+        # The SDK first collects the non-None attributes (in ``deserialized_types`` order, keyed
+        # by the attribute map), then serializes each value; one pass gives the same dict.
+        out = {}
+        for attribute, key in plan:
+            value = getattr(obj, attribute)
+            if value is not None:
+                out[key] = self.serialize(value)
+        return out
+
+    @staticmethod
+    def _model_plan(kind: type) -> Any:
+        """(attribute, JSON key) pairs for an ask-sdk model class, or _NOT_A_MODEL."""
+        # What the SDK checks before treating an object as a model, in its order.
+        handled_before = (str, int, float, bool, bytes, list, tuple, dt.date, Enum, Decimal, dict)
+        if issubclass(kind, handled_before) or not hasattr(kind, "deserialized_types"):
+            return _NOT_A_MODEL
+        if not isinstance(getattr(kind, "attribute_map", None), dict):
+            return _NOT_A_MODEL
+        attribute_map = kind.attribute_map
+        # The SDK completes the class's attribute map the same way (in place) on every call.
+        attribute_map.update(
+            {name: name for name in kind.deserialized_types if name not in attribute_map}
+        )
+        return tuple((name, attribute_map[name]) for name in kind.deserialized_types)
 
     # ---- public ------------------------------------------------------------------------------
 

@@ -1,0 +1,203 @@
+"""Measurements that need fresh processes: servers under load, start-up, and peak memory.
+
+Every process started here is on 127.0.0.1, is stopped by the code that started it (SIGTERM, then
+SIGKILL after a grace period), and has its output kept in a file for when something goes wrong.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+START_TIMEOUT_S = 60.0
+STOP_GRACE_S = 10.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env.setdefault("RLS_COACH_LOG_LEVEL", "INFO")
+    env.update(extra)
+    return env
+
+
+@dataclass
+class ServerProcess:
+    """A webhook process (``python -m bench.servers …``) listening on ``port``."""
+
+    which: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def peak_rss_kib(self) -> int:
+        """The process's peak resident set so far (Linux: VmHWM)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmHWM in /proc/<pid>/status")
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_GRACE_S)
+
+
+def server_command(which: str, port: int, *, pki_dir: Path | None, store: str | None) -> list[str]:
+    command = [sys.executable, "-m", "bench.servers", which, "--port", str(port)]
+    if pki_dir is not None:
+        command += ["--pki", str(pki_dir)]
+    if store is not None:
+        command += ["--store", store]
+    return command
+
+
+@contextlib.contextmanager
+def running_server(
+    which: str, log_dir: Path, *, pki_dir: Path | None, store: str | None = None
+) -> Iterator[ServerProcess]:
+    port = free_port()
+    log_path = log_dir / f"{which}-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            server_command(which, port, pki_dir=pki_dir, store=store),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=child_env(),
+            cwd=REPO,
+        )
+    server = ServerProcess(which, port, process, log_path)
+    try:
+        wait_until_healthy(server)
+        yield server
+    finally:
+        server.stop()
+
+
+def wait_until_healthy(server: ServerProcess, timeout_s: float = START_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.which} server exited:\n{server.log_tail()}")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            connection = http.client.HTTPConnection(HOST, server.port, timeout=2)
+            try:
+                connection.request("GET", "/healthz")
+                if connection.getresponse().status == 200:
+                    return
+            finally:
+                connection.close()
+        time.sleep(0.02)
+    raise RuntimeError(f"{server.which} server did not become healthy:\n{server.log_tail()}")
+
+
+def first_answer_ms(
+    which: str, log_dir: Path, *, pki_dir: Path, body: bytes, headers: dict[str, str], store: str
+) -> float:
+    """Milliseconds from starting a webhook process to its first 200 answer to ``body``."""
+    port = free_port()
+    log_path = log_dir / f"start-{which}-{port}.log"
+    with log_path.open("wb") as log:
+        began = time.perf_counter()
+        process = subprocess.Popen(
+            server_command(which, port, pki_dir=pki_dir, store=store if which == "ours" else None),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=child_env(),
+            cwd=REPO,
+        )
+    try:
+        deadline = began + START_TIMEOUT_S
+        while time.perf_counter() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{which} exited: {log_path.read_text(errors='replace')}")
+            try:
+                connection = http.client.HTTPConnection(HOST, port, timeout=10)
+                connection.request("POST", "/alexa", body=body, headers=headers)
+                status = connection.getresponse().status
+                connection.close()
+            except OSError:
+                time.sleep(0.002)  # not listening yet
+                continue
+            if status != 200:
+                raise RuntimeError(f"{which} answered HTTP {status}")
+            return (time.perf_counter() - began) * 1000
+        raise RuntimeError(f"{which} gave no answer within {START_TIMEOUT_S} s")
+    finally:
+        stop_process(process)
+
+
+# A fresh interpreter that imports a Lambda handler, answers the events it is given and reports.
+_LAMBDA_CHILD = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    events = json.loads(sys.stdin.read())
+    began = time.time()
+    import importlib
+    module_name, _, attribute = sys.argv[1].partition(":")
+    handler = getattr(importlib.import_module(module_name), attribute)
+    imported = time.time()
+    first = handler(events[0], None)
+    answered = time.time()
+    for event in events[1:]:
+        handler(event, None)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"began": began, "imported": imported, "answered": answered,
+                      "first": first, "peak_rss_kib": peak}))
+    """
+)
+
+
+def lambda_run(handler: str, events: Sequence[dict[str, Any]], env: dict[str, str]) -> dict:
+    """Start a fresh process for ``module:attribute``; returns the child's report plus
+    ``start_to_answer_ms`` (from before the process was spawned to its first answer)."""
+    spawned = time.time()
+    completed = subprocess.run(
+        [sys.executable, "-c", _LAMBDA_CHILD, handler],
+        input=json.dumps(list(events)).encode(),
+        capture_output=True,
+        env=child_env(**env),
+        cwd=REPO,
+        timeout=START_TIMEOUT_S,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"{handler} failed:\n{completed.stderr.decode(errors='replace')}")
+    report = json.loads(completed.stdout.decode().strip().splitlines()[-1])
+    report["start_to_answer_ms"] = (report["answered"] - spawned) * 1000
+    report["import_ms"] = (report["imported"] - report["began"]) * 1000
+    return report
