@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
@@ -40,6 +40,7 @@ class Turn:
     now: dt.datetime  # aware, in the user's time zone
     language: str = "en"
     store_failed: bool = False  # the store could not be read: do not overwrite it this turn
+    _sessionless: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, handler_input: HandlerInput) -> Turn:
@@ -49,6 +50,11 @@ class Turn:
 
     @property
     def session(self) -> dict[str, Any]:
+        """The session attributes. A request that comes outside any session (System.Exception-
+        Encountered, audio player and skill events) has none: it gets an empty dict for this turn
+        only, so code that reads the session (e.g. a can_handle) never fails on such a request."""
+        if self.handler_input.request_envelope.session is None:
+            return self._sessionless
         return self.handler_input.attributes_manager.session_attributes
 
     @property
