@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import importlib.util
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -108,6 +110,17 @@ def _package(output: Path) -> Packaged:
 
 def _read_packaged(output: Path) -> Packaged:
     return Packaged(output / "rls-coach-lambda.zip", output / "serverless")
+
+
+def lambda_bundle() -> ModuleType:
+    """tools/lambda_bundle.py, which decides what the zip holds."""
+    spec = importlib.util.spec_from_file_location(
+        "lambda_bundle", ROOT / "tools" / "lambda_bundle.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -242,6 +255,9 @@ def test_the_zip_holds_the_skill_and_its_dependencies_built_for_the_function(pac
     assert "skill/content/speech/en/common.yaml" in names
     for left_out in NOT_BUNDLED:
         assert left_out not in tops
+    bundled = {top.split("-")[0].lower() for top in tops if top.endswith(".dist-info")}
+    for requirement in lambda_bundle().lambda_requirements():
+        assert lambda_bundle()._name(requirement).replace("-", "_") in bundled, requirement
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     provider = yaml.safe_load((ROOT / "serverless.yml").read_text())["provider"]
     assert (provider["runtime"], provider["architecture"]) == ("python3.12", "arm64")

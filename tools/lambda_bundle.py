@@ -4,8 +4,8 @@
 
 What goes in is decided in one place each:
 
-- the dependencies: the ``lambda`` extra in pyproject.toml (not the webhook's Flask, waitress or
-  cryptography);
+- the dependencies: the project's own, minus those pyproject.toml declares webhook-only (Flask,
+  waitress, cryptography), plus the ``lambda`` extra;
 - the Python version and CPU architecture: ``provider.runtime`` and ``provider.architecture`` in
   serverless.yml, so the compiled wheels (PyYAML, charset-normalizer) match the function;
 - what the Lambda runtime already provides (boto3 and its own dependencies): left out, because a
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import re
 import shutil
 import subprocess
 import sys
@@ -46,10 +47,27 @@ class BundleError(Exception):
 
 
 def lambda_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
-    extras = tomllib.loads(pyproject.read_text())["project"].get("optional-dependencies", {})
-    if not extras.get("lambda"):
-        raise BundleError(f"{pyproject.name}: no 'lambda' extra lists the function's dependencies")
-    return list(extras["lambda"])
+    """The project's dependencies without the webhook-only ones, plus the ``lambda`` extra.
+
+    Leaving out only what is declared webhook-only (rather than listing what to keep) means a
+    dependency someone adds for the skill reaches the Lambda without anyone remembering to."""
+    config = tomllib.loads(pyproject.read_text())
+    project = config["project"]
+    bundle = config.get("tool", {}).get("rls-coach", {}).get("lambda-bundle", {})
+    webhook_only = {_name(requirement) for requirement in bundle.get("webhook-only", [])}
+    extra = project.get("optional-dependencies", {}).get("lambda")
+    if extra is None:
+        raise BundleError(f"{pyproject.name}: no 'lambda' extra lists the Lambda-only dependencies")
+    kept = [r for r in project.get("dependencies", []) if _name(r) not in webhook_only]
+    return kept + list(extra)
+
+
+def _name(requirement: str) -> str:
+    """The normalised distribution name at the start of a requirement string (PEP 503)."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    if not match:
+        raise BundleError(f"pyproject.toml: cannot read the requirement '{requirement}'")
+    return re.sub(r"[-_.]+", "-", match[1]).lower()
 
 
 def lambda_target(config: Path = ROOT / "serverless.yml") -> tuple[str, str]:
