@@ -13,9 +13,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope, ResponseEnvelope
+
+from skill.speech import WORDS_PER_SECOND
 
 SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000000"
 SERIALIZER = DefaultSerializer()
@@ -123,6 +126,27 @@ def session_ended_request(moment: dt.datetime, reason: str = "USER_INITIATED") -
     }
 
 
+def user_envelope(user_id: str = "amzn1.ask.account.TESTUSER") -> RequestEnvelope:
+    """A request envelope for ``user_id``: what a store needs to find that user's record."""
+    moment = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    body = envelope(launch_request(moment), user_id=user_id)
+    return SERIALIZER.deserialize(json.dumps(body), RequestEnvelope)
+
+
+def stored_record(
+    store: AbstractPersistenceAdapter, user_id: str = "amzn1.ask.account.TESTUSER"
+) -> dict[str, Any]:
+    return store.get_attributes(user_envelope(user_id))
+
+
+def store_record(
+    store: AbstractPersistenceAdapter,
+    record: Any,
+    user_id: str = "amzn1.ask.account.TESTUSER",
+) -> None:
+    store.save_attributes(user_envelope(user_id), record)
+
+
 def invoke(skill: CustomSkill, body: dict[str, Any]) -> dict[str, Any]:
     """One envelope through the SDK serializer and the skill, as JSON in and JSON out."""
     request = SERIALIZER.deserialize(json.dumps(body), RequestEnvelope)
@@ -167,6 +191,11 @@ class Reply:
     @property
     def breaks_ms(self) -> list[int]:
         return [int(ms) for ms in re.findall(r'<break time="(\d+)ms"/>', self.ssml)]
+
+    @property
+    def estimated_seconds(self) -> float:
+        """How long the speech runs, estimated the way the speech builder does."""
+        return len(self.text.split()) / WORDS_PER_SECOND + sum(self.breaks_ms) / 1000
 
 
 @dataclass
