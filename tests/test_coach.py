@@ -7,7 +7,7 @@ import datetime as dt
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from num2words import num2words
 
@@ -246,6 +246,7 @@ def test_long_exercises_are_split_and_short_ones_are_not(catalog, normal):
     assert len(squats.segments) == 1
 
 
+@settings(deadline=None)
 @given(first=st.integers(0, 40), size=st.integers(1, 40), parts=st.integers(1, 40))
 def test_even_split_covers_the_range_in_near_equal_pieces(first, size, parts):
     parts = min(parts, size)
@@ -257,6 +258,8 @@ def test_even_split_covers_the_range_in_near_equal_pieces(first, size, parts):
     assert max(p.count for p in pieces) - min(p.count for p in pieces) <= 1
 
 
+# No deadline: these check what the code does, never how fast (speed is for benchmarks).
+@settings(deadline=None)
 @given(
     reps=st.integers(1, 30),
     factor=st.sampled_from([0.75, 1.0, 1.5, 2.0]),
