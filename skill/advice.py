@@ -109,11 +109,12 @@ def resolve_moment(
 ) -> Moment:
     """The moment a question is about, on the request's own local date. A clock time given with
     AMAZON.TIME wins over a time phrase; words that cannot be read mean "now", said as such."""
+    time_value = (time_value or "").strip()
     if time_value:
         clock = parse_clock(time_value)
         if clock is not None:
             return Moment(_on_day(now, clock), clock=clock)
-        period = TIME_PERIOD_PHRASES.get(time_value.strip().upper())
+        period = TIME_PERIOD_PHRASES.get(time_value.upper())
         if period in catalog.time_phrases:
             phrase_id = period
         elif not phrase_id:

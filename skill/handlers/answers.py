@@ -192,7 +192,10 @@ class ListRoutinesHandler(AbstractRequestHandler):
         # Morning routines first: the order of the day, not of the files.
         routines = sorted(
             turn.catalog.routines.values(),
-            key=lambda r: min(DAY_PARTS.index(part) for part in r.times_of_day),
+            key=lambda r: (
+                min(DAY_PARTS.index(part) for part in r.times_of_day),
+                len(r.times_of_day),
+            ),
         )
         names = short_list(turn, [r.name for r in routines])
         listed = turn.phrase("answers.list_routines", count=len(routines), names=names)
