@@ -2,8 +2,7 @@
 
 ask-sdk-core's ``DefaultApiClient`` calls ``requests`` with no timeout at all, so a slow Alexa API
 would stall the user's turn for as long as the socket waits. This subclass keeps everything the
-SDK does (HTTPS only, header handling, error wrapping) and adds a timeout, plus an optional CA
-bundle for talking to a non-public endpoint (a test's own server, a corporate TLS proxy).
+SDK does (HTTPS only, header handling, error wrapping, requests' trust store) and adds a timeout.
 """
 
 from __future__ import annotations
@@ -19,15 +18,13 @@ from ask_sdk_model.services import ApiClientRequest
 class TimeoutApiClient(DefaultApiClient):
     """``DefaultApiClient`` with a per-request timeout (seconds, for connect and for read)."""
 
-    def __init__(self, timeout: float, ca_bundle: str | None = None) -> None:
+    def __init__(self, timeout: float) -> None:
         if not timeout > 0:
             raise ValueError(f"the API timeout must be a positive number of seconds, not {timeout}")
         self.timeout = timeout
-        # True means requests' own trust store; a path trusts exactly the CAs in that file.
-        self.verify: bool | str = ca_bundle or True
 
     def _resolve_method(self, request: ApiClientRequest) -> Callable[..., Any]:
         # The SDK resolves e.g. requests.get and calls it with url, headers and data only; binding
         # the timeout here is the one hook that needs no copy of the SDK's invoke().
         method = super()._resolve_method(request)
-        return functools.partial(method, timeout=self.timeout, verify=self.verify)
+        return functools.partial(method, timeout=self.timeout)
