@@ -95,10 +95,10 @@ DEVICE_ZONES = DeviceZones()
 
 
 def device_zone(
-    handler_input: HandlerInput, settings: Settings, zones: DeviceZones = DEVICE_ZONES
+    handler_input: HandlerInput, settings: Settings, zones: DeviceZones | None = None
 ) -> ZoneInfo:
     """The device's time zone from the Alexa Settings API, or the configured default."""
-    return zones.lookup(handler_input) or settings.zone
+    return (zones or DEVICE_ZONES).lookup(handler_input) or settings.zone
 
 
 def request_time(handler_input: HandlerInput) -> dt.datetime:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from skill import clock
 from skill.builder import build_skill
 from skill.catalog import Catalog
 from skill.settings import Settings
@@ -405,3 +406,27 @@ def test_the_request_timestamp_not_the_server_clock_decides_now(device_talk, tls
         device_talk.api_endpoint = api.endpoint
         device_talk.now = dt.datetime(2026, 11, 17, 0, 15, tzinfo=dt.UTC)  # 9:15 in Tokyo
         assert ask_to_swim_now(device_talk).text.startswith("Yes")
+
+
+def test_a_failed_lookup_is_retried_after_a_few_minutes_and_a_zone_after_an_hour(
+    device_talk: Conversation, tls: TlsFiles, monkeypatch: pytest.MonkeyPatch
+):
+    elapsed = [0.0]
+    zones = clock.DeviceZones(timer=lambda: elapsed[0])
+    monkeypatch.setattr(clock, "DEVICE_ZONES", zones)
+    with FakeAlexaApi(tls, status=403) as api:
+        device_talk.api_endpoint = api.endpoint
+        ask_to_swim_now(device_talk)
+        elapsed[0] = zones.failed_ttl - 1
+        ask_to_swim_now(device_talk)
+        assert len(api.seen) == 1
+        elapsed[0] = zones.failed_ttl + 1
+        api.status = 200  # the API is back: the device is in Tokyo
+        assert "close to your bedtime" in ask_to_swim_now(device_talk).text
+        assert len(api.seen) == 2
+        elapsed[0] += zones.ttl - 1
+        ask_to_swim_now(device_talk)
+        assert len(api.seen) == 2
+        elapsed[0] += 2
+        ask_to_swim_now(device_talk)
+        assert len(api.seen) == 3
