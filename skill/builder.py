@@ -14,8 +14,10 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_model import Response
+from ask_sdk_model.services import ApiClient
 from ask_sdk_model.ui import SsmlOutputSpeech
 
+from skill.alexa_api import TimeoutApiClient
 from skill.catalog import Catalog, default_catalog
 from skill.clock import local_now
 from skill.handlers import answers, common, routine
@@ -95,11 +97,16 @@ def build_skill(
     catalog: Catalog | None = None,
     store: AbstractPersistenceAdapter | None = None,
     settings: Settings | None = None,
+    api_client: ApiClient | None = None,
 ) -> CustomSkill:
-    """Assemble the skill. ``store`` defaults to the one named by ``settings.store_url``."""
+    """Assemble the skill. ``store`` defaults to the one named by ``settings.store_url``;
+    ``api_client`` (for the Alexa Settings API) to one with ``settings.settings_api_timeout``."""
     catalog = catalog or default_catalog()
     settings = settings or Settings()
-    builder = CustomSkillBuilder(persistence_adapter=store or open_store(settings.store_url))
+    builder = CustomSkillBuilder(
+        persistence_adapter=store or open_store(settings.store_url),
+        api_client=api_client or TimeoutApiClient(timeout=settings.settings_api_timeout),
+    )
     # Order matters: the first handler whose can_handle is true takes the request. Routine
     # handlers route on the conversation state, so they come first; catch-alls come last.
     for handler in (*routine.HANDLERS, *answers.HANDLERS, *common.HANDLERS):

@@ -65,10 +65,22 @@ def envelope(
     new_session: bool = False,
     session_id: str = "amzn1.echo-api.session.TEST",
     api_endpoint: str = "https://api.amazonalexa.com",
+    api_access_token: str | None = None,
     skill_id: str = SKILL_ID,
 ) -> dict[str, Any]:
+    """A request envelope. Without ``api_access_token`` the skill cannot call Alexa's APIs, so by
+    default it uses its configured time zone and no test reaches out to the real Alexa API;
+    tests of the Settings API pass a token and point ``api_endpoint`` at their own server."""
     application = {"applicationId": skill_id}
     user = {"userId": user_id}
+    system: dict[str, Any] = {
+        "application": application,
+        "user": user,
+        "device": {"deviceId": device_id, "supportedInterfaces": {}},
+        "apiEndpoint": api_endpoint,
+    }
+    if api_access_token is not None:
+        system["apiAccessToken"] = api_access_token
     return {
         "version": "1.0",
         "session": {
@@ -78,15 +90,7 @@ def envelope(
             "attributes": session_attributes or {},
             "user": user,
         },
-        "context": {
-            "System": {
-                "application": application,
-                "user": user,
-                "device": {"deviceId": device_id, "supportedInterfaces": {}},
-                "apiEndpoint": api_endpoint,
-                "apiAccessToken": "test-access-token",
-            }
-        },
+        "context": {"System": system},
         "request": request,
     }
 
@@ -209,6 +213,7 @@ class Conversation:
     device_id: str = "amzn1.ask.device.TESTDEVICE"
     locale: str = "en-US"
     api_endpoint: str = "https://api.amazonalexa.com"
+    api_access_token: str | None = None
     session_attributes: dict[str, Any] = field(default_factory=dict)
     in_session: bool = False
     session_number: int = 0
@@ -226,6 +231,7 @@ class Conversation:
             new_session=not self.in_session,
             session_id=f"amzn1.echo-api.session.{self.user_id}.{self.session_number}",
             api_endpoint=self.api_endpoint,
+            api_access_token=self.api_access_token,
         )
         reply = Reply(invoke(self.skill, body))
         self.session_attributes = reply.body.get("sessionAttributes") or {}
