@@ -93,11 +93,12 @@ class _Pattern:
 
 @dataclass(frozen=True, order=True)
 class _Score:
-    """Lower is better: fewer unresolved slots, more slots resolved to ids, more literal words."""
+    """Lower is better: fewer unresolved slots, then more slots resolved to entity ids, then
+    more of the utterance matched by the sample's own words."""
 
     unresolved: int
-    missing_ids: int
-    missing_literals: int
+    ids: int  # negated count of slots with an entity id
+    literals: int  # negated count of literal words
 
 
 def words_of(text: str) -> list[str]:
@@ -219,7 +220,7 @@ class Resolver:
                 with_id += match.id is not None
             if unresolved and not pattern.literals:
                 continue  # a bare "{topic}" sample only takes words that are a value
-            score = _Score(unresolved, len(slots) - with_id, len(words) - pattern.literals)
+            score = _Score(unresolved, -with_id, -pattern.literals)
             if best is None or score < best[0]:
                 types = {name: pattern.slot_types.get(name, "") for name in slots}
                 best = (score, Resolution(pattern.intent, slots, types, pattern.sample))
