@@ -602,12 +602,16 @@ def build_command(check: bool, output: Path | None) -> int:
         return 1
     if check:
         return _check_files(directory, files)
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (directory / name).write_text(text, encoding="utf-8")
-    for stale in _stale_files(directory, files):
-        stale.unlink()
-        print(f"removed {stale.name} (no longer generated)")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (directory / name).write_text(text, encoding="utf-8")
+        for stale in _stale_files(directory, files):
+            stale.unlink()
+            print(f"removed {stale.name} (no longer generated)")
+    except OSError as exc:
+        print(f"rls-coach model build: cannot write to {_shown(directory)}: {exc}", file=sys.stderr)
+        return 1
     print(f"wrote {len(files)} files to {_shown(directory)}")
     return 0
 
@@ -622,6 +626,9 @@ def _stale_files(directory: Path, files: Mapping[str, str]) -> list[Path]:
 
 
 def _check_files(directory: Path, files: Mapping[str, str]) -> int:
+    if directory.exists() and not directory.is_dir():
+        print(f"rls-coach model build: {_shown(directory)} is not a directory", file=sys.stderr)
+        return 1
     drift: list[str] = []
     for name, generated in files.items():
         path = directory / name

@@ -115,7 +115,14 @@ class Resolver:
     """A compiled interaction model. Build it once (:func:`resolver_for`) and reuse it."""
 
     def __init__(self, model: Mapping[str, Any]) -> None:
-        language_model = model["interactionModel"]["languageModel"]
+        try:
+            self._compile(model["interactionModel"]["languageModel"])
+        except KeyError as exc:
+            raise ValueError(f"not an interaction model: it has no key {exc}") from None
+        except (TypeError, AttributeError) as exc:
+            raise ValueError(f"not an interaction model: {exc}") from None
+
+    def _compile(self, language_model: Mapping[str, Any]) -> None:
         self.invocation_name = tuple(words_of(language_model["invocationName"]))
         self._values: dict[str, dict[str, str]] = {}
         for slot_type in language_model.get("types", []):
@@ -137,17 +144,18 @@ class Resolver:
         self.intents = frozenset(declared)
 
     def _add(self, intent: str, sample: str, slot_types: Mapping[str, str]) -> None:
-        parts = tuple(
-            _Part(True, word[1:-1]) if word.startswith("{") else _Part(False, word)
-            for word in sample.replace("{", " {").replace("}", "} ").split()
-        )
-        parts = tuple(
-            part if part.slot else _Part(False, " ".join(words_of(part.text))) for part in parts
-        )
+        parts: list[_Part] = []
+        for token in sample.replace("{", " {").replace("}", "} ").split():
+            if token.startswith("{"):
+                parts.append(_Part(True, token[1:-1]))
+            else:  # written the way typed text is read, so the two compare equal
+                parts.extend(_Part(False, word) for word in words_of(token))
+        if not parts:
+            return
         if not any(part.slot for part in parts):
             self._exact.setdefault(tuple(part.text for part in parts), intent)
             return
-        pattern = _Pattern(intent, sample, parts, slot_types)
+        pattern = _Pattern(intent, sample, tuple(parts), slot_types)
         if parts[0].slot:
             self._slot_first.append(pattern)
         else:
@@ -251,11 +259,10 @@ def _fills(
         return
     current = parts[part]
     if not current.slot:
-        literal = current.text.split()
-        if list(words[word : word + len(literal)]) == literal:
-            yield from _fills(parts, words, part + 1, word + len(literal))
+        if word < len(words) and words[word] == current.text:
+            yield from _fills(parts, words, part + 1, word + 1)
         return
-    remaining_literals = sum(len(p.text.split()) for p in parts[part + 1 :] if not p.slot)
+    remaining_literals = sum(not p.slot for p in parts[part + 1 :])
     last = min(len(words) - remaining_literals, word + MAX_SLOT_WORDS)
     for end in range(word + 1, last + 1):
         for rest in _fills(parts, words, part + 1, end):

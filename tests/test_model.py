@@ -119,6 +119,27 @@ def test_build_removes_models_of_dropped_locales(tmp_path, capsys):
     assert "removed fr-FR.json" in capsys.readouterr().out
 
 
+def test_a_model_that_breaks_alexas_rules_is_not_written(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(model_module, "MAX_SAMPLE_CHARS", 30)
+    assert build_command(check=False, output=tmp_path) == 1
+    err = capsys.readouterr().err
+    assert (
+        "en-GB.json: CanIDoIntent: 'is it a good idea to go {activity} {when}' is longer than "
+        "30 characters"
+    ) in err
+    assert "nothing written" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_that_is_a_file_is_refused(tmp_path, capsys):
+    target = tmp_path / "models.json"
+    target.write_text("{}")
+    assert build_command(check=False, output=target) == 1
+    assert "cannot write to" in capsys.readouterr().err
+    assert build_command(check=True, output=target) == 1
+    assert "is not a directory" in capsys.readouterr().err
+
+
 def test_without_a_checkout_the_command_asks_for_an_output(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(model_module, "PROJECT_ROOT", tmp_path)
     assert build_command(check=True, output=None) == 2

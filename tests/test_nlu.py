@@ -236,6 +236,19 @@ def test_built_in_phrasings_are_not_claimed_by_a_custom_intent(models):
                 assert said is not None and said.intent == intent, phrasing
 
 
+@pytest.mark.parametrize(
+    ("document", "complaint"),
+    [
+        ({}, "it has no key 'interactionModel'"),
+        ({"interactionModel": {"languageModel": {"intents": []}}}, "no key 'invocationName'"),
+        ([], "not an interaction model"),
+    ],
+)
+def test_a_document_that_is_no_model_is_refused_clearly(document, complaint):
+    with pytest.raises(ValueError, match=complaint):
+        Resolver(document)
+
+
 def test_the_compiled_resolver_is_kept_per_model(models):
     assert resolver_for(models["en-GB"]) is resolver_for(models["en-GB"])
     assert resolver_for(models["en-GB"]) is not resolver_for(models["en-AU"])
