@@ -22,6 +22,7 @@ Alexa would reject fails here first.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 import sys
@@ -39,6 +40,7 @@ from skill.catalog import (
     FALLBACK_INTENT,
     Catalog,
     CatalogError,
+    default_catalog,
     load_catalog,
 )
 from skill.utterances import (
@@ -168,6 +170,17 @@ def build_models(catalog: Catalog) -> dict[str, dict[str, Any]]:
     English, so every locale gets the same model (as separate copies, safe to modify)."""
     model = build_language_model(catalog)
     return {locale: copy.deepcopy(model) for locale in LOCALES}
+
+
+@functools.cache
+def default_model(locale: str = "en-US") -> Mapping[str, Any]:
+    """The shipped content's model for ``locale``, built once per process: the same document as
+    the committed ``interaction_models/<locale>.json`` (``model build --check`` keeps them equal),
+    and available where no checkout is (the terminal chat resolves typed text with it). The
+    document is shared: copy it before changing it."""
+    if locale not in LOCALES:
+        raise ValueError(f"no interaction model for locale '{locale}'; use one of {LOCALES}")
+    return build_language_model(default_catalog())
 
 
 def language_model(model: Mapping[str, Any]) -> Mapping[str, Any]:

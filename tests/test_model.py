@@ -427,6 +427,12 @@ def test_the_manifest_asks_for_no_permission_and_no_purchases(manifest):
     assert "privacyAndCompliance.allowsPurchases must be false for this skill" in problems
 
 
+def test_the_default_model_is_the_committed_one(models):
+    assert model_module.default_model("en-AU") == models["en-AU"]
+    with pytest.raises(ValueError, match="no interaction model for locale 'fr-FR'"):
+        model_module.default_model("fr-FR")
+
+
 def test_generation_is_pure(catalog):
     source = load_manifest_source()
     assert generate_files(catalog, source) == generate_files(catalog, source)
