@@ -298,3 +298,13 @@ def test_the_wsgi_module_refuses_verification_without_a_skill_id(monkeypatch):
     monkeypatch.delenv("RLS_COACH_SKILL_ID", raising=False)
     with pytest.raises(SettingsError, match="RLS_COACH_SKILL_ID"):
         runpy.run_module("webhook.wsgi")
+
+
+def test_request_supplied_names_cannot_forge_log_lines(client, morning, caplog):
+    body = envelope(intent_request('TipIntent\nPOST /alexa status=200 user="admin"', morning))
+    with caplog.at_level(logging.INFO, logger="webhook"):
+        client.post("/alexa", json=body)
+    lines = [r.getMessage() for r in caplog.records if r.name == "webhook.app"]
+    assert len(lines) == 1
+    assert "\n" not in lines[0] and '"admin"' not in lines[0]
+    assert "intent=TipIntent?POST?/alexa?status?200?user??admin? user=" in lines[0]

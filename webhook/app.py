@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ REQUIRED_FIELDS = (
     ("context", "System", "application", "applicationId"),
     ("context", "System", "user", "userId"),
 )
+_UNSAFE_IN_LOG = re.compile(r"[^A-Za-z0-9._:/-]")
+_MAX_LOGGED_NAME = 100
 HEALTH_PROBE_USER = "amzn1.ask.account.rls-coach-health-probe"
 
 DEFAULTS: dict[str, Any] = {
@@ -273,11 +276,19 @@ def _start_clock() -> None:
 
 def _describe(envelope: dict[str, Any]) -> None:
     """Remember what the log line says about the request: its type, intent and hashed user."""
-    g.request_type = envelope["request"]["type"]
+    g.request_type = loggable(envelope["request"]["type"])
     intent = envelope["request"].get("intent")
-    g.intent = intent.get("name") if isinstance(intent, dict) else None
+    g.intent = loggable(intent.get("name")) if isinstance(intent, dict) else None
     user_id = envelope["context"]["System"]["user"]["userId"]
     g.user = hash_user_id(user_id)
+
+
+def loggable(value: Any) -> str | None:
+    """A request-supplied name made safe for a one-line log: no newlines or quotes to forge
+    extra lines or fields with, and no unbounded length."""
+    if value is None:
+        return None
+    return _UNSAFE_IN_LOG.sub("?", str(value))[:_MAX_LOGGED_NAME]
 
 
 def hash_user_id(user_id: str) -> str:
@@ -298,8 +309,8 @@ def _log_request(response: Response) -> Response:
     logger.log(
         level,
         "%s %s status=%d type=%s intent=%s user=%s latency_ms=%.1f%s",
-        request.method,
-        request.path,
+        loggable(request.method),
+        loggable(request.path),
         response.status_code,
         g.get("request_type") or "-",
         g.get("intent") or "-",
