@@ -144,7 +144,7 @@ def test_a_cached_chain_is_dropped_when_its_signing_certificate_expires(client, 
 
 def test_a_chain_that_failed_is_fetched_again_next_time(client, pki, s3):
     s3.chains[CERT_URL] = b"<html>Slow Down</html>"
-    assert "no PEM" in rejected_because(signed(client, pki, launch_body()))
+    assert "not a PEM bundle" in rejected_because(signed(client, pki, launch_body()))
     s3.chains[CERT_URL] = pki.chains[CERT_URL]
     assert signed(client, pki, launch_body()).status_code == 200
     assert len(s3.fetches) == 2
@@ -219,7 +219,7 @@ def test_check_cert_url_names_the_broken_part():
         ("untrusted-root", "certificate chain is not trusted"),
         ("no-intermediate", "certificate chain is not trusted"),
         ("expired-intermediate", "certificate chain is not trusted"),
-        ("not-pem", "certificate chain holds no PEM certificates"),
+        ("not-pem", "certificate chain is not a PEM bundle"),
         ("missing-from-s3", "could not fetch the certificate chain"),
     ],
 )

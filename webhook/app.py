@@ -63,7 +63,6 @@ DEFAULTS: dict[str, Any] = {
 HTTP_REASONS = {
     404: "not found: the skill answers POST /alexa, and GET /healthz reports its health",
     405: "method not allowed",
-    413: f"request body is larger than {MAX_BODY_BYTES // 1024} KiB",
 }
 
 
@@ -247,11 +246,13 @@ def _rejected(error: VerificationFailedError) -> tuple[Response, int]:
 
 def _http_error(error: HTTPException) -> Response:
     code = error.code or 500
-    reason = (
-        error.description
-        if isinstance(error, NotAnEnvelopeError)
-        else HTTP_REASONS.get(code, error.description)
-    )
+    if isinstance(error, NotAnEnvelopeError):
+        reason = error.description or "not an Alexa request envelope"
+    elif code == 413:
+        cap_kib = current_app.config["MAX_CONTENT_LENGTH"] // 1024
+        reason = f"request body is larger than {cap_kib} KiB"
+    else:
+        reason = HTTP_REASONS.get(code, error.description or error.name)
     g.reason = reason
     response = error.get_response()  # keeps headers such as Allow on a 405
     response.set_data(json.dumps({"error": reason}))

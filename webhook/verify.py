@@ -154,7 +154,8 @@ class HttpsChainFetcher:
 
 
 def load_certificates(pem_data: bytes) -> list[x509.Certificate]:
-    """Every certificate in a PEM bundle that this version of cryptography can load.
+    """Every certificate in a PEM bundle that this version of cryptography can load (used once,
+    at start-up, for the trust store: it changes the process-wide warning filters briefly).
 
     certifi still ships a few old roots with serial number 0, which cryptography loads with a
     deprecation warning today and will refuse in a future release: keep them while they load,
@@ -263,9 +264,10 @@ class AlexaRequestVerifier:
         except Exception as exc:  # any network or HTTP failure means the same thing here
             logger.warning("could not fetch the certificate chain from %s: %s", url, exc)
             raise VerificationFailedError("could not fetch the certificate chain") from None
-        certificates = load_certificates(pem_data)
-        if not certificates:
-            raise VerificationFailedError("certificate chain holds no PEM certificates")
+        try:
+            certificates = x509.load_pem_x509_certificates(pem_data)
+        except ValueError:
+            raise VerificationFailedError("certificate chain is not a PEM bundle") from None
         return SigningChain(leaf=certificates[0], intermediates=certificates[1:]), True
 
     def _remember(self, url: str, chain: SigningChain, now: dt.datetime) -> None:
