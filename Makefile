@@ -39,6 +39,7 @@ run: $(STAMP)
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/rls-coach validate
+	$(BIN)/rls-coach model build --check
 	$(BIN)/pytest -n auto
 
 lint: $(STAMP)
