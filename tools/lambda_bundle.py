@@ -24,6 +24,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 import zipfile
 from collections.abc import Iterator
@@ -101,30 +102,40 @@ def check_skill_id(skill_id: str) -> None:
 
 
 def install_dependencies(target: Path, requirements: list[str], python: str, platform: str) -> None:
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--no-compile",
-        "--target",
-        str(target),
-        "--platform",
-        platform,
-        "--python-version",
-        python,
-        "--implementation",
-        "cp",
-        "--only-binary=:all:",
-        *requirements,
-    ]
-    if subprocess.run(command, check=False).returncode != 0:
-        raise BundleError(
-            f"pip could not install {', '.join(requirements)} for Python {python} on {platform}"
-        )
+    """Install ``requirements`` into ``target`` as wheels for the function's Python and platform.
+
+    pip installs for another platform only from wheels, and a few pure-Python dependencies are
+    published only as source (docopt, which num2words needs). So pip first builds wheels here for
+    whatever has none (a pure-Python wheel fits any platform), then installs for the function
+    with those wheels on hand and PyPI's own wheels for everything else.
+    """
+    pip = [sys.executable, "-m", "pip", "--quiet", "--quiet", "--disable-pip-version-check"]
+    with tempfile.TemporaryDirectory(prefix="lambda-wheels-") as wheels:
+        local = subprocess.run([*pip, "wheel", "--wheel-dir", wheels, *requirements], check=False)
+        if local.returncode != 0:
+            raise BundleError(f"pip could not fetch or build wheels for {', '.join(requirements)}")
+        command = [
+            *pip,
+            "install",
+            "--no-compile",
+            "--target",
+            str(target),
+            "--platform",
+            platform,
+            "--python-version",
+            python,
+            "--implementation",
+            "cp",
+            "--only-binary=:all:",
+            "--find-links",
+            wheels,
+            *requirements,
+        ]
+        if subprocess.run(command, check=False).returncode != 0:
+            raise BundleError(
+                f"pip could not install {', '.join(requirements)} for Python {python} on "
+                f"{platform}: a dependency may have no wheel for that platform"
+            )
 
 
 def remove_runtime_provided(target: Path) -> None:
