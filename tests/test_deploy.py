@@ -37,6 +37,7 @@ SERVICE = "restless-legs-coach"
 FUNCTION_NAME = f"{SERVICE}-dev-skill"
 TABLE_NAME = f"{SERVICE}-dev-users"
 DISCLAIMER = "not medical advice"
+MORNING = ("morning stretches", "morning_stretches")
 # The boto3 family stays out of the zip (the runtime has it), as does everything the webhook uses.
 NOT_BUNDLED = ("boto3", "botocore", "s3transfer", "jmespath", "flask", "werkzeug", "waitress")
 NOT_BUNDLED += ("cryptography", "webhook")
@@ -269,7 +270,8 @@ def test_the_zip_holds_the_skill_and_its_dependencies_built_for_the_function(pac
 def test_the_unpacked_zip_answers_alexa_with_only_the_runtime_beside_it(packaged, tmp_path):
     """A clean directory holding the zip's files, another holding only what the Lambda runtime
     provides (boto3 and its dependencies), an interpreter that sees nothing else (no
-    site-packages, no system time zone files), and DynamoDB on loopback."""
+    site-packages, no system time zone files), and DynamoDB on loopback: a launch, a routine
+    started and left, and a cold container that resumes it."""
     task = tmp_path / "task"
     zipfile.ZipFile(packaged.zip_path).extractall(task)
     runtime = runtime_packages(tmp_path / "runtime")
@@ -282,15 +284,20 @@ def test_the_unpacked_zip_answers_alexa_with_only_the_runtime_beside_it(packaged
         with container:
             found, _ = container.modules(["flask", "cryptography", "waitress", "webhook"])
             assert found == dict.fromkeys(found, False)
-            first = Conversation(skill=container, now=now).launch()
+            talk = Conversation(skill=container, now=now)
+            first = talk.launch()
+            started = talk.intent("StartRoutineIntent", routine=MORNING)
+            talk.intent("AMAZON.NextIntent")
+            talk.end_session("EXCEEDED_MAX_REPROMPTS")
             _, loaded = container.modules([])
         assert DISCLAIMER in first.text and not first.ends_session
+        assert "One, lift your heel" in started.text  # counted reps: num2words works here too
         assert not [m for m in loaded if m.split(".")[0] in {"flask", "webhook", "cryptography"}]
         assert f"INFO skill.lambda_entry skill {SKILL_ID} ready" in container.log
 
         with LambdaContainer(env, [task, runtime], isolated=True, no_system_tz=True) as cold:
-            second = Conversation(skill=cold, now=now).launch()
-        assert DISCLAIMER not in second.text
+            resumed = Conversation(skill=cold, now=now).one_shot("ResumeRoutineIntent")
+        assert "where you left off" in resumed.text and "right leg" in resumed.text
 
 
 # ---- refusing to package without a skill id ------------------------------------------------

@@ -5,6 +5,7 @@ process standing for a new container."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -17,11 +18,12 @@ from tests.lambda_support import (
     moto_dynamodb,
     stored_items,
 )
-from tests.support import Conversation, envelope, launch_request, session_ended_request
+from tests.support import Conversation, Reply, envelope, launch_request, session_ended_request
 
 DISCLAIMER = "not medical advice"
 APOLOGY = "something went wrong on my side"
 STORE_ERROR = "couldn't reach your saved progress"
+MORNING = ("morning stretches", "morning_stretches")
 OTHER_SKILL = "amzn1.ask.skill.11111111-1111-4111-8111-111111111111"
 
 
@@ -56,6 +58,38 @@ def test_a_new_container_remembers_what_the_last_one_stored(env, endpoint, table
     assert not reply.ends_session and reply.reprompt
     [item] = stored_items(endpoint, table)
     assert item["attributes"]["disclaimer_heard"] is True
+
+
+def test_a_routine_stopped_in_one_container_resumes_in_the_next(env, endpoint, table, morning):
+    """Start the morning stretches, move on to the second side, walk away; later, on a cold
+    container, "resume" picks up at that side, and "next" carries on from there."""
+    with LambdaContainer(env) as container:
+        talk = Conversation(skill=container, now=morning)
+        started = talk.one_shot("StartRoutineIntent", routine=MORNING)
+        assert "morning stretches" in started.text and card_title(started) == "Calf stretch"
+        switched = talk.intent("AMAZON.NextIntent")
+        assert "switch to your right leg" in switched.text
+        talk.end_session("EXCEEDED_MAX_REPROMPTS")
+
+    [item] = stored_items(endpoint, table)
+    progress = item["attributes"]["progress"]
+    assert (progress["routine_id"], progress["exercise_id"]) == (
+        "morning_stretches",
+        "calf_stretch",
+    )
+    assert (progress["step"], progress["segment"]) == (Decimal(0), Decimal(1))
+
+    with LambdaContainer(env) as cold:
+        talk = Conversation(skill=cold, now=morning + dt.timedelta(hours=2))
+        resumed = talk.one_shot("ResumeRoutineIntent")
+        assert "where you left off" in resumed.text
+        assert card_title(resumed) == "Calf stretch" and "right leg" in resumed.text
+        assert not resumed.ends_session
+        assert card_title(talk.intent("AMAZON.NextIntent")) == "Lunge and stretch"
+
+
+def card_title(reply: Reply) -> str | None:
+    return (reply.card or {}).get("title")
 
 
 @pytest.mark.parametrize(
