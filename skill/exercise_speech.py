@@ -202,11 +202,22 @@ class ExerciseVoice:
             # The person is already in position for the first side: the switch and the one
             # sentence that places the legs are enough.
             speech.say(self.phrase("routine.switch_side", side=side), self.fill(setup[0], side))
-        if rep == 1:
+        if rep == 1 and count < self.reps:
+            # A set split into segments: say the whole set first, so "two" never sounds like
+            # all there is to do.
+            key = "routine.set_side_in_parts" if side else "routine.set_in_parts"
+        elif rep == 1:
             key = "routine.set_side" if side else "routine.set"
         else:
             key = "routine.set_continue_side" if side else "routine.set_continue"
-        speech.say(self.phrase(key, count=number_words(count, self.language), side=side))
+        speech.say(
+            self.phrase(
+                key,
+                count=number_words(count, self.language),
+                total=number_words(self.reps, self.language),
+                side=side,
+            )
+        )
         speech.pause(SETUP_PAUSE_SECONDS * self.factor)
 
     def _rep(self, speech: Speech, number: int, side: str | None) -> None:

@@ -314,8 +314,19 @@ def test_yes_with_no_offer_pending_is_not_taken_as_a_tip(talk):
         lambda talk: talk.one_shot("MedicationIntent"),
         lambda talk: talk.one_shot("TipIntent", topic=("my medication", "medication")),
         lambda talk: talk.one_shot("TipIntent", topic="diagnosis"),
+        # Caught by another intent's sample, the words still name medication.
+        lambda talk: talk.one_shot("CanIDoIntent", activity="skip my medication", when=None),
+        lambda talk: talk.one_shot("ActivityLimitIntent", activity="my pills"),
+        lambda talk: talk.one_shot("ExplainExerciseIntent", exercise="stop my medicine"),
     ],
-    ids=["medication-intent", "medication-topic", "diagnosis-words"],
+    ids=[
+        "medication-intent",
+        "medication-topic",
+        "diagnosis-words",
+        "medication-as-activity",
+        "pills-as-activity",
+        "medicine-as-exercise",
+    ],
 )
 def test_medication_questions_go_kindly_to_the_doctor_and_never_say_stop(talk, ask):
     reply = ask(talk)

@@ -408,6 +408,16 @@ def test_close_to_bedtime_it_warns_and_offers_tips_then_starts_anyway(talk, stor
     assert progress_of(store) == ("calf_stretch", 0, 0, False)
 
 
+def test_yes_to_the_bedtime_offer_gives_a_tip_and_start_anyway_still_works(talk, store):
+    talk.wait(hours=12, minutes=15)  # 20:30
+    talk.one_shot("StartRoutineIntent", routine=MORNING)
+    tip = talk.intent("AMAZON.YesIntent")
+    assert "warm, but not hot, bath or shower" in tip.text
+    assert not tip.ends_session and progress_of(store) is None
+    started = talk.intent("StartAnywayIntent")  # they changed their mind after the tip
+    assert "morning stretches" in started.text and card_title(started) == "Calf stretch"
+
+
 def test_a_named_routine_near_bedtime_is_warned_and_start_anyway_starts_that_one(talk):
     talk.wait(hours=13)  # 21:15
     assert "before going to bed" in talk.one_shot("StartRoutineIntent", routine=MORNING).text
@@ -518,3 +528,15 @@ def test_saved_progress_the_catalog_no_longer_has_is_forgotten_on_resume(talk, s
     reply = talk.one_shot("ResumeRoutineIntent")
     assert "lost track" in reply.text and not reply.ends_session
     assert progress_of(store) is None
+
+
+def test_a_set_split_into_parts_names_the_whole_set_first(talk):
+    """At a slower pace the lunge no longer fits one turn; the person still hears it is five."""
+    talk.one_shot("StartRoutineIntent", routine=MORNING)
+    talk.intent("SlowDownIntent")
+    talk.intent("AMAZON.NextIntent")
+    lunge = talk.intent("AMAZON.NextIntent")
+    assert card_title(lunge) == "Lunge and stretch"
+    assert "We'll do five with your left leg, two to start." in lunge.text
+    rest = talk.intent("AMAZON.NextIntent")
+    assert "three more" in rest.text

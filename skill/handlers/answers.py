@@ -113,8 +113,25 @@ def exercise_examples_words(turn: Turn) -> str:
     return spoken_list(turn, names, "or")
 
 
+def sensitive_topic_in(turn: Turn, words: str | None) -> TipTopic | None:
+    """A sensitive tip topic (medication, diagnosis) named anywhere in words that did not
+    resolve: "should I stop taking my medication" must reach the doctor answer, whichever
+    intent's sample happened to catch it."""
+    if not words:
+        return None
+    said = f" {' '.join(words.lower().split())} "
+    for topic in turn.catalog.tips.values():
+        if topic.sensitive and any(
+            f" {' '.join(name.lower().split())} " in said for name in (topic.name, *topic.synonyms)
+        ):
+            return topic
+    return None
+
+
 def unknown_exercise(turn: Turn) -> Response:
     words = turn.slot_value("exercise")
+    if sensitive := sensitive_topic_in(turn, words):
+        return medication_answer(turn, sensitive)
     examples = exercise_examples_words(turn)
     if words:
         logger.info("asked about an exercise the catalog does not have: %r", words)
@@ -229,6 +246,8 @@ def allowed_activities(turn: Turn) -> list[Activity]:
 
 def unknown_activity(turn: Turn) -> Response:
     words = turn.slot_value("activity")
+    if sensitive := sensitive_topic_in(turn, words):
+        return medication_answer(turn, sensitive)
     known = allowed_activities(turn)
     examples = spoken_list(turn, [a.name for a in known[:EXAMPLES_TO_NAME]], "or")
     if words:
