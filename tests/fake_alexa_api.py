@@ -1,0 +1,116 @@
+"""A small stand-in for the Alexa Settings API: a real HTTPS server on 127.0.0.1, in a thread.
+
+The SDK's API client refuses plain HTTP, so the server speaks TLS with a certificate from a CA
+made here; tests make requests trust that CA through ``REQUESTS_CA_BUNDLE``, the variable requests
+itself reads, so the skill's own client is used exactly as built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import ssl
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from tests.pki import key_pem, make_leaf, make_root, pem
+
+ZONE_PATH = "/v2/devices/{device_id}/settings/System.timeZone"
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    ca: Path
+    cert: Path
+    key: Path
+
+
+def make_tls_files(folder: Path) -> TlsFiles:
+    """A CA and a server certificate for 127.0.0.1 signed by it (from the same test PKI as the
+    verification tests), written as PEM files for the server and the client's trust store."""
+    now = dt.datetime.now(dt.UTC)
+    ca = make_root("alexa-api", now)
+    cert, key = make_leaf(
+        ca,
+        not_before=now - dt.timedelta(minutes=5),
+        not_after=now + dt.timedelta(days=1),
+        dns_names=("localhost",),
+        ip_addresses=("127.0.0.1",),
+        label="alexa-api-server",
+    )
+    files = TlsFiles(folder / "ca.pem", folder / "server.pem", folder / "server.key")
+    files.ca.write_bytes(pem(ca.certificate))
+    files.cert.write_bytes(pem(cert))
+    files.key.write_bytes(key_pem(key))
+    return files
+
+
+@dataclass
+class SeenRequest:
+    path: str
+    authorization: str | None
+
+
+@dataclass
+class FakeAlexaApi:
+    """Answers the time-zone request with ``zone`` (200), ``status`` (e.g. 403), or, with
+    ``delay``, only after that many seconds (or when the test ends)."""
+
+    tls: TlsFiles
+    zone: str = "Asia/Tokyo"
+    status: int = 200
+    delay: float = 0.0
+    seen: list[SeenRequest] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._release = threading.Event()
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                api.seen.append(SeenRequest(self.path, self.headers.get("Authorization")))
+                if api.delay:
+                    api._release.wait(api.delay)
+                if api.status == 200:
+                    body = json.dumps(api.zone).encode()
+                else:
+                    body = json.dumps({"type": "FORBIDDEN", "message": "no access"}).encode()
+                try:
+                    self.send_response(api.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:
+                    pass  # the client gave up waiting, as the timeout test intends
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # keep the test output quiet
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.tls.cert, self.tls.key)
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        # A short poll so that shutdown() at the end of a test returns promptly.
+        serve = functools.partial(self._server.serve_forever, poll_interval=0.02)
+        self._thread = threading.Thread(target=serve, daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"https://{host}:{port}"
+
+    def __enter__(self) -> FakeAlexaApi:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._release.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
