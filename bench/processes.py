@@ -162,6 +162,10 @@ def first_answer_ms(
 
 
 # A fresh interpreter that imports a Lambda handler, answers the events it is given and reports.
+# Peak memory: ru_maxrss is what getrusage offers, but on Linux a child started by fork + exec
+# keeps the high-water mark of the forked parent (here, the benchmark runner itself), so every
+# child would report the runner's size. VmHWM in /proc/self/status belongs to the new process
+# image alone; ru_maxrss is the fallback elsewhere.
 _LAMBDA_CHILD = textwrap.dedent(
     """
     import json, resource, sys, time
@@ -176,6 +180,11 @@ _LAMBDA_CHILD = textwrap.dedent(
     for event in events[1:]:
         handler(event, None)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:  # Linux: this process image's own peak (see peak_rss_kib below)
+        with open("/proc/self/status") as status:
+            peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        pass
     print(json.dumps({"began": began, "imported": imported, "answered": answered,
                       "first": first, "peak_rss_kib": peak}))
     """
