@@ -1,7 +1,8 @@
 """AWS Lambda entry point (``skill/lambda_entry.handler`` in serverless.yml).
 
-The Alexa trigger hands Lambda the raw request envelope, so this is ask-sdk's own
-``lambda_handler()`` around the one skill that ``skill.builder`` assembles, configured from the
+The Alexa trigger hands Lambda the raw request envelope, so this is ask-sdk's ``lambda_handler()``
+(as ``skill.envelope.lambda_handler``: the same, with the skill built once and the fast envelope
+parser) around the one skill that ``skill.builder`` assembles, configured from the
 ``RLS_COACH_*`` environment (serverless.yml selects the DynamoDB store and sets the skill id). The
 SDK checks the skill id itself: there is no signature check in front of it as with the webhook.
 
@@ -56,13 +57,15 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def _build_handler() -> tuple[LambdaHandler, str | None]:
     from skill.builder import skill_builder  # noqa: PLC0415
+    from skill.envelope import lambda_handler  # noqa: PLC0415
     from skill.settings import Settings  # noqa: PLC0415
 
     settings = Settings.from_env()
     logging.getLogger("skill").setLevel(settings.log_level)
-    builder = skill_builder(settings=settings, check_skill_id=True)
+    skill = skill_builder(settings=settings, check_skill_id=True).create()
     logger.info("skill %s ready (store %s)", settings.skill_id, settings.store_url)
-    return builder.lambda_handler(), settings.skill_id
+    # The SDK's lambda_handler() with the skill built once and the fast envelope parser.
+    return lambda_handler(skill), settings.skill_id
 
 
 def _log_start_failure(exc: Exception) -> None:

@@ -24,7 +24,10 @@ from ask_sdk_model.slu.entityresolution import StatusCode
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from skill.envelope import EnvelopeSerializer
+from bench.turns import LOAD_VISIT, Session
+from skill.builder import skill_builder
+from skill.envelope import EnvelopeSerializer, lambda_handler
+from skill.persistence import MemoryAdapter
 from tests.hardening.scale import fuzz_settings
 from tests.hardening.strategies import envelopes, graft, ids, json_scalars, json_values, words
 from tests.support import envelope
@@ -199,3 +202,21 @@ def test_any_value_serializes_as_the_sdk_would(value):
     assert serialized(FAST, value) == serialized(SDK, value)
     if serialized(SDK, value)[0] == "ok":
         assert repr(FAST.serialize(value)) == repr(SDK.serialize(value))
+
+
+# ---- the Lambda entry ----------------------------------------------------------------------------
+
+
+def test_the_lambda_handler_answers_exactly_as_the_sdks_does(catalog, settings, morning):
+    """A whole visit, event by event, through ask-sdk's own lambda_handler() and through ours,
+    each with its own store: the same response envelopes, byte for byte (the visit is the
+    benchmark's)."""
+    sdks = skill_builder(catalog, MemoryAdapter(), settings).lambda_handler()
+    ours = lambda_handler(skill_builder(catalog, MemoryAdapter(), settings).create())
+    session = Session("amzn1.ask.account.lambda-equivalence")
+    for _ in range(2):
+        for turn in LOAD_VISIT:
+            event = json.loads(session.body(turn, morning))
+            expected = sdks(json.loads(json.dumps(event)), None)
+            assert json.dumps(ours(event, None)) == json.dumps(expected), turn.label
+            session.heard(json.dumps(expected).encode())
