@@ -13,7 +13,9 @@ or the longest-variant one) and out as :class:`~skill.speech.Speech`.
 
 from __future__ import annotations
 
+import functools
 import logging
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -68,6 +70,17 @@ LAST_CLOSES: Alternatives = (
 )
 
 
+# Planning is pure (catalog, exercise, reps, pace, language in; segments and durations out), yet
+# every routine turn builds a fresh RoutinePlayer and re-plans from scratch: about 250 number
+# conversions and a few thousand Speech parts, 10–20 times the cost of a hello-world turn. The
+# caches below remember the planning work (never a turn's own speech, whose variants differ turn
+# by turn). They are bounded, and results are immutable or copied, so sharing them is safe.
+PLANNING_CACHE_SIZE = 4096
+_planning_phrases: weakref.WeakSet[Callable[..., str]] = weakref.WeakSet()
+_longest_by_catalog: dict[tuple[int, str], tuple[Catalog, Phrase]] = {}
+
+
+@functools.lru_cache(maxsize=PLANNING_CACHE_SIZE)
 def number_words(number: int, language: str = "en") -> str:
     """A count as the coach says it: 5 → "five"."""
     return num2words(number, lang=language)
@@ -82,19 +95,33 @@ def list_words(items: Sequence[str], phrase: Phrase) -> str:
 
 def longest_phrases(catalog: Catalog, language: str = "en") -> Phrase:
     """A phrase function that always picks the longest variant, with every placeholder filled by
-    the longest value it could take: an upper bound on how long any turn's version runs."""
+    the longest value it could take: an upper bound on how long any turn's version runs.
+
+    The same catalog and language give the same function (it is pure), so what was planned with
+    it can be remembered across turns."""
+    cached = _longest_by_catalog.get((id(catalog), language))
+    if cached is not None and cached[0] is catalog:
+        return cached[1]
     names = [e.name for e in catalog.exercises.values()] + [
         r.name for r in catalog.routines.values()
     ]
     longest_name = max(names, key=lambda n: len(n.split()))
 
-    def phrase(key: str, **values: Any) -> str:
+    @functools.lru_cache(maxsize=PLANNING_CACHE_SIZE)
+    def longest_variant(key: str, given: frozenset[tuple[str, Any]]) -> str:
         filler = _LongestFiller(longest_name)
-        filler.update(values)  # values that are given are exact; only the missing are guessed
+        filler.update(given)  # values that are given are exact; only the missing are guessed
         variants = catalog.phrases(key, language)
         longest = max(variants, key=lambda v: len(v.format_map(filler).split()))
         return longest.format_map(filler)
 
+    def phrase(key: str, **values: Any) -> str:
+        return longest_variant(key, frozenset(values.items()))
+
+    _planning_phrases.add(phrase)
+    if len(_longest_by_catalog) >= 16:  # catalogs are loaded once per process; tests load a few
+        _longest_by_catalog.clear()
+    _longest_by_catalog[(id(catalog), language)] = (catalog, phrase)
     return phrase
 
 
@@ -114,6 +141,17 @@ class _LongestFiller(dict):
 def frame_seconds(phrase: Phrase, *, first: bool, last: bool) -> float:
     """The longest a response's opening and close can run around a segment of the first and/or
     last exercise of a routine (the ones that also introduce or finish it), given ``phrase``."""
+    if phrase in _planning_phrases:
+        return _remembered_frame_seconds(phrase, first, last)
+    return _frame_seconds(phrase, first=first, last=last)
+
+
+@functools.lru_cache(maxsize=PLANNING_CACHE_SIZE)
+def _remembered_frame_seconds(phrase: Phrase, first: bool, last: bool) -> float:
+    return _frame_seconds(phrase, first=first, last=last)
+
+
+def _frame_seconds(phrase: Phrase, *, first: bool, last: bool) -> float:
 
     def longest(alternatives: Alternatives) -> float:
         return max(Speech().say(*(phrase(k) for k in keys)).seconds for keys in alternatives)
@@ -178,6 +216,14 @@ class ExerciseVoice:
 
     def body(self, segment: Segment) -> Speech:
         """The segment's own speech: setup or side switch, then each rep counted and paced."""
+        if self.phrase in _planning_phrases:  # planning: the same every time, so remembered
+            parts = _remembered_body(
+                self.exercise, self.reps, self.factor, self.phrase, self.language, segment
+            )
+            return Speech(list(parts))
+        return self._body(segment)
+
+    def _body(self, segment: Segment) -> Speech:
         speech = Speech()
         for flat in range(segment.first, segment.last + 1):
             side_index, rep = self.locate(flat)
@@ -248,6 +294,14 @@ class ExerciseVoice:
         return "\n".join(lines)
 
 
+@functools.lru_cache(maxsize=PLANNING_CACHE_SIZE)
+def _remembered_body(
+    exercise: Exercise, reps: int, factor: float, phrase: Phrase, language: str, segment: Segment
+) -> tuple[Any, ...]:
+    voice = ExerciseVoice(exercise, reps, factor, phrase, language)
+    return tuple(voice._body(segment).parts)  # the parts are frozen; callers get a fresh list
+
+
 def _num(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
 
@@ -269,6 +323,21 @@ def even_split(first: int, last: int, parts: int) -> list[Segment]:
 def plan_segments(voice: ExerciseVoice, budget_seconds: float) -> tuple[Segment, ...]:
     """Cut the exercise into segments whose body fits ``budget_seconds``: the whole exercise if
     it fits, else one segment per side, else each side split evenly into as few as fit."""
+    if voice.phrase in _planning_phrases:
+        return _remembered_plan(
+            voice.exercise, voice.reps, voice.factor, voice.phrase, voice.language, budget_seconds
+        )
+    return _plan_segments(voice, budget_seconds)
+
+
+@functools.lru_cache(maxsize=PLANNING_CACHE_SIZE)
+def _remembered_plan(
+    exercise: Exercise, reps: int, factor: float, phrase: Phrase, language: str, budget: float
+) -> tuple[Segment, ...]:
+    return _plan_segments(ExerciseVoice(exercise, reps, factor, phrase, language), budget)
+
+
+def _plan_segments(voice: ExerciseVoice, budget_seconds: float) -> tuple[Segment, ...]:
 
     def fits(segments: Iterable[Segment]) -> bool:
         return all(voice.body(s).seconds <= budget_seconds for s in segments)
