@@ -59,9 +59,21 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
                 f"cannot create the folder for the store {self.path}: {exc}"
             ) from exc
         # Open and check the file now, so a wrong path or a damaged file is reported when the
-        # server starts rather than on some user's first turn.
-        with self._failures("open"):
-            self._connection().execute(_SCHEMA)
+        # server starts rather than on some user's first turn. A file that is only read-only or
+        # locked for now is another matter: the server starts anyway (each turn apologises and
+        # /healthz reports the store unreachable), so fixing the permissions or ending the other
+        # writer brings the skill back without a restart.
+        try:
+            with self._failures("open"):
+                self._connection()
+        except PersistenceException as exc:
+            if not _may_pass(exc.__cause__):
+                raise
+            logger.error(
+                "starting with the store %s unusable for now; turns will apologise until it "
+                "can be written",
+                self.path,
+            )
 
     # ---- AbstractPersistenceAdapter ----------------------------------------------------------
 
@@ -130,6 +142,9 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
             # In WAL mode NORMAL is still safe against corruption; it only gives up durability
             # of the very last commits on power loss, which for progress through a stretch is fine.
             connection.execute("PRAGMA synchronous=NORMAL")
+            # On every new connection, not only at start-up: a store that could not be written
+            # when the server started gets its table once it can be.
+            connection.execute(_SCHEMA)
         except sqlite3.Error:
             connection.close()
             raise
@@ -162,6 +177,15 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
             raise PersistenceException(
                 f"could not {action} the store {self.path}: {exc}" + _hint(exc)
             ) from exc
+
+
+def _may_pass(exc: BaseException | None) -> bool:
+    """Whether an error opening the store can go away by itself or by an operator's fix while the
+    server runs (read-only for now, locked by another process), unlike a damaged file."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and any(
+        word in text for word in ("readonly", "read-only", "locked", "busy")
+    )
 
 
 def _hint(exc: sqlite3.Error) -> str:
