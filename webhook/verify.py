@@ -3,9 +3,10 @@ service ("Host a Custom Skill as a Web Service" → "Verify that the request was
 
 1. ``SignatureCertChainUrl`` is https on s3.amazonaws.com (port 443 if given), and its path,
    once normalised, starts with ``/echo.api/``.
-2. The PEM chain at that URL (fetched over https, cached until the signing certificate expires)
-   validates to a trusted root at the current time, and the signing certificate's subject
-   alternative names contain ``echo-api.amazon.com`` itself.
+2. The PEM chain at that URL (fetched over https) validates to a trusted root at the current
+   time, and the signing certificate's subject alternative names contain ``echo-api.amazon.com``
+   itself. This is done once per URL: the validated chain is cached until a certificate in it
+   expires.
 3. ``Signature-256`` is a base64 RSA PKCS#1 v1.5 SHA-256 signature of the raw body bytes by that
    certificate's key.
 4. ``request.timestamp`` is within 150 seconds of now.
@@ -185,7 +186,13 @@ class SigningChain:
 
     @property
     def expires_at(self) -> dt.datetime:
-        return self.leaf.not_valid_after_utc
+        """When the first certificate of the chain expires: a validated chain is trusted from
+        the cache until then (not past the leaf's expiry, nor past an intermediate's)."""
+        return min(c.not_valid_after_utc for c in (self.leaf, *self.intermediates))
+
+    @property
+    def valid_from(self) -> dt.datetime:
+        return max(c.not_valid_before_utc for c in (self.leaf, *self.intermediates))
 
 
 def _dns_names(certificate: x509.Certificate) -> list[str]:
@@ -237,9 +244,11 @@ class AlexaRequestVerifier:
         check_cert_url(cert_url)
         now = self.now()
         chain, fetched = self._chain_for(cert_url, now)
-        self._check_chain(chain, now)
         if fetched:
+            # The chain is validated once per URL, when fetched: a cached chain was validated
+            # then and is used only while every certificate in it is still within its dates.
             # Only a chain that validated is cached, so a bad or half-fetched one is tried afresh.
+            self._check_chain(chain, now)
             self._remember(cert_url, chain, now)
         self._check_signature(chain.leaf, signature, body)
 
@@ -255,7 +264,7 @@ class AlexaRequestVerifier:
         otherwise fetched; the flag says whether it was fetched."""
         with self._lock:
             cached = self._cache.get(url)
-        if cached is not None and now < cached.expires_at:
+        if cached is not None and cached.valid_from <= now < cached.expires_at:
             return cached, False
         try:
             pem_data = self._fetch(url)
