@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import platform
 import statistics
@@ -31,7 +32,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench import hello_webhook
+from bench.dynamo import running_dynamodb
+from bench.inprocess import TurnTimer, call_wsgi, time_turns, time_verification
+from bench.load import LoadResult, Shot, run_load
+from bench.pki import SigningPKI
+from bench.processes import HOST, first_answer_ms, lambda_run, running_server
 from bench.stats import Summary, ratio, summarize
+from bench.turns import LOAD_VISIT, MEASURED_TURNS, Session, hello_equivalent
+from skill.settings import Settings
+from tests.support import envelope
+from webhook.app import create_app
 
 DEFAULT_OUTPUT = Path("bench-results/latest.json")
 SECTIONS = ("latency", "verification", "load", "start", "memory")
@@ -112,13 +123,6 @@ class Report:
 
 
 def measure_latency(plan: Plan, scratch: Path, report: Report) -> None:
-    from webhook.app import create_app  # noqa: PLC0415
-
-    from bench import hello_webhook  # noqa: PLC0415
-    from bench.inprocess import TurnTimer, time_turns  # noqa: PLC0415
-    from bench.turns import MEASURED_TURNS, hello_equivalent  # noqa: PLC0415
-    from skill.settings import Settings  # noqa: PLC0415
-
     settings = Settings(
         store_url=f"sqlite:///{scratch / 'latency.sqlite3'}",
         verify=False,
@@ -162,10 +166,6 @@ def measure_latency(plan: Plan, scratch: Path, report: Report) -> None:
 
 
 def measure_verification(plan: Plan, scratch: Path, report: Report) -> None:
-    from bench.inprocess import time_verification  # noqa: PLC0415
-    from bench.pki import SigningPKI  # noqa: PLC0415
-    from bench.turns import MEASURED_TURNS, Session  # noqa: PLC0415
-
     pki = SigningPKI.create(scratch / "pki-verification")
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     session = Session("amzn1.ask.account.bench-verify")
@@ -193,9 +193,6 @@ def measure_verification(plan: Plan, scratch: Path, report: Report) -> None:
 def _load_scripts(which: str, plan: Plan, pki: Any, recorder: Any, run_id: str) -> list[list[Any]]:
     """Signed scripts, one per virtual user (two visits each). Ours are recorded in process
     first, so each request carries the session attributes the real answer will have."""
-    from bench.inprocess import call_wsgi  # noqa: PLC0415
-    from bench.load import Shot  # noqa: PLC0415
-    from bench.turns import LOAD_VISIT, Session, hello_equivalent  # noqa: PLC0415
 
     turns = LOAD_VISIT if which == "ours" else hello_equivalent(LOAD_VISIT)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -228,13 +225,6 @@ def _answer_is_an_envelope(status: int, body: bytes) -> str | None:
 
 
 def measure_load(plan: Plan, scratch: Path, report: Report) -> None:
-    from webhook.app import create_app  # noqa: PLC0415
-
-    from bench.load import LoadResult, run_load  # noqa: PLC0415
-    from bench.pki import SigningPKI  # noqa: PLC0415
-    from bench.processes import HOST, running_server  # noqa: PLC0415
-    from skill.settings import Settings  # noqa: PLC0415
-
     pki_dir = scratch / "pki-load"
     pki = SigningPKI.create(pki_dir)
     recorder = create_app(
@@ -307,9 +297,6 @@ def _p50_p99(latencies: Callable[[str], list[float]]) -> tuple[Summary, Summary]
 
 
 def _lambda_events(count: int) -> list[dict[str, Any]]:
-    from bench.turns import LOAD_VISIT  # noqa: PLC0415
-    from tests.support import envelope  # noqa: PLC0415
-
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     user = f"amzn1.ask.account.lambda-{uuid.uuid4().hex[:8]}"
     return [
@@ -319,9 +306,6 @@ def _lambda_events(count: int) -> list[dict[str, Any]]:
 
 
 def _hello_events(count: int) -> list[dict[str, Any]]:
-    from bench.turns import LOAD_VISIT, hello_equivalent  # noqa: PLC0415
-    from tests.support import envelope  # noqa: PLC0415
-
     turns = hello_equivalent(LOAD_VISIT)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     return [envelope(turns[n % len(turns)].make(now)) for n in range(count)]
@@ -330,11 +314,6 @@ def _hello_events(count: int) -> list[dict[str, Any]]:
 def measure_start_and_memory(
     plan: Plan, scratch: Path, report: Report, *, start: bool, memory: bool
 ) -> None:
-    from bench.dynamo import running_dynamodb  # noqa: PLC0415
-    from bench.pki import SigningPKI  # noqa: PLC0415
-    from bench.processes import first_answer_ms, lambda_run  # noqa: PLC0415
-    from bench.turns import MEASURED_TURNS, Session  # noqa: PLC0415
-
     lambda_starts: dict[str, list[float]] = {"ours": [], "hello": []}
     lambda_peaks: dict[str, list[float]] = {"ours": [], "hello": []}
     imports: dict[str, list[float]] = {"ours": [], "hello": []}
@@ -508,6 +487,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     plan = Plan.quick() if args.quick else Plan()
+    # The in-process apps run with verification off on purpose; their warning is not news here.
+    logging.getLogger("webhook.app").setLevel(logging.ERROR)
     info = machine()
     info["measured_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     report = Report()

@@ -4,6 +4,9 @@
 logging and body limit), with one substitution when ``--pki`` is given: the verifier trusts the
 benchmark's test root and is handed its chain instead of fetching Amazon's. ``hello`` serves the
 hello-world app the same way. Both stop cleanly on SIGTERM.
+
+Imports are inside the functions on purpose: the start-up and memory figures are taken from these
+processes, so each must load exactly what its own server needs and nothing of the other's.
 """
 
 from __future__ import annotations
