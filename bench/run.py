@@ -16,6 +16,7 @@ and on what else it is doing: compare ratios, not absolute times, across machine
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -26,7 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -473,6 +474,17 @@ def update_docs(path: Path, report_json: dict[str, Any], figures: Sequence[Figur
     path.write_text(head + block + tail)
 
 
+@contextlib.contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small smoke run")
@@ -487,13 +499,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     plan = Plan.quick() if args.quick else Plan()
-    # The in-process apps run with verification off on purpose; their warning is not news here.
-    logging.getLogger("webhook.app").setLevel(logging.ERROR)
     info = machine()
     info["measured_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     report = Report()
     began = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="rls-coach-bench-") as directory:
+    with (
+        tempfile.TemporaryDirectory(prefix="rls-coach-bench-") as directory,
+        _quiet("webhook.app"),  # the in-process apps run unverified on purpose: not news here
+    ):
         scratch = Path(directory)
         steps: list[tuple[str, Callable[[], None]]] = [
             ("latency", lambda: measure_latency(plan, scratch, report)),

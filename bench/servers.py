@@ -24,7 +24,6 @@ BENCH_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000000"
 
 def serve_ours(args: argparse.Namespace) -> int:
     import webhook.serve as production  # noqa: PLC0415
-
     from skill.settings import Settings  # noqa: PLC0415
 
     settings = Settings.from_env().with_overrides(
@@ -50,9 +49,8 @@ def serve_hello(args: argparse.Namespace) -> int:
 
     verifier = None
     if args.pki is not None:
-        from webhook.verify import AlexaRequestVerifier  # noqa: PLC0415
-
         from bench.pki import SigningPKI  # noqa: PLC0415
+        from webhook.verify import AlexaRequestVerifier  # noqa: PLC0415
 
         pki = SigningPKI.load(Path(args.pki))
         verifier = AlexaRequestVerifier(
