@@ -10,6 +10,7 @@ with pauses as "(3 s)", the card, the reprompt, and whether the session stays op
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -20,7 +21,7 @@ import sys
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
 from urllib.parse import urlsplit
@@ -637,6 +638,9 @@ def _input_lines(stdin: TextIO, out: TextIO, prompt: str) -> Iterator[str]:
     """Lines typed at a terminal (with line editing), or piped in (echoed, so the transcript
     reads like a conversation)."""
     if stdin.isatty():
+        # Importing readline gives input() line editing and history, where the platform has it.
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401, PLC0415
         while True:
             try:
                 yield input(prompt)
@@ -738,15 +742,3 @@ def run_say(
         turns = [{"request": e.request, "response": e.response} for e in device.exchanges]
         print(json.dumps(turns, indent=2), file=out)
     return status
-
-
-def transcript(exchanges: Iterable[Exchange]) -> str:
-    """A readable transcript of exchanges (for logs and failing tests)."""
-    lines: list[str] = []
-    for exchange in exchanges:
-        if exchange.request_type == "SessionEndedRequest":
-            lines.append("  [session ended]")
-            continue
-        lines.append(f"> {exchange.heard or exchange.request_type}")
-        lines.extend(render(exchange))
-    return "\n".join(lines)
