@@ -10,7 +10,16 @@ STORE ?= sqlite:///var/rls-coach.sqlite3
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test lint format validate model bench stress package clean
+# Lambda deployment (serverless.yml). SKILL_ID is required: the function answers only that skill.
+SKILL_ID ?=
+STAGE ?= dev
+REGION ?= us-east-1
+LAMBDA_ZIP ?= build/rls-coach-lambda.zip
+PACKAGE_DIR ?= .serverless
+OSLS := node_modules/.bin/osls
+OSLS_ARGS = --param skillId=$(SKILL_ID) --stage $(STAGE) --region $(REGION)
+
+.PHONY: run test lint format validate model bench stress package deploy clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +39,7 @@ run: $(STAMP)
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/rls-coach validate
+	$(BIN)/rls-coach model build --check
 	$(BIN)/pytest -n auto
 
 lint: $(STAMP)
@@ -46,5 +56,15 @@ validate: $(STAMP)
 model: $(STAMP)
 	$(BIN)/rls-coach model build
 
+# The deployment zip (skill + dependencies built for the function's Python and CPU) and the
+# CloudFormation template, with no AWS account and no network beyond PyPI and npm.
+package: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python tools/lambda_bundle.py --skill-id '$(SKILL_ID)' --output $(LAMBDA_ZIP)
+	RLS_COACH_LAMBDA_ZIP=$(abspath $(LAMBDA_ZIP)) $(OSLS) package $(OSLS_ARGS) --package $(PACKAGE_DIR)
+
+# Needs AWS credentials (see docs/deploy.md).
+deploy: package
+	RLS_COACH_LAMBDA_ZIP=$(abspath $(LAMBDA_ZIP)) $(OSLS) deploy $(OSLS_ARGS) --package $(PACKAGE_DIR)
+
 clean:
-	rm -rf $(VENV) node_modules .serverless .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules .serverless build .pytest_cache .ruff_cache .hypothesis

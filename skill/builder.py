@@ -14,13 +14,15 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_model import Response
+from ask_sdk_model.services import ApiClient
 from ask_sdk_model.ui import SsmlOutputSpeech
 
+from skill.alexa_api import TimeoutApiClient
 from skill.catalog import Catalog, default_catalog
 from skill.clock import local_now
 from skill.handlers import answers, common, routine
 from skill.persistence import open_store
-from skill.settings import Settings
+from skill.settings import Settings, SettingsError
 from skill.speech import Speech
 from skill.state import state_from_record
 from skill.turn import TURN_KEY, Turn
@@ -91,15 +93,35 @@ class SaveStateInterceptor(AbstractResponseInterceptor):
         )
 
 
-def build_skill(
+def skill_builder(
     catalog: Catalog | None = None,
     store: AbstractPersistenceAdapter | None = None,
     settings: Settings | None = None,
-) -> CustomSkill:
-    """Assemble the skill. ``store`` defaults to the one named by ``settings.store_url``."""
+    api_client: ApiClient | None = None,
+    *,
+    check_skill_id: bool = False,
+) -> CustomSkillBuilder:
+    """The configured SDK builder: ``.create()`` gives the skill, ``.lambda_handler()`` the AWS
+    Lambda entry point. ``store`` defaults to the one named by ``settings.store_url``;
+    ``api_client`` (for the Alexa Settings API) to one with ``settings.settings_api_timeout``.
+
+    ``check_skill_id`` makes the SDK itself refuse requests for any other skill. Lambda turns it
+    on (nothing else checks the id there); the webhook leaves it off because its request verifier
+    checks the id before the skill ever sees the request.
+    """
     catalog = catalog or default_catalog()
     settings = settings or Settings()
-    builder = CustomSkillBuilder(persistence_adapter=store or open_store(settings.store_url))
+    if check_skill_id and not settings.skill_id:
+        raise SettingsError(
+            "RLS_COACH_SKILL_ID is not set: it is required here so that only your skill is "
+            "answered (amzn1.ask.skill.xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"
+        )
+    builder = CustomSkillBuilder(
+        persistence_adapter=store or open_store(settings.store_url),
+        api_client=api_client or TimeoutApiClient(timeout=settings.settings_api_timeout),
+    )
+    if check_skill_id:
+        builder.skill_id = settings.skill_id
     # Order matters: the first handler whose can_handle is true takes the request. Routine
     # handlers route on the conversation state, so they come first; catch-alls come last.
     for handler in (*routine.HANDLERS, *answers.HANDLERS, *common.HANDLERS):
@@ -107,4 +129,15 @@ def build_skill(
     builder.add_exception_handler(common.ApologyExceptionHandler())
     builder.add_global_request_interceptor(TurnInterceptor(catalog, settings))
     builder.add_global_response_interceptor(SaveStateInterceptor())
-    return builder.create()
+    return builder
+
+
+def build_skill(
+    catalog: Catalog | None = None,
+    store: AbstractPersistenceAdapter | None = None,
+    settings: Settings | None = None,
+    api_client: ApiClient | None = None,
+) -> CustomSkill:
+    """Assemble the skill. ``store`` defaults to the one named by ``settings.store_url``;
+    ``api_client`` (for the Alexa Settings API) to one with ``settings.settings_api_timeout``."""
+    return skill_builder(catalog, store, settings, api_client).create()

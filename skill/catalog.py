@@ -29,6 +29,8 @@ from marshmallow import (
     validates_schema,
 )
 
+from skill.utterances import TemplateError, expand, invocation_name_problems, slots_in
+
 CONTENT_DIR = Path(__file__).parent / "content"
 # libyaml's safe loader when PyYAML was built with it (the wheels are): same safe semantics,
 # several times faster, which matters for a Lambda cold start.
@@ -44,6 +46,9 @@ SIDE_PLACEHOLDERS = ("{side}", "{other_side}")
 CATALOG_SLOT_TYPES = ("EXERCISE", "ROUTINE", "ACTIVITY", "TIME_PHRASE", "TIP_TOPIC")
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 INTENT_PATTERN = r"^[A-Z][A-Za-z]*Intent$"
+BUILTIN_INTENT_PATTERN = r"^AMAZON\.[A-Za-z]+Intent$"
+# Matched by Alexa's out-of-domain model: samples would turn it into an ordinary intent.
+FALLBACK_INTENT = "AMAZON.FallbackIntent"
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,8 +271,13 @@ class IntentPhrasing:
 
 @dataclass(frozen=True)
 class Phrasings:
+    """The intent contract. ``samples`` are templates (see :mod:`skill.utterances`);
+    ``builtin_samples`` extends Alexa's built-in intents with phrasings the dialog needs."""
+
     intents: Mapping[str, IntentPhrasing]
     builtin_intents: tuple[str, ...]
+    invocation_name: str | None = None
+    builtin_samples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -632,7 +642,13 @@ class PhrasingsSchema(StrictSchema):
         required=True,
     )
     builtin_intents = fields.List(
-        fields.String(validate=validate.Regexp(r"^AMAZON\.[A-Za-z]+Intent$")), required=True
+        fields.String(validate=validate.Regexp(BUILTIN_INTENT_PATTERN)), required=True
+    )
+    invocation_name = fields.String(load_default=None, validate=validate.Length(min=2, max=50))
+    builtin_samples = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(BUILTIN_INTENT_PATTERN)),
+        values=fields.List(fields.String(validate=validate.Length(min=1, max=300))),
+        load_default=dict,
     )
 
     @post_load
@@ -641,7 +657,12 @@ class PhrasingsSchema(StrictSchema):
             name: IntentPhrasing(name, dict(spec["slots"]), tuple(spec["samples"]))
             for name, spec in data["intents"].items()
         }
-        return Phrasings(intents=intents, builtin_intents=tuple(data["builtin_intents"]))
+        return Phrasings(
+            intents=intents,
+            builtin_intents=tuple(data["builtin_intents"]),
+            invocation_name=data["invocation_name"],
+            builtin_samples={k: tuple(v) for k, v in data["builtin_samples"].items()},
+        )
 
 
 def _tupled(data: dict[str, Any]) -> dict[str, Any]:
@@ -947,25 +968,85 @@ def _check_references(
                 f"unknown exercise '{activity.exercise}'"
                 f"{did_you_mean(activity.exercise, exercises_seen)}",
             )
-    if phrasings is None:
-        return
+    if phrasings is not None:
+        _check_phrasings(phrasings, errors)
+
+
+def _check_phrasings(phrasings: Phrasings, errors: _Collector) -> None:
+    """Slots and slot types are declared and used, templates expand, the invocation name follows
+    Alexa's rules, and no expanded sample belongs to two intents (Alexa rejects such a model)."""
+    file = "phrasings.yaml"
+    if phrasings.invocation_name is not None:
+        for problem in invocation_name_problems(phrasings.invocation_name):
+            errors.add(file, ("invocation_name",), problem)
+    owner: dict[str, tuple[str, tuple[str, ...]]] = {}  # sample → (intent, where it comes from)
+
+    def claim(intent_name: str, where: tuple[str, ...], template: str) -> None:
+        try:
+            samples = expand(template)
+        except TemplateError as exc:
+            errors.add(file, where, str(exc))
+            return
+        for sample in samples:
+            other = owner.setdefault(sample, (intent_name, where))
+            if other[0] != intent_name:
+                errors.add(
+                    file,
+                    where,
+                    f"'{sample}' is also a sample of {other[0]} ({' → '.join(other[1])}); "
+                    "a sample may belong to one intent only",
+                )
+
     for intent in phrasings.intents.values():
         for slot, slot_type in intent.slots.items():
             if slot_type not in CATALOG_SLOT_TYPES and not slot_type.startswith("AMAZON."):
                 errors.add(
-                    "phrasings.yaml",
+                    file,
                     ("intents", intent.name, "slots", slot),
                     f"unknown slot type '{slot_type}'{did_you_mean(slot_type, CATALOG_SLOT_TYPES)}",
                 )
-        for number, sample in enumerate(intent.samples, start=1):
-            for used in re.findall(r"\{(\w+)\}", sample):
+        used_slots: set[str] = set()
+        for number, template in enumerate(intent.samples, start=1):
+            where = ("intents", intent.name, "samples", str(number))
+            for used in slots_in(template):
+                used_slots.add(used)
                 if used not in intent.slots:
                     errors.add(
-                        "phrasings.yaml",
-                        ("intents", intent.name, "samples", str(number)),
+                        file,
+                        where,
                         f"slot {{{used}}} is not declared on {intent.name}"
                         f"{did_you_mean(used, intent.slots)}",
                     )
+            claim(intent.name, where, template)
+        for slot in intent.slots:
+            if slot not in used_slots:
+                errors.add(
+                    file,
+                    ("intents", intent.name, "slots", slot),
+                    f"no sample uses {{{slot}}}; use it in a sample or remove the slot",
+                )
+    for name, templates in phrasings.builtin_samples.items():
+        if name not in phrasings.builtin_intents:
+            errors.add(
+                file,
+                ("builtin_samples", name),
+                f"{name} is not in builtin_intents{did_you_mean(name, phrasings.builtin_intents)}",
+            )
+            continue
+        if name == FALLBACK_INTENT and templates:
+            errors.add(
+                file,
+                ("builtin_samples", name),
+                "Alexa matches AMAZON.FallbackIntent with its out-of-domain model: give it no "
+                "samples",
+            )
+            continue
+        for number, template in enumerate(templates, start=1):
+            where = ("builtin_samples", name, str(number))
+            if slots_in(template):
+                errors.add(file, where, "built-in intents have no slots: remove the {slot}")
+                continue
+            claim(name, where, template)
 
 
 def collect_errors(

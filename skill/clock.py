@@ -8,18 +8,97 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import time
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from ask_sdk_core.handler_input import HandlerInput
+from cachetools import TLRUCache
 
 from skill.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+# A device's zone changes rarely (the owner moves it or edits it in the Alexa app), so an hour is
+# fresh enough. A failed lookup is remembered for less time: long enough that a broken or slow API
+# costs one short timeout every few minutes rather than on every turn, short enough to recover.
+ZONE_TTL_SECONDS = 3600.0
+FAILED_ZONE_TTL_SECONDS = 300.0
+ZONE_CACHE_DEVICES = 10_000
 
-def device_zone(handler_input: HandlerInput, settings: Settings) -> ZoneInfo:
-    """The device's time zone, or the configured default."""
-    return settings.zone
+
+class DeviceZones:
+    """Device id → time zone from the Alexa Settings API, cached in-process (bounded, expiring).
+
+    A lookup never raises: any failure (no API client or access token, a 403, an error status,
+    a timeout, an unknown zone name) is logged, remembered briefly, and answered with ``None`` so
+    the caller uses the configured default zone and the user still gets an answer.
+    """
+
+    def __init__(
+        self,
+        maxsize: int = ZONE_CACHE_DEVICES,
+        ttl: float = ZONE_TTL_SECONDS,
+        failed_ttl: float = FAILED_ZONE_TTL_SECONDS,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.failed_ttl = failed_ttl
+        # cachetools caches are not thread-safe; the webhook serves turns from several threads.
+        self._lock = threading.Lock()
+        self._cache: TLRUCache[str, ZoneInfo | None] = TLRUCache(
+            maxsize=maxsize, ttu=self._expires, timer=timer
+        )
+
+    def _expires(self, _device_id: str, zone: ZoneInfo | None, now: float) -> float:
+        return now + (self.ttl if zone is not None else self.failed_ttl)
+
+    def lookup(self, handler_input: HandlerInput) -> ZoneInfo | None:
+        system = handler_input.request_envelope.context.system
+        device_id = system.device.device_id if system.device else None
+        if not device_id or not system.api_access_token or not system.api_endpoint:
+            return None  # nothing to ask with (e.g. a hand-made test envelope)
+        with self._lock:
+            if device_id in self._cache:
+                return self._cache[device_id]
+        zone = self._ask(handler_input, device_id)
+        with self._lock:
+            self._cache[device_id] = zone
+        return zone
+
+    @staticmethod
+    def _ask(handler_input: HandlerInput, device_id: str) -> ZoneInfo | None:
+        try:
+            ups = handler_input.service_client_factory.get_ups_service()
+            name = ups.get_system_time_zone(device_id)
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"no time zone in the answer ({name!r})")
+            return ZoneInfo(name)
+        # Broad on purpose: whatever went wrong (HTTP, TLS, a timeout, a bad body, an unknown
+        # zone name), the turn must still answer, with the default zone.
+        except Exception as exc:
+            logger.warning(
+                "could not read the time zone of device %s (%s: %s); using the default zone",
+                device_id,
+                type(exc).__name__,
+                exc,
+            )
+            return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+
+DEVICE_ZONES = DeviceZones()
+
+
+def device_zone(
+    handler_input: HandlerInput, settings: Settings, zones: DeviceZones | None = None
+) -> ZoneInfo:
+    """The device's time zone from the Alexa Settings API, or the configured default."""
+    return (zones or DEVICE_ZONES).lookup(handler_input) or settings.zone
 
 
 def request_time(handler_input: HandlerInput) -> dt.datetime:

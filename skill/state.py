@@ -25,7 +25,9 @@ class Progress:
     """A place in a routine, or in a single guided exercise (``routine_id`` None)."""
 
     routine_id: str | None
-    exercise_id: str | None = None  # set for a single guided exercise
+    # The exercise being done: a single guided exercise's own id, or (in a routine) the current
+    # step's exercise, so that a routine edited since the save is noticed rather than misread.
+    exercise_id: str | None = None
     step: int = 0  # index into the routine's steps
     segment: int = 0  # index into the current exercise's spoken segments
     paused: bool = False
@@ -44,8 +46,12 @@ class UserState:
     def bedtime_time(self) -> dt.time | None:
         if not self.bedtime:
             return None
-        hours, minutes = (int(part) for part in self.bedtime.split(":"))
-        return dt.time(hours, minutes)
+        try:
+            hours, minutes = (int(part) for part in self.bedtime.split(":"))
+            return dt.time(hours, minutes)
+        except ValueError:  # "99:99" passes the stored format check but is no time of day
+            logger.warning("stored bedtime %r is not a time; using the default", self.bedtime)
+            return None
 
     def record_completion(self, routine_id: str, day: dt.date) -> None:
         dates = set(self.completions.get(routine_id, []))

@@ -13,9 +13,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope, ResponseEnvelope
+
+from skill.speech import WORDS_PER_SECOND
 
 SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000000"
 SERIALIZER = DefaultSerializer()
@@ -62,10 +65,22 @@ def envelope(
     new_session: bool = False,
     session_id: str = "amzn1.echo-api.session.TEST",
     api_endpoint: str = "https://api.amazonalexa.com",
+    api_access_token: str | None = None,
     skill_id: str = SKILL_ID,
 ) -> dict[str, Any]:
+    """A request envelope. Without ``api_access_token`` the skill cannot call Alexa's APIs, so by
+    default it uses its configured time zone and no test reaches out to the real Alexa API;
+    tests of the Settings API pass a token and point ``api_endpoint`` at their own server."""
     application = {"applicationId": skill_id}
     user = {"userId": user_id}
+    system: dict[str, Any] = {
+        "application": application,
+        "user": user,
+        "device": {"deviceId": device_id, "supportedInterfaces": {}},
+        "apiEndpoint": api_endpoint,
+    }
+    if api_access_token is not None:
+        system["apiAccessToken"] = api_access_token
     return {
         "version": "1.0",
         "session": {
@@ -75,15 +90,7 @@ def envelope(
             "attributes": session_attributes or {},
             "user": user,
         },
-        "context": {
-            "System": {
-                "application": application,
-                "user": user,
-                "device": {"deviceId": device_id, "supportedInterfaces": {}},
-                "apiEndpoint": api_endpoint,
-                "apiAccessToken": "test-access-token",
-            }
-        },
+        "context": {"System": system},
         "request": request,
     }
 
@@ -121,6 +128,27 @@ def session_ended_request(moment: dt.datetime, reason: str = "USER_INITIATED") -
         "locale": "en-US",
         "reason": reason,
     }
+
+
+def user_envelope(user_id: str = "amzn1.ask.account.TESTUSER") -> RequestEnvelope:
+    """A request envelope for ``user_id``: what a store needs to find that user's record."""
+    moment = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    body = envelope(launch_request(moment), user_id=user_id)
+    return SERIALIZER.deserialize(json.dumps(body), RequestEnvelope)
+
+
+def stored_record(
+    store: AbstractPersistenceAdapter, user_id: str = "amzn1.ask.account.TESTUSER"
+) -> dict[str, Any]:
+    return store.get_attributes(user_envelope(user_id))
+
+
+def store_record(
+    store: AbstractPersistenceAdapter,
+    record: Any,
+    user_id: str = "amzn1.ask.account.TESTUSER",
+) -> None:
+    store.save_attributes(user_envelope(user_id), record)
 
 
 def invoke(skill: CustomSkill, body: dict[str, Any]) -> dict[str, Any]:
@@ -168,6 +196,11 @@ class Reply:
     def breaks_ms(self) -> list[int]:
         return [int(ms) for ms in re.findall(r'<break time="(\d+)ms"/>', self.ssml)]
 
+    @property
+    def estimated_seconds(self) -> float:
+        """How long the speech runs, estimated the way the speech builder does."""
+        return len(self.text.split()) / WORDS_PER_SECOND + sum(self.breaks_ms) / 1000
+
 
 @dataclass
 class Conversation:
@@ -180,6 +213,7 @@ class Conversation:
     device_id: str = "amzn1.ask.device.TESTDEVICE"
     locale: str = "en-US"
     api_endpoint: str = "https://api.amazonalexa.com"
+    api_access_token: str | None = None
     session_attributes: dict[str, Any] = field(default_factory=dict)
     in_session: bool = False
     session_number: int = 0
@@ -197,6 +231,7 @@ class Conversation:
             new_session=not self.in_session,
             session_id=f"amzn1.echo-api.session.{self.user_id}.{self.session_number}",
             api_endpoint=self.api_endpoint,
+            api_access_token=self.api_access_token,
         )
         reply = Reply(invoke(self.skill, body))
         self.session_attributes = reply.body.get("sessionAttributes") or {}

@@ -1,7 +1,527 @@
-"""Answers: single exercises, "can I … tonight?", tips and medication questions."""
+"""Answers: single exercises, lists, "can I … tonight?", tips, medication questions and bedtime.
+
+Every fact spoken here comes from the catalog (exercises, activities, tips); every framing
+sentence from ``speech/en/answers.yaml``. ``can_handle`` reads only the request and the session's
+pending offer, never storage or the network.
+"""
 
 from __future__ import annotations
 
-from ask_sdk_core.dispatch_components import AbstractRequestHandler
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from typing import Any
 
-HANDLERS: list[AbstractRequestHandler] = []
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import is_intent_name
+from ask_sdk_model import Response
+
+from skill.advice import (
+    Advice,
+    Reason,
+    Verdict,
+    advise,
+    likely_bedtime,
+    parse_clock,
+    resolve_moment,
+)
+from skill.catalog import DAY_PARTS, KINDS, Activity, Exercise, TipTopic
+from skill.clock import effective_bedtime, is_near_bedtime
+from skill.speech import Speech
+from skill.turn import OFFER_KEY, Turn
+
+logger = logging.getLogger(__name__)
+
+TIP_CURSOR_KEY = "tip_cursor"  # session: topic id → index of the next point to give
+MAX_NAMES_IN_A_LIST = 4  # "a short list, not a wall of names"
+EXAMPLES_TO_NAME = 3  # "name two or three it does"
+MEDICATION_TOPIC = "medication"
+
+
+# --------------------------------------------------------------------------------------------
+# Small speaking helpers
+# --------------------------------------------------------------------------------------------
+
+
+def spoken_list(turn: Turn, items: Sequence[str], conjunction: str = "and") -> str:
+    """ "a, b and c" (or "a, b or c"), the joining word coming from the speech strings."""
+    if len(items) <= 1:
+        return "".join(items)
+    return turn.phrase(f"answers.list_{conjunction}", rest=", ".join(items[:-1]), last=items[-1])
+
+
+def short_list(turn: Turn, names: Sequence[str]) -> str:
+    """At most a few names; the rest counted ("a, b, c and 4 more")."""
+    if len(names) > MAX_NAMES_IN_A_LIST:
+        shown = list(names[: MAX_NAMES_IN_A_LIST - 1])
+        rest = len(names) - len(shown)
+        return spoken_list(turn, [*shown, turn.phrase("answers.list_more", count=rest)])
+    return spoken_list(turn, names)
+
+
+def clock_words(turn: Turn, clock: dt.time) -> str:
+    """22:30 → "10:30 PM", 07:00 → "7 AM": how Alexa reads a time aloud naturally."""
+    hour = clock.hour % 12 or 12
+    time = str(hour) if clock.minute == 0 else f"{hour}:{clock.minute:02d}"
+    return turn.phrase("answers.clock_pm" if clock.hour >= 12 else "answers.clock_am", time=time)
+
+
+def best_times_words(turn: Turn, parts: Sequence[str]) -> str:
+    return spoken_list(turn, [turn.phrase(f"answers.best_time_{p}") for p in parts], "or")
+
+
+def with_sides(text: str, side: str | None, other_side: str | None) -> str:
+    """Fill an exercise sentence's {side}/{other_side} (the catalog allows only these)."""
+    if side is None or other_side is None:
+        return text
+    return text.replace("{other_side}", other_side).replace("{side}", side)
+
+
+def anything_else(turn: Turn) -> Speech:
+    return Speech().say(turn.phrase("answers.anything_else"))
+
+
+def pending_offer(handler_input: HandlerInput) -> dict[str, Any] | None:
+    offer = handler_input.attributes_manager.session_attributes.get(OFFER_KEY)
+    return offer if isinstance(offer, dict) else None
+
+
+def offer_kind_is(handler_input: HandlerInput, *kinds: str) -> bool:
+    offer = pending_offer(handler_input)
+    return offer is not None and offer.get("kind") in kinds
+
+
+# --------------------------------------------------------------------------------------------
+# One exercise, and the lists
+# --------------------------------------------------------------------------------------------
+
+
+def example_exercises(turn: Turn) -> list[Exercise]:
+    """Two or three exercises to name: one of each kind first, so the examples show the range."""
+    exercises = list(turn.catalog.exercises.values())
+    first_of_kind: dict[str, Exercise] = {}
+    for exercise in exercises:
+        first_of_kind.setdefault(exercise.kind, exercise)
+    chosen = [first_of_kind[kind] for kind in KINDS if kind in first_of_kind]
+    chosen += [e for e in exercises if e not in chosen]
+    return chosen[:EXAMPLES_TO_NAME]
+
+
+def exercise_examples_words(turn: Turn) -> str:
+    names = [turn.phrase("answers.the_exercise", name=e.name) for e in example_exercises(turn)]
+    return spoken_list(turn, names, "or")
+
+
+def sensitive_topic_in(turn: Turn, words: str | None) -> TipTopic | None:
+    """A sensitive tip topic (medication, diagnosis) named anywhere in words that did not
+    resolve: "should I stop taking my medication" must reach the doctor answer, whichever
+    intent's sample happened to catch it."""
+    if not words:
+        return None
+    said = f" {' '.join(words.lower().split())} "
+    for topic in turn.catalog.tips.values():
+        if topic.sensitive and any(
+            f" {' '.join(name.lower().split())} " in said for name in (topic.name, *topic.synonyms)
+        ):
+            return topic
+    return None
+
+
+def unknown_exercise(turn: Turn) -> Response:
+    words = turn.slot_value("exercise")
+    if sensitive := sensitive_topic_in(turn, words):
+        return medication_answer(turn, sensitive)
+    examples = exercise_examples_words(turn)
+    if words:
+        logger.info("asked about an exercise the catalog does not have: %r", words)
+        sentence = turn.phrase("answers.unknown_exercise", words=words, examples=examples)
+    else:
+        sentence = turn.phrase("answers.which_exercise", examples=examples)
+    speech = Speech().say(sentence)
+    reprompt = turn.phrase("answers.exercise_reprompt", example=example_exercises(turn)[0].name)
+    return turn.respond(speech, Speech().say(reprompt))
+
+
+def describe_exercise(turn: Turn, exercise: Exercise) -> Speech:
+    """Position and setup, the movement, reps (and holds, which the movement names), a caution."""
+    side, other_side = exercise.sides.order if exercise.sides.per_side else (None, None)
+    speech = Speech().say(turn.phrase("answers.explain_intro", name=exercise.name))
+    for sentence in (*exercise.setup, *exercise.movement):
+        speech.say(with_sides(sentence, side, other_side))
+    reps = exercise.reps.describe()
+    if exercise.sides.per_side:
+        speech.say(turn.phrase("answers.explain_reps_per_side", reps=reps, other_side=other_side))
+    else:
+        speech.say(turn.phrase("answers.explain_reps", reps=reps))
+    return speech.say(exercise.cautions[0])
+
+
+class ExplainExerciseHandler(AbstractRequestHandler):
+    """ "How do I do a bridge?": a short description, then an offer to walk them through it."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("ExplainExerciseIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        exercise = turn.catalog.exercises.get(turn.slot_id("exercise") or "")
+        if exercise is None:
+            return unknown_exercise(turn)
+        description = describe_exercise(turn, exercise)
+        card = (exercise.name.capitalize(), f"{exercise.summary}\n\n{description.plain()}")
+        speech = Speech().extend(description).say(turn.phrase("answers.explain_offer"))
+        turn.make_offer("guide_exercise", exercise=exercise.id)
+        reprompt = Speech().say(turn.phrase("answers.explain_offer_reprompt", name=exercise.name))
+        return turn.respond(speech, reprompt, card=card)
+
+
+class ListExercisesHandler(AbstractRequestHandler):
+    """ "What exercises do you know?": grouped by kind, a few names per group."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("ListExercisesIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        exercises = list(turn.catalog.exercises.values())
+        speech = Speech().say(turn.phrase("answers.list_exercises", count=len(exercises)))
+        for kind in KINDS:
+            names = [e.name for e in exercises if e.kind == kind]
+            if names:
+                label = turn.phrase(f"answers.kind_{kind}")
+                group = short_list(turn, names)
+                speech.say(turn.phrase("answers.list_group", kind=label, names=group))
+        speech.say(turn.phrase("answers.list_exercises_question"))
+        reprompt = turn.phrase("answers.exercise_reprompt", example=example_exercises(turn)[0].name)
+        card_text = "\n".join(e.name.capitalize() for e in exercises)
+        return turn.respond(speech, Speech().say(reprompt), card=("", card_text))
+
+
+class ListRoutinesHandler(AbstractRequestHandler):
+    """ "What routines are there?": their names, and the one that suits the time of day."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("ListRoutinesIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        # Morning routines first: the order of the day, not of the files.
+        routines = sorted(
+            turn.catalog.routines.values(),
+            key=lambda r: (
+                min(DAY_PARTS.index(part) for part in r.times_of_day),
+                len(r.times_of_day),
+            ),
+        )
+        names = short_list(turn, [r.name for r in routines])
+        listed = turn.phrase("answers.list_routines", count=len(routines), names=names)
+        speech = Speech().say(listed)
+        rules = turn.catalog.rules
+        day_part = rules.day_part(turn.now.time())
+        suggested = turn.catalog.routine_for_day_part(day_part)
+        # No routine is suggested in the hours before bed or at night: the advice is to rest then.
+        if day_part != "night" and not is_near_bedtime(
+            turn.now, user_bedtime(turn), rules.bedtime_buffer_hours
+        ):
+            speech.say(turn.phrase("answers.list_routines_suggest", routine=suggested.name))
+        reprompt = turn.phrase("answers.list_routines_reprompt", routine=suggested.name)
+        return turn.respond(speech, Speech().say(reprompt))
+
+
+# --------------------------------------------------------------------------------------------
+# "Can I … ?" and "how fast should I … ?"
+# --------------------------------------------------------------------------------------------
+
+
+def user_bedtime(turn: Turn) -> dt.time:
+    return effective_bedtime(
+        turn.state.bedtime_time(), turn.settings, turn.catalog.rules.default_bedtime
+    )
+
+
+def allowed_activities(turn: Turn) -> list[Activity]:
+    return [a for a in turn.catalog.activities.values() if a.allowed]
+
+
+def unknown_activity(turn: Turn) -> Response:
+    words = turn.slot_value("activity")
+    if sensitive := sensitive_topic_in(turn, words):
+        return medication_answer(turn, sensitive)
+    known = allowed_activities(turn)
+    examples = spoken_list(turn, [a.name for a in known[:EXAMPLES_TO_NAME]], "or")
+    if words:
+        logger.info("asked about an activity the catalog does not have: %r", words)
+        sentence = turn.phrase("answers.unknown_activity", words=words, examples=examples)
+    else:
+        sentence = turn.phrase("answers.which_activity", examples=examples)
+    speech = Speech().say(sentence)
+    reprompt = turn.phrase("answers.activity_reprompt", example=known[0].name)
+    return turn.respond(speech, Speech().say(reprompt))
+
+
+def verdict_speech(turn: Turn, advice: Advice) -> Speech:
+    """The verdict, its reason from the catalog, and a better alternative where there is one."""
+    activity = advice.activity
+    speech = Speech()
+    if advice.verdict is Verdict.NO:
+        return speech.say(
+            turn.phrase("answers.lead_no"),
+            activity.about,
+            turn.phrase("answers.instead", instead=activity.instead),
+        )
+    if advice.verdict is Verdict.BETTER_ANOTHER_TIME:
+        return speech.say(
+            turn.phrase("answers.lead_better_another_time"),
+            activity.about,
+            turn.phrase(f"answers.reason_{advice.reason.value}"),
+            turn.phrase("answers.instead", instead=activity.instead),
+        )
+    if advice.verdict is Verdict.EARLIER_IS_BETTER:
+        best = best_times_words(turn, activity.best_times)
+        return speech.say(
+            turn.phrase("answers.lead_earlier_is_better"),
+            activity.about,
+            turn.phrase(f"answers.reason_{Reason.OFF_PEAK.value}", best_times=best),
+            activity.limit or "",
+        )
+    return speech.say(
+        turn.phrase("answers.lead_yes", name=activity.name), activity.about, activity.limit or ""
+    )
+
+
+class CanIDoHandler(AbstractRequestHandler):
+    """ "Can I swim tonight?": a verdict for the activity at that time, given the user's bedtime."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("CanIDoIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        activity = turn.catalog.activities.get(turn.slot_id("activity") or "")
+        if activity is None:
+            return unknown_activity(turn)
+        bedtime = user_bedtime(turn)
+        moment = resolve_moment(
+            turn.catalog,
+            turn.now,
+            bedtime,
+            phrase_id=turn.slot_id("when"),
+            phrase_words=turn.slot_value("when"),
+            time_value=turn.slot_value("time"),
+        )
+        speech = Speech()
+        if not moment.understood:
+            logger.info(
+                "could not read the time (when=%r, time=%r); answering for now",
+                turn.slot_value("when"),
+                turn.slot_value("time"),
+            )
+            speech.say(turn.phrase("answers.time_not_understood"))
+        elif moment.clock is not None:
+            speech.say(turn.phrase("answers.at_clock", clock=clock_words(turn, moment.clock)))
+        advice = advise(activity, moment.at, bedtime, turn.catalog.rules)
+        speech.extend(verdict_speech(turn, advice)).extend(anything_else(turn))
+        return turn.respond(speech, anything_else(turn))
+
+
+class ActivityLimitHandler(AbstractRequestHandler):
+    """ "How fast should I cycle?": the activity's limit (below 10 mph), and when it works best."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("ActivityLimitIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        activity = turn.catalog.activities.get(turn.slot_id("activity") or "")
+        if activity is None:
+            return unknown_activity(turn)
+        speech = Speech()
+        if not activity.allowed:
+            speech.say(
+                turn.phrase("answers.lead_no"),
+                activity.about,
+                turn.phrase("answers.instead", instead=activity.instead),
+            )
+        elif activity.limit:
+            best = best_times_words(turn, activity.best_times)
+            speech.say(
+                activity.limit,
+                turn.phrase("answers.limit_best_time", best_times=best),
+                activity.tip or "",
+            )
+        else:
+            speech.say(activity.about, turn.phrase("answers.no_limit"))
+        speech.extend(anything_else(turn))
+        return turn.respond(speech, anything_else(turn))
+
+
+# --------------------------------------------------------------------------------------------
+# Tips: one point per answer, then an offer of another
+# --------------------------------------------------------------------------------------------
+
+
+def _cursor(turn: Turn) -> dict[str, int]:
+    cursor = turn.session.get(TIP_CURSOR_KEY)
+    if not isinstance(cursor, dict):
+        cursor = {}
+        turn.session[TIP_CURSOR_KEY] = cursor
+    return cursor
+
+
+def _heard(turn: Turn, topic: TipTopic) -> int:
+    value = _cursor(turn).get(topic.id, 0)
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
+def next_general_tip(turn: Turn, exclude: str | None = None) -> tuple[TipTopic, int]:
+    """The next point nobody has heard this session, topic by topic in the catalog's order;
+    when every point has been heard, the rotation starts again."""
+    topics = [t for t in turn.catalog.tips.values() if not t.sensitive and t.id != exclude]
+    for topic in topics:
+        heard = _heard(turn, topic)
+        if heard < len(topic.points):
+            return topic, heard
+    turn.session[TIP_CURSOR_KEY] = {}
+    return topics[0], 0
+
+
+def give_tip(
+    turn: Turn, topic: TipTopic, point: int | None = None, prefix: str | None = None
+) -> Response:
+    """One point of a topic (the next one not heard, unless ``point`` says which), then an offer
+    of the next: the same topic while it has more, else another topic."""
+    if point is None or not 0 <= point < len(topic.points):
+        point = _heard(turn, topic) % len(topic.points)
+    _cursor(turn)[topic.id] = max(_heard(turn, topic), point + 1)
+    speech = Speech().say(prefix or "", topic.points[point])
+    if point + 1 < len(topic.points):
+        next_topic, next_point = topic, point + 1
+        offer = turn.phrase("answers.tip_offer_same", topic=topic.name)
+    else:
+        next_topic, next_point = next_general_tip(turn, exclude=topic.id)
+        offer = turn.phrase("answers.tip_offer_other", topic=next_topic.name)
+    speech.say(offer)
+    turn.make_offer("tip", topic=next_topic.id, point=next_point)
+    return turn.respond(speech, Speech().say(turn.phrase("answers.tip_offer_reprompt")))
+
+
+def medication_answer(turn: Turn, topic: TipTopic | None = None) -> Response:
+    """A kind word, then the catalog's own answer: talk to your doctor. Never more."""
+    topic = topic or turn.catalog.tips[MEDICATION_TOPIC]
+    speech = Speech().say(turn.phrase("answers.medication_lead"), *topic.points)
+    return turn.respond(speech.extend(anything_else(turn)), anything_else(turn))
+
+
+class TipHandler(AbstractRequestHandler):
+    """ "Give me bedtime tips", "what about cold packs", "give me a tip"."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("TipIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        topic = turn.catalog.tips.get(turn.slot_id("topic") or "")
+        if topic is not None and topic.sensitive:
+            return medication_answer(turn, topic)
+        if topic is not None:
+            return give_tip(turn, topic)
+        words = turn.slot_value("topic")
+        prefix = turn.phrase("answers.tip_unknown_topic", words=words) if words else None
+        general, point = next_general_tip(turn)
+        return give_tip(turn, general, point, prefix=prefix)
+
+
+class TipYesHandler(AbstractRequestHandler):
+    """ "Yes" to "would you like another tip?" (also offered by the routines before bedtime)."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("AMAZON.YesIntent")(handler_input) and offer_kind_is(
+            handler_input, "tip"
+        )
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        offer = turn.offer or {}
+        topic = turn.catalog.tips.get(str(offer.get("topic")))
+        if topic is None or topic.sensitive:
+            topic, point = next_general_tip(turn)
+            return give_tip(turn, topic, point)
+        point = offer.get("point")
+        return give_tip(turn, topic, point if isinstance(point, int) else None)
+
+
+class DeclineOfferHandler(AbstractRequestHandler):
+    """ "No" to another tip or to a walk-through of an explained exercise: a polite goodbye."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("AMAZON.NoIntent")(handler_input) and offer_kind_is(
+            handler_input, "tip", "guide_exercise"
+        )
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        kind = (turn.offer or {}).get("kind")
+        key = "answers.tips_declined" if kind == "tip" else "answers.guide_declined"
+        return turn.respond(Speech().say(turn.phrase(key)), end_session=True)
+
+
+class MedicationHandler(AbstractRequestHandler):
+    """ "Should I take my medication?" / "can you diagnose me?": only ever "ask your doctor"."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("MedicationIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return medication_answer(Turn.of(handler_input))
+
+
+# --------------------------------------------------------------------------------------------
+# Bedtime
+# --------------------------------------------------------------------------------------------
+
+
+class SetBedtimeHandler(AbstractRequestHandler):
+    """ "My bedtime is ten thirty": stored as "22:30", and said back so a wrong guess is heard."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("SetBedtimeIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        clock = parse_clock(turn.slot_value("bedtime"))
+        if clock is None:
+            logger.info("could not read a bedtime from %r", turn.slot_value("bedtime"))
+            return turn.respond(
+                Speech().say(turn.phrase("answers.bedtime_unclear")),
+                Speech().say(turn.phrase("answers.bedtime_reprompt")),
+            )
+        bedtime = likely_bedtime(clock)
+        turn.state.bedtime = f"{bedtime.hour:02d}:{bedtime.minute:02d}"
+        hours = turn.catalog.rules.bedtime_buffer_hours
+        speech = Speech().say(
+            turn.phrase(
+                "answers.bedtime_set",
+                clock=clock_words(turn, bedtime),
+                hours=int(hours) if float(hours).is_integer() else hours,
+            )
+        )
+        return turn.respond(speech.extend(anything_else(turn)), anything_else(turn))
+
+
+# Order matters: the first handler whose can_handle is true takes the request. The routine
+# handlers come before these (they route on a routine in progress); the Yes/No handlers here take
+# only the offers this module makes ("tip", and "no" to "guide_exercise", whose "yes" the routine
+# handlers start); common.HANDLERS, with the catch-alls, come after.
+HANDLERS: list[AbstractRequestHandler] = [
+    TipYesHandler(),
+    DeclineOfferHandler(),
+    ExplainExerciseHandler(),
+    ListExercisesHandler(),
+    ListRoutinesHandler(),
+    CanIDoHandler(),
+    ActivityLimitHandler(),
+    TipHandler(),
+    MedicationHandler(),
+    SetBedtimeHandler(),
+]

@@ -1,0 +1,152 @@
+""" "Can I swim tonight?": activity × moment × the user's bedtime → a verdict with its reason.
+
+Pure decisions from the catalog: ``activities.yaml`` (allowed, best_times, limit, instead) and
+``rules.yaml`` (day parts, the hours before bedtime kept free of exercise). No speech here: the
+handlers turn an :class:`Advice` into words from ``speech/en/answers.yaml``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from skill.catalog import Activity, Catalog, Rules
+from skill.clock import hours_before_bedtime, is_near_bedtime, next_bedtime
+
+
+class Verdict(StrEnum):
+    YES = "yes"  # a good time, nothing to hold back on
+    YES_WITH_LIMITS = "yes_with_limits"  # a good time, within the activity's limit
+    EARLIER_IS_BETTER = "earlier_is_better"  # fine now, but it works best at another time of day
+    BETTER_ANOTHER_TIME = "better_another_time"  # too close to bedtime, or the middle of the night
+    NO = "no"  # the sources advise against it at any time
+
+
+class Reason(StrEnum):
+    NOT_RECOMMENDED = "not_recommended"
+    NEAR_BEDTIME = "near_bedtime"
+    PAST_BEDTIME = "past_bedtime"
+    NIGHT = "night"
+    OFF_PEAK = "off_peak"
+    BEST_TIME = "best_time"
+
+
+@dataclass(frozen=True)
+class Advice:
+    activity: Activity
+    verdict: Verdict
+    reason: Reason
+    day_part: str
+    hours_to_bedtime: float
+
+
+def advise(activity: Activity, moment: dt.datetime, bedtime: dt.time, rules: Rules) -> Advice:
+    """The verdict for doing ``activity`` at ``moment`` (aware, local) for someone who goes to
+    bed at ``bedtime``. Order matters: a "no" holds at any hour; then nothing in the hours before
+    bed ("it's best to avoid any kind of exercise before going to bed") or at night; then the
+    activity's own best times of day."""
+    day_part = rules.day_part(moment.time())
+    hours = hours_before_bedtime(moment, bedtime)
+
+    def advice(verdict: Verdict, reason: Reason) -> Advice:
+        return Advice(activity, verdict, reason, day_part, hours)
+
+    if not activity.allowed:
+        return advice(Verdict.NO, Reason.NOT_RECOMMENDED)
+    if is_near_bedtime(moment, bedtime, rules.bedtime_buffer_hours):
+        reason = Reason.PAST_BEDTIME if hours < 0 else Reason.NEAR_BEDTIME
+        return advice(Verdict.BETTER_ANOTHER_TIME, reason)
+    if day_part == "night":
+        # "It'll produce better results than if you do it at night": even a night owl's hours
+        # well before bed are not the time for exercise.
+        return advice(Verdict.BETTER_ANOTHER_TIME, Reason.NIGHT)
+    if day_part not in activity.best_times:
+        return advice(Verdict.EARLIER_IS_BETTER, Reason.OFF_PEAK)
+    verdict = Verdict.YES_WITH_LIMITS if activity.limit else Verdict.YES
+    return advice(verdict, Reason.BEST_TIME)
+
+
+# --------------------------------------------------------------------------------------------
+# "When": a time phrase ("tonight"), an AMAZON.TIME value ("22:30", "EV"), or nothing (now)
+# --------------------------------------------------------------------------------------------
+
+# AMAZON.TIME gives parts of the day as these codes; each means the catalog's time phrase.
+TIME_PERIOD_PHRASES = {
+    "MO": "this_morning",
+    "AF": "this_afternoon",
+    "EV": "this_evening",
+    "NI": "tonight",
+}
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?$")
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The moment a question is about. ``understood`` is False when words were given for the time
+    but could not be read, and "now" was used instead; ``clock`` is set for an explicit time."""
+
+    at: dt.datetime
+    understood: bool = True
+    clock: dt.time | None = None
+
+
+def parse_clock(value: str | None) -> dt.time | None:
+    """An AMAZON.TIME clock value ("22:30", "07:05:00") as a time; None for anything else."""
+    match = _CLOCK.match((value or "").strip())
+    return dt.time(int(match[1]), int(match[2])) if match else None
+
+
+def resolve_moment(
+    catalog: Catalog,
+    now: dt.datetime,
+    bedtime: dt.time,
+    *,
+    phrase_id: str | None = None,
+    phrase_words: str | None = None,
+    time_value: str | None = None,
+) -> Moment:
+    """The moment a question is about, on the request's own local date. A clock time given with
+    AMAZON.TIME wins over a time phrase; words that cannot be read mean "now", said as such."""
+    time_value = (time_value or "").strip()
+    if time_value:
+        clock = parse_clock(time_value)
+        if clock is not None:
+            return Moment(_on_day(now, clock), clock=clock)
+        period = TIME_PERIOD_PHRASES.get(time_value.upper())
+        if period in catalog.time_phrases:
+            phrase_id = period
+        elif not phrase_id:
+            return Moment(now, understood=False)
+    if phrase_id in catalog.time_phrases:
+        phrase = catalog.time_phrases[phrase_id]
+        if phrase.at is not None:
+            return Moment(_on_day(now, phrase.at))
+        if phrase.before_bed_minutes is not None:
+            bed = next_bedtime(now, bedtime)
+            return Moment(bed - dt.timedelta(minutes=phrase.before_bed_minutes))
+        return Moment(now)
+    if phrase_id or phrase_words:
+        return Moment(now, understood=False)
+    return Moment(now)
+
+
+def _on_day(now: dt.datetime, clock: dt.time) -> dt.datetime:
+    return now.replace(hour=clock.hour, minute=clock.minute, second=0, microsecond=0)
+
+
+# --------------------------------------------------------------------------------------------
+# Bedtime as people say it
+# --------------------------------------------------------------------------------------------
+
+
+def likely_bedtime(clock: dt.time) -> dt.time:
+    """AMAZON.TIME gives "ten thirty" as 10:30 with no a.m. or p.m. Bedtimes from 5 to 11:59 are
+    taken as evening (10:30 → 22:30), 12 as just past midnight (12:30 → 00:30); the rest of the
+    clock (the small hours, or an explicit 23:00) stays as said. The skill confirms it back."""
+    if 5 <= clock.hour <= 11:
+        return clock.replace(hour=clock.hour + 12)
+    if clock.hour == 12:
+        return clock.replace(hour=0)
+    return clock

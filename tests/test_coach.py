@@ -1,0 +1,274 @@
+"""The routine player (pure state machine) and how an exercise is spoken and cut into segments."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from num2words import num2words
+
+from skill.coach import RoutinePlayer, faster, slower, stamp
+from skill.exercise_speech import (
+    ExerciseVoice,
+    Segment,
+    even_split,
+    frame_seconds,
+    longest_phrases,
+    plan_segments,
+)
+from skill.state import Progress
+
+NOW = dt.datetime(2026, 11, 17, 13, 15, tzinfo=dt.UTC)
+COUNT_WORDS = {num2words(n).capitalize(): n for n in range(1, 51)}
+
+
+def spoken_counts(text: str) -> list[int]:
+    """The rep numbers in speech, in order: "One, lift your heel … Two, …" → [1, 2, …]."""
+    return [
+        COUNT_WORDS[w]
+        for w in re.findall(r"\b([A-Z][a-z]+(?:-[a-z]+)?),", text)
+        if w in COUNT_WORDS
+    ]
+
+
+@pytest.fixture
+def normal(catalog) -> RoutinePlayer:
+    return RoutinePlayer(catalog, catalog.rules.normal_pace)
+
+
+def walk(player: RoutinePlayer, progress: Progress) -> list[Progress]:
+    places = [progress]
+    while (progress := player.advance(progress, NOW)) is not None:
+        places.append(progress)
+    return places
+
+
+# ---- walking a routine -------------------------------------------------------------------------
+
+
+def test_next_walks_every_segment_of_every_exercise_in_order_then_stops(catalog, normal):
+    routine = catalog.routines["morning_stretches"]
+    progresses = walk(normal, normal.start_routine(routine.id, NOW))
+    places = [normal.place(p) for p in progresses]
+    assert [p.exercise.id for p in places if p.segment_index == 0] == [
+        s.exercise for s in routine.steps
+    ]
+    assert places[-1].is_last
+    assert not any(p.is_last for p in places[:-1])
+    # every rep of every side is in exactly one segment, in order
+    for step, routine_step in enumerate(routine.steps):
+        exercise = catalog.exercises[routine_step.exercise]
+        reps = [
+            r for p in places if p.step == step for r in range(p.segment.first, p.segment.last + 1)
+        ]
+        assert reps == list(range(exercise.reps.guided * len(exercise.sides.order)))
+
+
+def test_the_routine_step_overrides_the_exercise_reps(catalog, normal):
+    place = normal.place(Progress(routine_id="gentle_strength", exercise_id="bridge"))
+    assert place.reps == 10  # the routine says ten, though the article allows up to twenty
+    single = normal.place(normal.start_exercise("bridge", NOW))
+    assert single.reps == 20 and single.routine is None and single.is_last is False
+
+
+def test_back_goes_to_the_previous_segment_then_the_previous_exercise_start(normal):
+    start = normal.start_routine("morning_stretches", NOW)
+    assert normal.back(start, NOW) == (dataclasses.replace(start), False)
+    second_segment = normal.advance(start, NOW)
+    back, moved = normal.back(second_segment, NOW)
+    assert moved and (back.step, back.segment) == (0, 0)
+    lunge = normal.advance(second_segment, NOW)
+    assert (lunge.step, lunge.segment, lunge.exercise_id) == (1, 0, "lunge_and_stretch")
+    lunge_right = normal.advance(lunge, NOW)
+    back, moved = normal.back(lunge_right, NOW)
+    assert moved and (back.step, back.segment) == (1, 0)
+    back, moved = normal.back(lunge, NOW)
+    assert moved and (back.step, back.segment, back.exercise_id) == (0, 0, "calf_stretch")
+
+
+def test_start_over_pause_and_resume(normal):
+    later = normal.advance(normal.advance(normal.start_routine("morning_stretches", NOW), NOW), NOW)
+    assert (normal.start_over(later, NOW).step, normal.start_over(later, NOW).segment) == (0, 0)
+    paused = normal.pause(later, NOW + dt.timedelta(minutes=5))
+    assert paused.paused and paused.step == later.step
+    assert paused.updated_at == stamp(NOW + dt.timedelta(minutes=5))
+    resumed = normal.resume(paused, NOW)
+    assert not resumed.paused and (resumed.step, resumed.segment) == (later.step, later.segment)
+
+
+@pytest.mark.parametrize(
+    ("hours", "stale"), [(0.5, False), (11.9, False), (12.1, True), (30, True)]
+)
+def test_saved_progress_goes_stale_after_the_resume_window(normal, hours, stale):
+    progress = normal.start_routine("morning_stretches", NOW)
+    assert normal.is_stale(progress, NOW + dt.timedelta(hours=hours)) is stale
+
+
+def test_progress_with_an_unreadable_time_counts_as_stale(normal):
+    progress = Progress(routine_id="morning_stretches", updated_at="yesterday-ish")
+    assert normal.is_stale(progress, NOW)
+
+
+@pytest.mark.parametrize(
+    "progress",
+    [
+        Progress(routine_id="evening_yoga"),
+        Progress(routine_id="morning_stretches", step=9),
+        Progress(routine_id="morning_stretches", step=1, exercise_id="bridge"),
+        Progress(routine_id=None, exercise_id="burpee"),
+        Progress(routine_id=None, exercise_id=None),
+    ],
+    ids=["unknown routine", "step past the end", "routine edited", "unknown exercise", "empty"],
+)
+def test_progress_that_points_at_nothing_has_no_place(normal, progress):
+    assert normal.place(progress) is None
+    assert normal.advance(progress, NOW) is None
+
+
+def test_a_segment_past_the_plan_is_read_as_the_last_segment(normal):
+    place = normal.place(Progress(routine_id="morning_stretches", step=0, segment=40))
+    assert place.segment_index == len(place.segments) - 1
+
+
+def test_changing_pace_keeps_the_rep_the_user_was_on(catalog, normal):
+    slowest = RoutinePlayer(catalog, catalog.rules.pace("slowest"))
+    lunge_right = Progress(routine_id="morning_stretches", exercise_id="lunge_and_stretch", step=1)
+    lunge_right = dataclasses.replace(lunge_right, segment=1)
+    first_rep = normal.place(lunge_right).segment.first
+    moved = slowest.repace(lunge_right, normal, NOW)
+    segment = slowest.place(moved).segment
+    assert segment.first <= first_rep <= segment.last
+    assert len(slowest.place(moved).segments) > len(normal.place(lunge_right).segments)
+
+
+def test_paces_step_one_at_a_time_and_stop_at_the_ends(catalog):
+    paces = catalog.rules.paces
+    normal = catalog.rules.normal_pace
+    assert slower(paces, normal).factor > normal.factor
+    assert faster(paces, normal).factor < normal.factor
+    assert slower(paces, paces[0]) is None
+    assert faster(paces, paces[-1]) is None
+
+
+# ---- speaking an exercise ------------------------------------------------------------------------
+
+
+def plain_phrase(catalog):
+    def phrase(key, **values):
+        return catalog.phrases(key)[0].format(**values)
+
+    return phrase
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "per_side"),
+    [
+        ("calf_stretch", 5),
+        ("lunge_and_stretch", 5),
+        ("standing_quad_stretch", 5),
+        ("inner_thigh_stretch", 10),
+        ("bridge", 20),
+        ("gentle_squat", 3),
+    ],
+)
+def test_the_counts_match_the_catalog(catalog, exercise_id, per_side):
+    exercise = catalog.exercises[exercise_id]
+    voice = ExerciseVoice(exercise, exercise.reps.guided, 1.0, plain_phrase(catalog))
+    text = voice.body(Segment(0, voice.total - 1)).plain()
+    expected = list(range(1, per_side + 1)) * len(exercise.sides.order)
+    assert spoken_counts(text) == expected
+
+
+def test_sides_are_filled_in_and_switched(catalog):
+    exercise = catalog.exercises["calf_stretch"]
+    voice = ExerciseVoice(exercise, 5, 1.0, plain_phrase(catalog))
+    text = voice.body(Segment(0, 9)).plain()
+    assert "Stand with your left leg forward and your right leg just behind you." in text
+    switch = text.index("Now switch to your right leg.")
+    assert "Stand with your right leg forward and your left leg just behind you." in text[switch:]
+    assert "{" not in text
+
+
+def test_holds_are_pauses_of_the_hold_time_scaled_by_pace(catalog):
+    exercise = catalog.exercises["lunge_and_stretch"]
+    for factor in (1.0, 1.5, 2.0):
+        voice = ExerciseVoice(exercise, 5, factor, plain_phrase(catalog))
+        text = voice.body(Segment(0, 4)).plain()
+        hold = f"({3 * factor:g} s)"
+        assert text.count(f"rock back, and hold {hold}") == 5
+        assert text.count(f"rock forward, and hold {hold}") == 5
+        assert text.count("and release") == 1  # once, at the end of the set
+
+
+def test_a_continuation_segment_counts_on_from_where_the_last_stopped(catalog):
+    exercise = catalog.exercises["bridge"]
+    voice = ExerciseVoice(exercise, 20, 1.0, plain_phrase(catalog))
+    text = voice.body(Segment(5, 9)).plain()
+    assert spoken_counts(text) == [6, 7, 8, 9, 10]
+    assert "Lie down on your back" not in text  # already in position
+    assert "five more" in text
+
+
+def test_the_card_lists_setup_movement_reps_and_holds(catalog):
+    exercise = catalog.exercises["lunge_and_stretch"]
+    card = ExerciseVoice(exercise, 5, 1.0, plain_phrase(catalog)).card_text("right")
+    assert "right leg forward and your left shin down" in card
+    assert "5 times with each leg" in card
+    assert "gently rock back, and hold (3 seconds)" in card
+
+
+# ---- segments ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pace", ["slowest", "slower", "normal", "faster"])
+@pytest.mark.parametrize(
+    "routine_id", ["morning_stretches", "afternoon_stretches", "gentle_strength"]
+)
+def test_every_segment_with_its_longest_frame_fits_the_limit(catalog, pace, routine_id):
+    player = RoutinePlayer(catalog, catalog.rules.pace(pace))
+    phrase = longest_phrases(catalog)
+    limit = catalog.rules.max_segment_seconds
+    for progress in walk(player, player.start_routine(routine_id, NOW)):
+        place = player.place(progress)
+        voice = player.voice_for_plan(place.exercise, place.reps)
+        frame = frame_seconds(phrase, first=place.step == 0, last=place.next_exercise is None)
+        assert voice.body(place.segment).seconds + frame <= limit
+
+
+def test_long_exercises_are_split_and_short_ones_are_not(catalog, normal):
+    bridge = normal.place(normal.start_exercise("bridge", NOW))
+    assert len(bridge.segments) > 1  # twenty bridges do not fit one response
+    squats = normal.place(normal.start_exercise("gentle_squat", NOW))
+    assert len(squats.segments) == 1
+
+
+@settings(deadline=None)
+@given(first=st.integers(0, 40), size=st.integers(1, 40), parts=st.integers(1, 40))
+def test_even_split_covers_the_range_in_near_equal_pieces(first, size, parts):
+    parts = min(parts, size)
+    pieces = even_split(first, first + size - 1, parts)
+    assert len(pieces) == parts
+    assert [r for p in pieces for r in range(p.first, p.last + 1)] == list(
+        range(first, first + size)
+    )
+    assert max(p.count for p in pieces) - min(p.count for p in pieces) <= 1
+
+
+# No deadline: these check what the code does, never how fast (speed is for benchmarks).
+@settings(deadline=None)
+@given(
+    reps=st.integers(1, 30),
+    factor=st.sampled_from([0.75, 1.0, 1.5, 2.0]),
+    budget=st.floats(30, 240),
+)
+def test_a_plan_partitions_the_reps_and_respects_sides(catalog, reps, factor, budget):
+    exercise = catalog.exercises["inner_thigh_stretch"]
+    voice = ExerciseVoice(exercise, reps, factor, longest_phrases(catalog))
+    plan = plan_segments(voice, budget)
+    assert [r for s in plan for r in range(s.first, s.last + 1)] == list(range(2 * reps))
+    if len(plan) > 1:  # once split, no segment straddles the switch between legs
+        assert all(s.first // reps == s.last // reps for s in plan)

@@ -1,0 +1,145 @@
+"""``skill.lambda_entry.handler`` as AWS Lambda runs it: real request envelopes into a process that
+imported the handler once (a warm container), DynamoDB (moto) on loopback as the store, and a new
+process standing for a new container."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from tests.lambda_support import (
+    ContainerError,
+    LambdaContainer,
+    closed_port_url,
+    create_users_table,
+    lambda_environment,
+    moto_dynamodb,
+    stored_items,
+)
+from tests.support import Conversation, Reply, envelope, launch_request, session_ended_request
+
+DISCLAIMER = "not medical advice"
+APOLOGY = "something went wrong on my side"
+STORE_ERROR = "couldn't reach your saved progress"
+MORNING = ("morning stretches", "morning_stretches")
+OTHER_SKILL = "amzn1.ask.skill.11111111-1111-4111-8111-111111111111"
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    with moto_dynamodb() as url:
+        yield url
+
+
+@pytest.fixture
+def table(endpoint) -> str:
+    return create_users_table(endpoint)
+
+
+@pytest.fixture
+def env(endpoint, table) -> dict[str, str]:
+    return lambda_environment(endpoint, table)
+
+
+def test_a_new_container_remembers_what_the_last_one_stored(env, endpoint, table, morning):
+    with LambdaContainer(env) as container:
+        first = Conversation(skill=container, now=morning)
+        assert DISCLAIMER in first.launch().text
+        first.end_session()
+        again = first.launch()  # same warm container, new session
+        assert DISCLAIMER not in again.text
+    assert "skill amzn1.ask.skill." in container.log and "ready" in container.log
+
+    with LambdaContainer(env) as cold:
+        reply = Conversation(skill=cold, now=morning + dt.timedelta(days=1)).launch()
+    assert DISCLAIMER not in reply.text
+    assert not reply.ends_session and reply.reprompt
+    [item] = stored_items(endpoint, table)
+    assert item["attributes"]["disclaimer_heard"] is True
+
+
+def test_a_routine_stopped_in_one_container_resumes_in_the_next(env, endpoint, table, morning):
+    """Start the morning stretches, move on to the second side, walk away; later, on a cold
+    container, "resume" picks up at that side, and "next" carries on from there."""
+    with LambdaContainer(env) as container:
+        talk = Conversation(skill=container, now=morning)
+        started = talk.one_shot("StartRoutineIntent", routine=MORNING)
+        assert "morning stretches" in started.text and card_title(started) == "Calf stretch"
+        switched = talk.intent("AMAZON.NextIntent")
+        assert "switch to your right leg" in switched.text
+        talk.end_session("EXCEEDED_MAX_REPROMPTS")
+
+    [item] = stored_items(endpoint, table)
+    progress = item["attributes"]["progress"]
+    assert (progress["routine_id"], progress["exercise_id"]) == (
+        "morning_stretches",
+        "calf_stretch",
+    )
+    assert (progress["step"], progress["segment"]) == (Decimal(0), Decimal(1))
+
+    with LambdaContainer(env) as cold:
+        talk = Conversation(skill=cold, now=morning + dt.timedelta(hours=2))
+        resumed = talk.one_shot("ResumeRoutineIntent")
+        assert "where you left off" in resumed.text
+        assert card_title(resumed) == "Calf stretch" and "right leg" in resumed.text
+        assert not resumed.ends_session
+        assert card_title(talk.intent("AMAZON.NextIntent")) == "Lunge and stretch"
+
+
+def card_title(reply: Reply) -> str | None:
+    return (reply.card or {}).get("title")
+
+
+@pytest.mark.parametrize(
+    ("change", "logged"),
+    [
+        ({"RLS_COACH_SKILL_ID": None}, "RLS_COACH_SKILL_ID is not set"),
+        ({"RLS_COACH_SKILL_ID": "my-skill"}, "RLS_COACH_SKILL_ID: 'my-skill' is not a skill id"),
+        ({"RLS_COACH_STORE": "redis://cache/0"}, "unknown store URL 'redis://cache/0'"),
+        ({"AWS_REGION": None, "AWS_DEFAULT_REGION": None}, "no AWS region; set AWS_REGION"),
+        ({"RLS_COACH_TIMEZONE": "Mars/Olympus"}, "unknown time zone 'Mars/Olympus'"),
+    ],
+    ids=["no-skill-id", "bad-skill-id", "unknown-store", "no-region", "bad-timezone"],
+)
+def test_a_bad_configuration_is_logged_and_the_user_hears_an_apology(env, morning, change, logged):
+    env = {key: value for key, value in {**env, **change}.items() if value is not None}
+    with LambdaContainer(env) as container:
+        reply = Conversation(skill=container, now=morning).launch()
+        ended = container.handle(envelope(session_ended_request(morning)))
+    assert APOLOGY in reply.text
+    assert reply.ends_session
+    assert ended == {"version": "1.0", "response": {}}
+    prefix = "ERROR skill.lambda_entry configuration error, answering with an apology: "
+    lines = [line for line in container.log.splitlines() if line.startswith(prefix)]
+    assert lines and all(logged in line for line in lines), container.log
+    assert "Traceback" not in container.log
+
+
+def test_the_store_being_unreachable_is_apologised_for(table, morning):
+    env = lambda_environment(closed_port_url(), table)
+    with LambdaContainer(env) as container:
+        reply = Conversation(skill=container, now=morning).launch()
+    assert STORE_ERROR in reply.text
+    assert "cannot reach DynamoDB" in container.log
+
+
+def test_requests_for_another_skill_are_refused_and_change_nothing(env, endpoint, table, morning):
+    with LambdaContainer(env) as container:
+        event = envelope(launch_request(morning), skill_id=OTHER_SKILL)
+        with pytest.raises(ContainerError) as refused:
+            container.handle(event)
+    assert refused.value.kind == "RequestRejectedError"
+    assert refused.value.message == (
+        f"refused a request for skill {OTHER_SKILL}: this function answers only "
+        "amzn1.ask.skill.00000000-0000-4000-8000-000000000000"
+    )
+    assert stored_items(endpoint, table) == []
+
+
+@pytest.mark.parametrize("event", [{}, {"request": {"type": "LaunchRequest"}}, ["not", "a", "map"]])
+def test_events_that_are_not_alexa_requests_are_refused(env, event):
+    with LambdaContainer(env) as container, pytest.raises(ContainerError) as refused:
+        container.handle(event)
+    assert refused.value.message == "refused an event that is not an Alexa request envelope"

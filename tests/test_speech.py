@@ -1,0 +1,71 @@
+"""The speech builder is the one place Alexa's speech limits are enforced: test that it does."""
+
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from skill.speech import MAX_SSML_CHARS, Speech, SpeechError
+
+
+def breaks_ms(ssml: str) -> list[int]:
+    return [int(ms) for ms in re.findall(r'<break time="(\d+)ms"/>', ssml)]
+
+
+def test_a_long_hold_is_chained_breaks_of_at_most_ten_seconds():
+    ssml = Speech().say("hold").pause(25).say("and release").ssml()
+    assert breaks_ms(ssml) == [10000, 10000, 5000]
+    assert sum(breaks_ms(ssml)) == 25000
+
+
+def test_a_pause_of_exactly_ten_seconds_is_one_break():
+    assert breaks_ms(Speech().pause(10).ssml()) == [10000]
+
+
+def test_fractional_pauses_keep_their_milliseconds():
+    assert breaks_ms(Speech().pause(2.25).pause(12.5).ssml()) == [2250, 10000, 2500]
+
+
+@pytest.mark.parametrize("seconds", [-1, math.nan])
+def test_a_pause_cannot_be_negative_or_not_a_number(seconds):
+    with pytest.raises(SpeechError, match="pause"):
+        Speech().pause(seconds)
+
+
+def test_text_is_escaped_so_the_ssml_stays_well_formed():
+    ssml = Speech().say('Tom & Jerry <b>bold</b> "quoted"').pause(1).ssml()
+    root = ET.fromstring(ssml)
+    assert root.tag == "speak"
+    assert "Tom & Jerry <b>bold</b>" in "".join(root.itertext())
+
+
+def test_speech_over_eight_thousand_characters_is_refused():
+    speech = Speech()
+    for _ in range(MAX_SSML_CHARS // 20):
+        speech.say("twenty characters ok").pause(1)
+    with pytest.raises(SpeechError, match="8000"):
+        speech.ssml()
+
+
+def test_speech_just_under_the_limit_is_sent():
+    text = "a" * (MAX_SSML_CHARS - len("<speak></speak>"))
+    assert len(Speech().say(text).ssml()) == MAX_SSML_CHARS
+
+
+@pytest.mark.parametrize("text", ["We'll do {count}.", "Now your {side} leg"])
+def test_leftover_template_markers_are_refused(text):
+    with pytest.raises(SpeechError, match="template marker"):
+        Speech().say(text)
+
+
+def test_seconds_estimate_counts_words_and_pauses():
+    # ten words at 2.5 words a second, plus 3 s of pauses
+    speech = Speech().say("one two three four five").pause(3).say("six seven eight nine ten")
+    assert speech.seconds == pytest.approx(4 + 3)
+
+
+def test_plain_text_shows_pauses_for_cards_and_the_terminal():
+    assert Speech().say("hold").pause(3).say("release").plain() == "hold (3 s) release"

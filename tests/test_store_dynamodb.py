@@ -1,0 +1,213 @@
+"""The DynamoDB store against a real DynamoDB-compatible server (moto) on loopback, through the
+real skill: what users keep between sessions, and what they hear when the store fails."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+from ask_sdk_core.exceptions import PersistenceException
+from ask_sdk_model import RequestEnvelope
+
+from skill.builder import build_skill
+from skill.persistence import StoreURLError, open_store
+from skill.state import UserState
+from skill.store_dynamodb import ENDPOINT_VARIABLE, open_dynamodb_store
+from tests.lambda_support import (
+    FAKE_CREDENTIALS,
+    REGION,
+    ROOT,
+    ThrottlingProxy,
+    closed_port_url,
+    create_users_table,
+    dynamodb,
+    moto_dynamodb,
+    stored_items,
+)
+from tests.support import SERIALIZER, Conversation, envelope, launch_request
+
+STORE_ERROR = "couldn't reach your saved progress"
+DISCLAIMER = "not medical advice"
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    with moto_dynamodb() as url:
+        yield url
+
+
+@pytest.fixture
+def aws_env(monkeypatch, endpoint):
+    """Fake credentials and the moto endpoint, as a developer's shell would set them."""
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv(ENDPOINT_VARIABLE, endpoint)
+
+
+@pytest.fixture
+def table(aws_env, endpoint) -> str:
+    return create_users_table(endpoint)
+
+
+def talk_to(table: str, catalog, settings, morning) -> Conversation:
+    """A fresh skill (a new process, as far as the store is concerned) on the given table."""
+    skill = build_skill(catalog, open_store(f"dynamodb://{table}"), settings)
+    return Conversation(skill=skill, now=morning)
+
+
+def test_first_launch_is_remembered_in_the_table(table, endpoint, catalog, settings, morning):
+    first = talk_to(table, catalog, settings, morning).launch()
+    assert DISCLAIMER in first.text
+
+    second = talk_to(table, catalog, settings, morning).launch()
+    assert DISCLAIMER not in second.text
+    assert "Welcome back" in second.text or "Hi again" in second.text
+
+    [item] = stored_items(endpoint, table)
+    assert item["id"] == "amzn1.ask.account.TESTUSER"
+    assert item["attributes"]["disclaimer_heard"] is True
+    assert item["attributes"]["version"] == Decimal(1)
+
+
+def test_numbers_are_stored_as_decimals_and_read_back_as_plain_numbers(table, endpoint):
+    store = open_dynamodb_store(table)
+    request = _request_envelope()
+    store.save_attributes(request, {"count": 3, "ratio": 0.1, "steps": [1, 2.5], "ok": True})
+
+    [item] = stored_items(endpoint, table)
+    assert item["attributes"]["ratio"] == Decimal("0.1")  # not 0.1000000000000000055511151231…
+    assert item["attributes"]["steps"] == [Decimal(1), Decimal("2.5")]
+
+    read = store.get_attributes(request)
+    assert read == {"count": 3, "ratio": 0.1, "steps": [1, 2.5], "ok": True}
+    assert type(read["count"]) is int and type(read["ratio"]) is float
+
+
+def test_a_number_dynamodb_cannot_hold_is_refused_clearly(table):
+    store = open_dynamodb_store(table)
+    with pytest.raises(PersistenceException, match=r"non-finite number nan at attributes\.pace"):
+        store.save_attributes(_request_envelope(), {"pace": float("nan")})
+
+
+def test_a_missing_table_gets_an_apology_and_a_clear_log_line(
+    aws_env, catalog, settings, morning, caplog
+):
+    reply = talk_to("no-such-table", catalog, settings, morning).launch()
+    assert STORE_ERROR in reply.text
+    assert "the table 'no-such-table' does not exist" in caplog.text
+
+
+def test_an_unreachable_endpoint_gets_an_apology(
+    aws_env, monkeypatch, catalog, settings, morning, caplog
+):
+    monkeypatch.setenv(ENDPOINT_VARIABLE, closed_port_url())
+    reply = talk_to("users", catalog, settings, morning).launch()
+    assert STORE_ERROR in reply.text
+    assert "cannot reach DynamoDB" in caplog.text
+
+
+def test_a_throttled_read_does_not_overwrite_what_is_stored(
+    table, endpoint, monkeypatch, catalog, settings, morning, caplog
+):
+    # A returning user with a bedtime and a completed routine: a fresh state would differ.
+    returning = UserState(bedtime="21:30", completions={"morning": ["2026-11-16"]})
+    returning.disclaimer_heard = True
+    dynamodb(endpoint).Table(table).put_item(
+        Item={"id": "amzn1.ask.account.TESTUSER", "attributes": returning.to_record()}
+    )
+    before = stored_items(endpoint, table)
+
+    with ThrottlingProxy(endpoint, throttle={"GetItem"}).running() as proxy:
+        monkeypatch.setenv(ENDPOINT_VARIABLE, proxy.url)
+        reply = talk_to(table, catalog, settings, morning).launch()
+    assert STORE_ERROR in reply.text
+    assert "DynamoDB is throttling requests" in caplog.text
+    assert stored_items(endpoint, table) == before
+
+    monkeypatch.setenv(ENDPOINT_VARIABLE, endpoint)
+    assert DISCLAIMER not in talk_to(table, catalog, settings, morning).launch().text
+
+
+def test_a_throttled_save_is_apologised_for_and_tried_again_next_time(
+    table, endpoint, monkeypatch, catalog, settings, morning, caplog
+):
+    with ThrottlingProxy(endpoint, throttle={"PutItem"}).running() as proxy:
+        monkeypatch.setenv(ENDPOINT_VARIABLE, proxy.url)
+        with caplog.at_level(logging.ERROR):
+            reply = talk_to(table, catalog, settings, morning).launch()
+    assert STORE_ERROR in reply.text
+    assert "could not save the user's state to DynamoDB table" in caplog.text
+    assert stored_items(endpoint, table) == []
+
+    monkeypatch.setenv(ENDPOINT_VARIABLE, endpoint)
+    assert DISCLAIMER in talk_to(table, catalog, settings, morning).launch().text
+    assert len(stored_items(endpoint, table)) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("redis://cache/0", "unknown store URL 'redis://cache/0': use sqlite:///"),
+        ("dynamodb://", "names no table: use dynamodb://table-name"),
+    ],
+)
+def test_store_urls_that_cannot_work_are_refused_clearly(url, message):
+    with pytest.raises(StoreURLError, match=message):
+        open_store(url)
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({}, "no AWS region; set AWS_REGION"),
+        (
+            {"AWS_REGION": REGION, ENDPOINT_VARIABLE: "localhost:8000"},
+            "'localhost:8000' is not an endpoint URL",
+        ),
+    ],
+)
+def test_dynamodb_settings_that_cannot_work_are_refused_clearly(environ, message):
+    with pytest.raises(StoreURLError, match=message):
+        open_dynamodb_store("users", environ)
+
+
+def test_importing_the_store_and_the_lambda_entry_needs_no_aws_configuration(tmp_path):
+    """A fresh interpreter with no AWS variables or files: both modules import; opening a store
+    with only AWS_REGION (botocore itself reads AWS_DEFAULT_REGION) works without credentials."""
+    script = (
+        "import os, skill.store_dynamodb, skill.lambda_entry\n"
+        "os.environ['AWS_REGION'] = 'eu-west-1'\n"
+        "store = skill.store_dynamodb.open_dynamodb_store('users')\n"
+        "print(type(store).__name__, store.dynamodb.meta.client.meta.region_name)\n"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["CoachDynamoDbAdapter", "eu-west-1"]
+
+
+def _request_envelope() -> RequestEnvelope:
+    moment = dt.datetime(2026, 11, 17, 13, 15, tzinfo=dt.UTC)
+    return SERIALIZER.deserialize(json.dumps(envelope(launch_request(moment))), RequestEnvelope)

@@ -1,0 +1,201 @@
+"""The embedded SQLite store: round trips, WAL, threads, two processes, failures, and the skill
+on top of it across a restart."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import threading
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+from ask_sdk_core.exceptions import PersistenceException
+
+from skill.builder import build_skill
+from skill.persistence import open_store
+from skill.state import state_from_record
+from skill.store_sqlite import SQLiteAdapter
+from tests.support import Conversation, store_record, stored_record, user_envelope
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "nested" / "folder" / "coach.sqlite3"
+
+
+@pytest.fixture
+def adapter(db_path):
+    store = SQLiteAdapter(db_path)
+    yield store
+    store.close()
+
+
+def test_records_round_trip_per_user_and_can_be_deleted(adapter):
+    assert stored_record(adapter, "amzn1.ask.account.A") == {}
+    store_record(
+        adapter, {"pace": "slower", "completions": {"m": ["2026-11-17"]}}, "amzn1.ask.account.A"
+    )
+    store_record(adapter, {"pace": "faster"}, "amzn1.ask.account.B")
+    store_record(adapter, {"pace": "slowest"}, "amzn1.ask.account.A")
+    assert stored_record(adapter, "amzn1.ask.account.A") == {"pace": "slowest"}
+    assert stored_record(adapter, "amzn1.ask.account.B") == {"pace": "faster"}
+    adapter.delete_attributes(user_envelope("amzn1.ask.account.A"))
+    assert stored_record(adapter, "amzn1.ask.account.A") == {}
+    assert stored_record(adapter, "amzn1.ask.account.B") == {"pace": "faster"}
+
+
+def test_it_creates_the_folder_uses_wal_and_survives_reopening(db_path):
+    first = SQLiteAdapter(db_path)
+    store_record(first, {"pace": "slower"})
+    first.close()
+    with sqlite3.connect(db_path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    raw.close()
+    second = SQLiteAdapter(db_path)
+    assert stored_record(second) == {"pace": "slower"}
+    second.close()
+
+
+def test_open_store_builds_it_from_a_url(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path}/by-url.sqlite3")
+    assert isinstance(store, SQLiteAdapter)
+    store_record(store, {"pace": "faster"})
+    assert stored_record(store) == {"pace": "faster"}
+    store.close()
+
+
+def test_many_threads_saving_at_once_lose_nothing(adapter):
+    errors: list[BaseException] = []
+
+    def work(thread: int) -> None:
+        try:
+            for turn in range(20):
+                store_record(adapter, {"turn": turn, "thread": thread}, f"user-{thread}")
+                store_record(adapter, {"turn": turn, "thread": thread}, "shared-user")
+                assert stored_record(adapter, f"user-{thread}") == {"turn": turn, "thread": thread}
+        except BaseException as exc:  # handed to the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    for n in range(8):
+        assert stored_record(adapter, f"user-{n}") == {"turn": 19, "thread": n}
+    shared = stored_record(adapter, "shared-user")
+    assert shared["turn"] == 19 and shared["thread"] in range(8)  # whole, never torn
+
+
+def _save_from_another_process(path: str, worker: int, count: int) -> int:
+    store = SQLiteAdapter(path)
+    try:
+        for turn in range(count):
+            store_record(store, {"worker": worker, "turn": turn}, f"user-{worker}-{turn}")
+            store_record(store, {"worker": worker, "turn": turn}, "shared-user")
+    finally:
+        store.close()
+    return count
+
+
+def test_two_processes_saving_at_once_lose_nothing(db_path, adapter):
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
+        done = list(pool.map(_save_from_another_process, [str(db_path)] * 2, [0, 1], [40, 40]))
+    assert done == [40, 40]
+    for worker in (0, 1):
+        for turn in range(40):
+            assert stored_record(adapter, f"user-{worker}-{turn}") == {
+                "worker": worker,
+                "turn": turn,
+            }
+    assert stored_record(adapter, "shared-user")["turn"] == 39
+
+
+def test_a_locked_database_raises_a_clear_error_and_keeps_what_was_stored(db_path):
+    store = SQLiteAdapter(db_path, busy_timeout=0.1)
+    store_record(store, {"pace": "slower"})
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process is writing and doesn't let go
+    try:
+        with pytest.raises(PersistenceException, match=r"locked.*another process"):
+            store_record(store, {"pace": "faster"})
+        assert stored_record(store) == {"pace": "slower"}  # readers carry on under WAL
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    store_record(store, {"pace": "faster"})  # and the adapter is usable again
+    assert stored_record(store) == {"pace": "faster"}
+    store.close()
+
+
+def test_a_file_that_is_not_a_database_is_reported_at_startup(tmp_path):
+    path = tmp_path / "damaged.sqlite3"
+    path.write_bytes(b"this is not a database, just some words" * 200)
+    with pytest.raises(PersistenceException, match=r"damaged.sqlite3.*not a (SQLite )?database"):
+        SQLiteAdapter(path)
+
+
+def test_a_path_under_a_file_cannot_be_created_and_says_so(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(PersistenceException, match="cannot create the folder"):
+        SQLiteAdapter(blocker / "coach.sqlite3")
+
+
+def test_attributes_that_are_not_json_are_refused_clearly(adapter):
+    with pytest.raises(PersistenceException, match="JSON"):
+        store_record(adapter, {"when": object()})
+
+
+def test_a_damaged_record_reads_as_a_fresh_start(adapter, db_path, caplog):
+    raw = sqlite3.connect(db_path)
+    with raw:
+        raw.execute(
+            "INSERT INTO user_state VALUES (?, ?, ?)",
+            ("amzn1.ask.account.TESTUSER", "{not json", "2026-11-17T00:00:00+00:00"),
+        )
+    raw.close()
+    assert stored_record(adapter) == {}
+    assert "not a JSON object" in caplog.text
+
+
+# ---- the skill on top of it ------------------------------------------------------------------
+
+
+def test_progress_survives_a_restart_of_the_server(db_path, catalog, settings, morning):
+    store = SQLiteAdapter(db_path)
+    talk = Conversation(skill=build_skill(catalog, store, settings), now=morning)
+    talk.one_shot("StartRoutineIntent", routine=("morning stretches", "morning_stretches"))
+    talk.intent("AMAZON.NextIntent")
+    talk.intent("AMAZON.NextIntent")
+    talk.intent("AMAZON.StopIntent")
+    store.close()
+
+    restarted = SQLiteAdapter(db_path)
+    talk = Conversation(skill=build_skill(catalog, restarted, settings), now=talk.now)
+    reply = talk.one_shot("ResumeRoutineIntent")
+    assert reply.card["title"] == "Lunge and stretch"
+    restarted.close()
+
+
+def test_when_the_store_cannot_save_the_user_hears_so_and_nothing_is_lost(
+    db_path, catalog, settings, morning
+):
+    store = SQLiteAdapter(db_path, busy_timeout=0.1)
+    talk = Conversation(skill=build_skill(catalog, store, settings), now=morning)
+    talk.one_shot("StartRoutineIntent", routine=("morning stretches", "morning_stretches"))
+    saved = stored_record(store)
+
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        reply = talk.intent("AMAZON.NextIntent")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "couldn't reach your saved progress" in reply.text
+    assert stored_record(store) == saved
+    assert state_from_record(saved).progress.segment == 0
+    store.close()

@@ -1,0 +1,322 @@
+"""The Flask app: ``POST /alexa`` serves the skill, ``GET /healthz`` says whether it can.
+
+A request to ``/alexa`` travels: raw body bytes (size-capped) → Alexa's signature checks on those
+bytes → JSON → envelope shape and timestamp/skill-id checks → one deserialisation with ask-sdk's
+serializer → the skill → the serialised response. Every failure becomes a short JSON reason with
+the right status; nothing ever answers with an HTML error page or a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ask_sdk_core.exceptions import SerializationException
+from ask_sdk_core.response_helper import ResponseFactory
+from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_model import Context, Request, RequestEnvelope, ResponseEnvelope
+from ask_sdk_model.interfaces.system import SystemState
+from ask_sdk_model.user import User
+from flask import Flask, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import BadRequest, HTTPException
+
+from skill.builder import build_skill
+from skill.catalog import Catalog, default_catalog
+from skill.settings import PREFIX, Settings, SettingsError
+from skill.speech import Speech
+from webhook.verify import AlexaRequestVerifier, VerificationFailedError
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 128 * 1024  # real envelopes are a few KiB; this leaves room and stops abuse
+EXTENSION = "rls_coach"
+SERIALIZER = DefaultSerializer()
+# Request types ask-sdk can deserialise. Alexa adds new ones from time to time; the serializer
+# raises on a type it does not know, so those are answered with an empty response instead.
+KNOWN_REQUEST_TYPES = frozenset(Request.discriminator_value_class_map)
+EMPTY_RESPONSE: dict[str, Any] = {"version": "1.0", "response": {}}
+# Fields the skill relies on; a body without them is not an Alexa request.
+REQUIRED_FIELDS = (
+    ("request", "type"),
+    ("request", "timestamp"),
+    ("context", "System", "application", "applicationId"),
+    ("context", "System", "user", "userId"),
+)
+_UNSAFE_IN_LOG = re.compile(r"[^A-Za-z0-9._:/-]")
+_MAX_LOGGED_NAME = 100
+HEALTH_PROBE_USER = "amzn1.ask.account.rls-coach-health-probe"
+
+DEFAULTS: dict[str, Any] = {
+    # Werkzeug enforces this before reading: a larger Content-Length is refused outright, and a
+    # stream without one is read only up to the cap.
+    "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
+}
+
+HTTP_REASONS = {
+    404: "not found: the skill answers POST /alexa, and GET /healthz reports its health",
+    405: "method not allowed",
+}
+
+
+class NotAnEnvelopeError(BadRequest):
+    """The body is not a JSON Alexa request envelope; the description says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """What the routes need, built once by the factory and kept in ``app.extensions``."""
+
+    skill: CustomSkill
+    catalog: Catalog
+    verifier: AlexaRequestVerifier | None
+    apology: dict[str, Any]
+
+    @staticmethod
+    def current() -> Webhook:
+        return current_app.extensions[EXTENSION]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The app factory: defaults, then the environment (``RLS_COACH_*`` via Settings), then
+    ``config``. Keys (any case): ``SETTINGS``, ``SKILL``, ``CATALOG``, ``VERIFIER``, and the
+    verifier's ``TRUST_ROOTS``, ``FETCH_CHAIN`` and ``CLOCK``; anything else is Flask config.
+
+    Raises SettingsError when verification is on and no skill id is configured.
+    """
+    given = {str(key).upper(): value for key, value in (config or {}).items()}
+    settings: Settings = given.get("SETTINGS") or Settings.from_env()
+    verifier = given.get("VERIFIER")
+    if settings.verify and verifier is None:
+        if not settings.skill_id:
+            raise SettingsError(
+                f"{PREFIX}SKILL_ID is not set: with request verification on, the webhook must "
+                "know which skill's requests to accept. Set it (or pass --skill-id), or pass "
+                "--no-verify for local development."
+            )
+        verifier = AlexaRequestVerifier(
+            settings.skill_id,
+            trust_roots=given.get("TRUST_ROOTS"),
+            fetch_chain=given.get("FETCH_CHAIN"),
+            clock=given.get("CLOCK"),
+        )
+    if not settings.verify:
+        logger.warning(
+            "Alexa request verification is OFF: anyone who can reach this server can talk to "
+            "the skill. Use this only for local development."
+        )
+        verifier = None
+
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_mapping(given)
+    app.config["SETTINGS"] = settings
+    catalog = given.get("CATALOG") or default_catalog()
+    skill = given.get("SKILL") or build_skill(catalog, settings=settings)
+    app.extensions[EXTENSION] = Webhook(
+        skill=skill, catalog=catalog, verifier=verifier, apology=_apology(catalog)
+    )
+    app.add_url_rule("/alexa", view_func=alexa, methods=["POST"], provide_automatic_options=False)
+    app.add_url_rule(
+        "/healthz", view_func=healthz, methods=["GET"], provide_automatic_options=False
+    )
+    app.before_request(_start_clock)
+    app.after_request(_log_request)
+    app.register_error_handler(VerificationFailedError, _rejected)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    return app
+
+
+# ---- routes ----------------------------------------------------------------------------------
+
+
+def alexa() -> Response:
+    webhook = Webhook.current()
+    body = request.get_data(cache=False)
+    if webhook.verifier is not None:
+        # On the raw bytes, before anything reads them: the signature covers exactly these.
+        webhook.verifier.verify_signature(request.headers, body)
+    envelope = _parse_envelope(body)
+    _describe(envelope)
+    if webhook.verifier is not None:
+        webhook.verifier.verify_envelope(envelope)
+    if envelope["request"]["type"] not in KNOWN_REQUEST_TYPES:
+        logger.info("answering unknown request type %s with an empty response", g.request_type)
+        return jsonify(EMPTY_RESPONSE)
+    try:
+        # The checks above needed a dict; ask-sdk's public API takes the text, so it parses the
+        # (at most 128 KiB) body a second time. This is the one deserialisation into its model.
+        request_envelope = SERIALIZER.deserialize(body.decode("utf-8"), RequestEnvelope)
+    except SerializationException:
+        # Its message can quote the body, so it is not logged.
+        raise NotAnEnvelopeError(
+            "not an Alexa request envelope: a field has the wrong shape"
+        ) from None
+    response: ResponseEnvelope = webhook.skill.invoke(
+        request_envelope=request_envelope, context=None
+    )
+    return jsonify(SERIALIZER.serialize(response))
+
+
+def healthz() -> tuple[Response, int]:
+    """Cheap: the process answers, the catalog is loaded, and the store answers one keyed read."""
+    webhook = Webhook.current()
+    store_ok = _store_answers(webhook.skill)
+    body = {
+        "status": "ok" if store_ok else "unavailable",
+        "catalog": webhook.catalog.summary(),
+        "store": "reachable" if store_ok else "unreachable",
+        "verification": "on" if webhook.verifier is not None else "off",
+    }
+    return jsonify(body), 200 if store_ok else 503
+
+
+def _store_answers(skill: CustomSkill) -> bool:
+    store = skill.persistence_adapter
+    if store is None:
+        return True
+    probe = RequestEnvelope(
+        context=Context(system=SystemState(user=User(user_id=HEALTH_PROBE_USER)))
+    )
+    try:
+        store.get_attributes(probe)
+    except Exception:
+        logger.exception("health check: the store did not answer")
+        return False
+    return True
+
+
+# ---- the envelope ----------------------------------------------------------------------------
+
+
+def _parse_envelope(body: bytes) -> dict[str, Any]:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotAnEnvelopeError("request body is not UTF-8 text") from None
+    try:
+        envelope = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: nesting too deep to be an envelope
+        raise NotAnEnvelopeError("request body is not JSON") from None
+    if not isinstance(envelope, dict):
+        raise NotAnEnvelopeError("not an Alexa request envelope: the body is not a JSON object")
+    missing = [".".join(path) for path in REQUIRED_FIELDS if not _text_at(envelope, path)]
+    if missing:
+        raise NotAnEnvelopeError(f"not an Alexa request envelope: missing {', '.join(missing)}")
+    try:
+        dt.datetime.fromisoformat(envelope["request"]["timestamp"])
+    except ValueError:
+        raise NotAnEnvelopeError(
+            "not an Alexa request envelope: request.timestamp is not an ISO 8601 time"
+        ) from None
+    return envelope
+
+
+def _text_at(data: Any, path: tuple[str, ...]) -> str | None:
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data if isinstance(data, str) and data.strip() else None
+
+
+def _apology(catalog: Catalog) -> dict[str, Any]:
+    """What the user hears when something fails outside the skill's own exception handler."""
+    speech = Speech().say(catalog.phrases("common.error")[0]).ssml()
+    reprompt = Speech().say(catalog.phrases("common.error_reprompt")[0]).ssml()
+    response = ResponseFactory().speak(speech).ask(reprompt).set_should_end_session(False).response
+    return SERIALIZER.serialize(ResponseEnvelope(version="1.0", response=response))
+
+
+# ---- errors ----------------------------------------------------------------------------------
+
+
+def _rejected(error: VerificationFailedError) -> tuple[Response, int]:
+    g.reason = error.reason
+    return jsonify(error=f"request verification failed: {error.reason}"), 400
+
+
+def _http_error(error: HTTPException) -> Response:
+    code = error.code or 500
+    if isinstance(error, NotAnEnvelopeError):
+        reason = error.description or "not an Alexa request envelope"
+    elif code == 413:
+        cap_kib = current_app.config["MAX_CONTENT_LENGTH"] // 1024
+        reason = f"request body is larger than {cap_kib} KiB"
+    else:
+        reason = HTTP_REASONS.get(code, error.description or error.name)
+    g.reason = reason
+    response = error.get_response()  # keeps headers such as Allow on a 405
+    response.set_data(json.dumps({"error": reason}))
+    response.content_type = "application/json"
+    return response
+
+
+def _unexpected_error(error: Exception) -> tuple[Response, int]:
+    """Anything the skill's own exception handler did not catch: the stack trace goes to the
+    server log, and the user hears an apology in a valid Alexa response."""
+    logger.error("unexpected error while answering %s", request.path, exc_info=error)
+    g.reason = f"unexpected {type(error).__name__}, apologised"
+    return jsonify(Webhook.current().apology), 200
+
+
+# ---- one log line per request ----------------------------------------------------------------
+
+
+def _start_clock() -> None:
+    g.started = time.perf_counter()
+
+
+def _describe(envelope: dict[str, Any]) -> None:
+    """Remember what the log line says about the request: its type, intent and hashed user."""
+    g.request_type = loggable(envelope["request"]["type"])
+    intent = envelope["request"].get("intent")
+    g.intent = loggable(intent.get("name")) if isinstance(intent, dict) else None
+    user_id = envelope["context"]["System"]["user"]["userId"]
+    g.user = hash_user_id(user_id)
+
+
+def loggable(value: Any) -> str | None:
+    """A request-supplied name made safe for a one-line log: no newlines or quotes to forge
+    extra lines or fields with, and no unbounded length."""
+    if value is None:
+        return None
+    return _UNSAFE_IN_LOG.sub("?", str(value))[:_MAX_LOGGED_NAME]
+
+
+def hash_user_id(user_id: str) -> str:
+    """A short, stable stand-in for the user id: enough to follow one user through the log,
+    not enough to recover the id."""
+    return hashlib.sha256(user_id.encode()).hexdigest()[:12]
+
+
+def _log_request(response: Response) -> Response:
+    latency_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+    reason = g.get("reason")
+    # Health probes arrive every few seconds; at INFO they would drown the requests that matter.
+    level = (
+        logging.DEBUG
+        if request.path == "/healthz" and response.status_code == 200
+        else logging.INFO
+    )
+    logger.log(
+        level,
+        "%s %s status=%d type=%s intent=%s user=%s latency_ms=%.1f%s",
+        loggable(request.method),
+        loggable(request.path),
+        response.status_code,
+        g.get("request_type") or "-",
+        g.get("intent") or "-",
+        g.get("user") or "-",
+        latency_ms,
+        f' reason="{reason}"' if reason else "",
+    )
+    return response

@@ -1,0 +1,339 @@
+"""Checks that a request really comes from Alexa, as Amazon requires of skills hosted as a web
+service ("Host a Custom Skill as a Web Service" → "Verify that the request was sent by Alexa").
+
+1. ``SignatureCertChainUrl`` is https on s3.amazonaws.com (port 443 if given), and its path,
+   once normalised, starts with ``/echo.api/``.
+2. The PEM chain at that URL (fetched over https, cached until the signing certificate expires)
+   validates to a trusted root at the current time, and the signing certificate's subject
+   alternative names contain ``echo-api.amazon.com`` itself.
+3. ``Signature-256`` is a base64 RSA PKCS#1 v1.5 SHA-256 signature of the raw body bytes by that
+   certificate's key.
+4. ``request.timestamp`` is within 150 seconds of now.
+5. ``context.System.application.applicationId`` is this skill's id.
+
+``ask-sdk-webservice-support`` would do this, but it cannot be imported where OpenSSL is 3.0.10 or
+newer (its oscrypto dependency fails to parse the version), so the checks are written here on
+``cryptography``'s X.509 path validation, which does the chain building, validity dates and name
+matching. Trust roots, the chain fetcher and the clock are parameters so tests can bring their own.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import logging
+import posixpath
+import re
+import ssl
+import threading
+import urllib.error
+import urllib.request
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import certifi
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+
+logger = logging.getLogger(__name__)
+
+CERT_URL_HEADER = "SignatureCertChainUrl"
+SIGNATURE_HEADER = "Signature-256"
+CERT_URL_HOST = "s3.amazonaws.com"
+CERT_URL_PATH_PREFIX = "/echo.api/"
+CERT_URL_PORT = 443
+ECHO_DOMAIN = "echo-api.amazon.com"
+TIMESTAMP_TOLERANCE = dt.timedelta(seconds=150)
+FETCH_TIMEOUT_SECONDS = 5.0
+MAX_CHAIN_BYTES = 64 * 1024  # Amazon's chain is about 5 KiB; anything far larger is not it
+MAX_CACHED_CHAINS = 16  # Amazon rotates between a handful of URLs
+
+ChainFetcher = Callable[[str], bytes]
+Clock = Callable[[], dt.datetime]
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
+
+
+class VerificationFailedError(Exception):
+    """The request failed a check; ``reason`` is short and safe to send back and to log."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# ---- 1. the certificate chain URL ------------------------------------------------------------
+
+
+def check_cert_url(url: str) -> None:
+    """Raise VerificationFailedError unless ``url`` has the form Amazon documents."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise VerificationFailedError("certificate URL is not a valid URL") from None
+    if parts.scheme.lower() != "https":
+        raise VerificationFailedError("certificate URL must use https")
+    if (parts.hostname or "").lower() != CERT_URL_HOST:
+        raise VerificationFailedError(f"certificate URL host must be {CERT_URL_HOST}")
+    if port is not None and port != CERT_URL_PORT:
+        raise VerificationFailedError(f"certificate URL port must be {CERT_URL_PORT}")
+    # Decode before normalising, so "%2e%2e" cannot climb out of /echo.api/ unnoticed.
+    path = posixpath.normpath(unquote(parts.path)) if parts.path else ""
+    if not path.startswith(CERT_URL_PATH_PREFIX):
+        raise VerificationFailedError(
+            f"certificate URL path must start with {CERT_URL_PATH_PREFIX}"
+        )
+
+
+# ---- 2. fetching and trusting the chain ------------------------------------------------------
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect could lead off https or off Amazon's bucket: treat it as a failed fetch."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> None:
+        raise urllib.error.HTTPError(req.full_url, code, "redirect refused", headers, fp)
+
+
+class HttpsChainFetcher:
+    """Fetches a PEM chain over https only, with a short timeout and a size cap.
+
+    The standard library is enough for one small GET; it keeps the webhook free of an HTTP client
+    dependency. ``ssl_context`` defaults to one trusting certifi's roots.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float = FETCH_TIMEOUT_SECONDS,
+        max_bytes: int = MAX_CHAIN_BYTES,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        context = ssl_context or ssl.create_default_context(cafile=certifi.where())
+        self._opener = urllib.request.build_opener(
+            urllib.request.HTTPSHandler(context=context), _RefuseRedirects()
+        )
+
+    def __call__(self, url: str) -> bytes:
+        if urlsplit(url).scheme.lower() != "https":
+            raise VerificationFailedError("certificate chain can only be fetched over https")
+        try:
+            with self._opener.open(url, timeout=self.timeout) as response:
+                data = response.read(self.max_bytes + 1)
+        except urllib.error.HTTPError as error:
+            error.close()  # it holds the connection open until closed
+            raise
+        if len(data) > self.max_bytes:
+            raise VerificationFailedError("certificate chain is too large")
+        return data
+
+
+def load_certificates(pem_data: bytes) -> list[x509.Certificate]:
+    """Every certificate in a PEM bundle that this version of cryptography can load (used once,
+    at start-up, for the trust store: it changes the process-wide warning filters briefly).
+
+    certifi still ships a few old roots with serial number 0, which cryptography loads with a
+    deprecation warning today and will refuse in a future release: keep them while they load,
+    skip them quietly once they do not, rather than let one old root break start-up.
+    """
+    certificates = []
+    for block in _PEM_BLOCK.findall(pem_data):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            try:
+                certificates.append(x509.load_pem_x509_certificate(block))
+            except ValueError:
+                logger.debug("skipping a certificate that cannot be parsed")
+    return certificates
+
+
+@cache
+def certifi_roots() -> tuple[x509.Certificate, ...]:
+    """The public web roots from certifi's bundle, loaded once per process."""
+    return tuple(load_certificates(Path(certifi.where()).read_bytes()))
+
+
+@dataclass(frozen=True)
+class SigningChain:
+    leaf: x509.Certificate
+    intermediates: list[x509.Certificate]
+
+    @property
+    def expires_at(self) -> dt.datetime:
+        return self.leaf.not_valid_after_utc
+
+
+def _dns_names(certificate: x509.Certificate) -> list[str]:
+    try:
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return []
+    return names.value.get_values_for_type(x509.DNSName)
+
+
+# ---- the verifier ----------------------------------------------------------------------------
+
+
+class AlexaRequestVerifier:
+    """Amazon's five checks. Thread-safe: the only shared state is the chain cache."""
+
+    def __init__(
+        self,
+        skill_id: str,
+        *,
+        trust_roots: Iterable[x509.Certificate] | None = None,
+        fetch_chain: ChainFetcher | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        if not skill_id:
+            raise ValueError("a skill id is required to verify requests")
+        self.skill_id = skill_id
+        roots = list(certifi_roots() if trust_roots is None else trust_roots)
+        if not roots:
+            raise ValueError("at least one trusted root certificate is required")
+        self._store = Store(roots)
+        self._fetch = fetch_chain or HttpsChainFetcher()
+        self._clock = clock or utc_now
+        self._cache: dict[str, SigningChain] = {}
+        self._lock = threading.Lock()
+
+    def now(self) -> dt.datetime:
+        moment = self._clock()
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+    # Steps 1–3 need only the headers and the raw bytes, so they run before the body is parsed.
+    def verify_signature(self, headers: Mapping[str, str], body: bytes) -> None:
+        cert_url = (headers.get(CERT_URL_HEADER) or "").strip()
+        signature = (headers.get(SIGNATURE_HEADER) or "").strip()
+        if not cert_url:
+            raise VerificationFailedError(f"missing {CERT_URL_HEADER} header")
+        if not signature:
+            raise VerificationFailedError(f"missing {SIGNATURE_HEADER} header")
+        check_cert_url(cert_url)
+        now = self.now()
+        chain, fetched = self._chain_for(cert_url, now)
+        self._check_chain(chain, now)
+        if fetched:
+            # Only a chain that validated is cached, so a bad or half-fetched one is tried afresh.
+            self._remember(cert_url, chain, now)
+        self._check_signature(chain.leaf, signature, body)
+
+    # Steps 4–5 read the parsed envelope.
+    def verify_envelope(self, envelope: Mapping[str, Any]) -> None:
+        self._check_timestamp(_dig(envelope, "request", "timestamp"))
+        application_id = _dig(envelope, "context", "System", "application", "applicationId")
+        if application_id != self.skill_id:
+            raise VerificationFailedError("request is for a different skill")
+
+    def _chain_for(self, url: str, now: dt.datetime) -> tuple[SigningChain, bool]:
+        """The chain for ``url`` from the cache while its signing certificate is current,
+        otherwise fetched; the flag says whether it was fetched."""
+        with self._lock:
+            cached = self._cache.get(url)
+        if cached is not None and now < cached.expires_at:
+            return cached, False
+        try:
+            pem_data = self._fetch(url)
+        except VerificationFailedError:
+            raise
+        except Exception as exc:  # any network or HTTP failure means the same thing here
+            logger.warning("could not fetch the certificate chain from %s: %s", url, exc)
+            raise VerificationFailedError("could not fetch the certificate chain") from None
+        try:
+            certificates = x509.load_pem_x509_certificates(pem_data)
+        except ValueError:
+            raise VerificationFailedError("certificate chain is not a PEM bundle") from None
+        return SigningChain(leaf=certificates[0], intermediates=certificates[1:]), True
+
+    def _remember(self, url: str, chain: SigningChain, now: dt.datetime) -> None:
+        with self._lock:
+            for stale in [key for key, value in self._cache.items() if value.expires_at <= now]:
+                del self._cache[stale]
+            if len(self._cache) >= MAX_CACHED_CHAINS:
+                del self._cache[min(self._cache, key=lambda key: self._cache[key].expires_at)]
+            self._cache[url] = chain
+
+    def _check_chain(self, chain: SigningChain, now: dt.datetime) -> None:
+        leaf = chain.leaf
+        # The path validation below checks these too; checking first gives a clearer reason.
+        if now < leaf.not_valid_before_utc:
+            raise VerificationFailedError("signing certificate is not valid yet")
+        if now > leaf.not_valid_after_utc:
+            raise VerificationFailedError("signing certificate has expired")
+        # The validator would also accept a wildcard such as *.amazon.com; Amazon asks for the
+        # name itself. DNS names compare case-insensitively.
+        if ECHO_DOMAIN not in (name.lower() for name in _dns_names(leaf)):
+            raise VerificationFailedError(f"signing certificate is not for {ECHO_DOMAIN}")
+        verifier = (
+            PolicyBuilder()
+            .store(self._store)
+            .time(now)
+            .build_server_verifier(x509.DNSName(ECHO_DOMAIN))
+        )
+        try:
+            verifier.verify(leaf, chain.intermediates)
+        except VerificationError as exc:
+            logger.warning("certificate chain rejected: %s", exc)
+            raise VerificationFailedError("certificate chain is not trusted") from None
+
+    @staticmethod
+    def _check_signature(leaf: x509.Certificate, signature: str, body: bytes) -> None:
+        try:
+            signature_bytes = base64.b64decode(signature, validate=True)
+        except (binascii.Error, ValueError):
+            raise VerificationFailedError(f"{SIGNATURE_HEADER} header is not base64") from None
+        public_key = leaf.public_key()
+        if not isinstance(public_key, rsa.RSAPublicKey):
+            raise VerificationFailedError("signing certificate does not hold an RSA key")
+        try:
+            public_key.verify(signature_bytes, body, padding.PKCS1v15(), hashes.SHA256())
+        except InvalidSignature:
+            raise VerificationFailedError("signature does not match the request body") from None
+
+    def _check_timestamp(self, value: Any) -> None:
+        if not isinstance(value, str):
+            raise VerificationFailedError("request has no timestamp")
+        try:
+            stamp = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise VerificationFailedError("request timestamp is not an ISO 8601 time") from None
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=dt.UTC)
+        age = self.now() - stamp
+        if age > TIMESTAMP_TOLERANCE:
+            raise VerificationFailedError("request timestamp is too old")
+        if -age > TIMESTAMP_TOLERANCE:
+            raise VerificationFailedError("request timestamp is in the future")
+
+
+def _dig(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(key)
+    return data
