@@ -44,6 +44,7 @@ NEW_SESSION_COMMAND = ":new"
 END_SESSION_COMMAND = ":end"
 QUIT_COMMANDS = (":quit", ":q", ":exit")
 HELP_COMMANDS = (":help", ":?")
+FALLBACK_INTENT = "AMAZON.FallbackIntent"
 
 Clock = Callable[[], dt.datetime]
 
@@ -298,6 +299,7 @@ class Exchange:
     request: dict[str, Any]
     response: dict[str, Any]
     heard: str | None = None  # the typed text, for an utterance
+    matched: bool = True  # False: the words matched no sample, and Alexa sent its fallback
 
     @property
     def request_type(self) -> str:
@@ -356,8 +358,11 @@ class SimulatedDevice:
     def say(self, text: str) -> Exchange | None:
         """Typed words as Alexa would hear them: "open restless legs coach" launches, "ask
         restless legs coach to …" is a one-shot request in a new session, anything else is an
-        intent in the open session (or a one-shot if none is open). None when the words match
-        nothing in the model, and then nothing is sent."""
+        intent in the open session (or a one-shot if none is open).
+
+        Words that match nothing in the model reach an open session as AMAZON.FallbackIntent, as
+        Alexa sends them (the exchange is marked ``matched=False``); with no session open, Alexa
+        would answer them itself, so nothing is sent and this returns None."""
         invocation = self.model.resolve_invocation(text)
         if invocation is not None:
             if invocation.intent == nlu.LAUNCH_REQUEST:
@@ -365,9 +370,13 @@ class SimulatedDevice:
             self.end_session()
             return self.intent(invocation.intent, invocation.slots, heard=text)
         resolution = self.model.resolve(text)
-        if resolution is None:
+        if resolution is not None:
+            return self.intent(resolution.intent, resolution.slots, heard=text)
+        if not self.in_session:
             return None
-        return self.intent(resolution.intent, resolution.slots, heard=text)
+        exchange = self.intent(FALLBACK_INTENT, heard=text)
+        exchange.matched = False
+        return exchange
 
     def intent(
         self,
@@ -566,8 +575,14 @@ def render(exchange: Exchange) -> list[str]:
     return lines
 
 
-def _unmatched(text: str, model: InteractionModel) -> list[str]:
-    lines = [f'No intent in the interaction model matches "{text}". Things to try:']
+def _unmatched(text: str, model: InteractionModel, sent: Exchange | None) -> list[str]:
+    what_happens = (
+        f"so Alexa sends {FALLBACK_INTENT}"
+        if sent is not None
+        else "and with no session open, Alexa would not open the skill for it"
+    )
+    lines = [f'No intent in the interaction model matches "{text}", {what_happens}.']
+    lines.append("Things to try:")
     lines += [f"  {suggestion}" for suggestion in model.suggestions()]
     lines.append("  and, during a routine: next · pause · resume · slow down · repeat · stop")
     return lines
@@ -615,23 +630,18 @@ def _quiet_logging(settings: Settings) -> None:
     logging.getLogger().setLevel(level)
 
 
-class NotUnderstoodError(Exception):
-    """Typed words that match nothing in the interaction model; nothing was sent."""
-
-
-def _step(device: SimulatedDevice, command: Command) -> Exchange | None:
-    """Carry out one input: the exchange, or None when the input sends nothing."""
+def _step(device: SimulatedDevice, command: Command) -> tuple[Exchange | None, bool]:
+    """Carry out one input: the exchange (None when nothing was sent), and whether the words
+    matched the model."""
     if command.kind == "launch":
-        return device.launch()
+        return device.launch(), True
     if command.kind == "end":
         device.end_session()
-        return None
+        return None, True
     if command.kind == "utterance":
         exchange = device.say(command.text)
-        if exchange is None:
-            raise NotUnderstoodError(command.text)
-        return exchange
-    return None
+        return exchange, exchange is not None and exchange.matched
+    return None, True
 
 
 def _input_lines(stdin: TextIO, out: TextIO, prompt: str) -> Iterator[str]:
@@ -683,14 +693,13 @@ def run_chat(
             print(CHAT_HELP, file=out)
             continue
         try:
-            exchange = _step(device, command)
-        except NotUnderstoodError:
-            print("\n".join(_unmatched(command.text, device.model)), file=out)
-            continue
+            exchange, matched = _step(device, command)
         except ChatError as exc:
             print(f"error: {exc}", file=out)
             failed = True
             continue
+        if not matched:
+            print("\n".join(_unmatched(command.text, device.model, exchange)), file=out)
         if exchange is not None:
             print("\n".join(render(exchange)), file=out)
         elif command.kind == "end":
@@ -728,14 +737,15 @@ def run_say(
         if not as_json:
             print(f"> {utterance}", file=out)
         try:
-            exchange = _step(device, command)
-        except NotUnderstoodError:
-            status = 1
-            print("\n".join(_unmatched(command.text, device.model)), file=sys.stderr)
-            continue
+            exchange, matched = _step(device, command)
         except ChatError as exc:
             print(f"rls-coach say: {exc}", file=sys.stderr)
             return 1
+        if not matched:
+            status = 1
+            # In the transcript where it happened; with --json, stdout is only the envelopes.
+            notice = "\n".join(_unmatched(command.text, device.model, exchange))
+            print(notice, file=sys.stderr if as_json else out)
         if exchange is not None and not as_json:
             print("\n".join(render(exchange)), file=out)
     if as_json:

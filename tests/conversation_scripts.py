@@ -106,6 +106,17 @@ class _WaitSchema(Schema):
         return dt.timedelta(hours=data["hours"], minutes=data["minutes"])
 
 
+class _Utterance(fields.String):
+    """Words to say. YAML reads an unquoted yes, no, on or off as a boolean: say so plainly."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, bool):
+            raise ValidationError(
+                'YAML reads an unquoted yes/no/on/off as true/false; quote it: say: "yes"'
+            )
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def _phrases() -> fields.List:
     return fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
 
@@ -114,7 +125,7 @@ class _TurnSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    say = fields.String(validate=validate.Length(min=1))
+    say = _Utterance(validate=validate.Length(min=1))
     launch = fields.Boolean(validate=validate.Equal(True, error="write launch: true"))
     end_session = fields.Boolean(validate=validate.Equal(True, error="write end_session: true"))
     wait = fields.Nested(_WaitSchema)

@@ -174,12 +174,24 @@ def test_say_json_prints_envelopes_the_sdk_accepts():
         assert response.response.output_speech is not None
 
 
-def test_unmatched_words_are_reported_with_things_to_try():
-    result = rls_coach("say", "--store", "memory://", "open", "purple monkey dishwasher")
-    assert result.returncode == 1
-    assert 'No intent in the interaction model matches "purple monkey dishwasher"' in result.stderr
-    assert "start my morning stretches" in result.stderr
+def test_unmatched_words_in_a_session_reach_the_skill_as_alexas_fallback():
+    result = rls_coach("say", "--store", "memory://", "open", "purple monkey dishwasher", "help")
+    assert result.returncode == 1  # a typo in a scripted run should not pass unnoticed
+    out = result.stdout
+    notice = 'No intent in the interaction model matches "purple monkey dishwasher"'
+    assert notice + ", so Alexa sends AMAZON.FallbackIntent." in out
+    assert "Things to try:\n  start my morning stretches\n  how do I do a bridge" in out
+    assert "[AMAZON.FallbackIntent]" in out
+    assert out.index(notice) < out.index("[AMAZON.FallbackIntent]") < out.index("> help")
+    assert out.count("(session stays open)") == 3
     assert "Traceback" not in result.stderr
+
+
+def test_unmatched_words_outside_a_session_send_nothing():
+    result = rls_coach("say", "--store", "memory://", "--json", "purple monkey dishwasher")
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == []
+    assert "with no session open, Alexa would not open the skill for it" in result.stderr
 
 
 def test_an_unknown_locale_is_a_clear_error():
@@ -239,8 +251,9 @@ def test_chat_through_stdin_holds_a_conversation(tmp_path):
     out = result.stdout
     assert "you> open" in out
     assert "not medical advice" in out  # the first launch for this user
-    assert "calf stretch" in out.lower()
+    assert "Stretches: calf stretch, lunge and stretch" in out
     assert "(session ended)" in out
+    assert "[AMAZON.HelpIntent]" in out  # a new session, started by the words themselves
     assert 'No intent in the interaction model matches "blah blah blah"' in out
     assert "Traceback" not in result.stderr
 

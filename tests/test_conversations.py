@@ -24,6 +24,7 @@ from tests.webhook_process import ROOT, drive
 SCRIPTS = script_paths()
 MODEL_FILE = ROOT / "interaction_models" / "en-US.json"
 SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-00000000e2e0"
+FALLBACK_NOTE = "no sample matched: sent AMAZON.FallbackIntent"
 
 
 def _ids(paths: list[Path]) -> list[str]:
@@ -55,7 +56,8 @@ def run_in_process(script: Script, catalog, settings) -> list[Heard]:
         if exchange is None:
             heard.append(Heard(turn))
         else:
-            heard.append(Heard(turn, exchange.request, exchange.response))
+            notes = [] if exchange.matched else [FALLBACK_NOTE]
+            heard.append(Heard(turn, exchange.request, exchange.response, notes))
     return heard
 
 
@@ -84,6 +86,8 @@ def run_virtual_alexa(script: Script, webhook_url: str) -> list[Heard]:
         entry = exchanges.get(step, {})
         step += 1
         notes = [f"virtual-alexa: {entry['error']}"] if "error" in entry else []
+        if entry.get("fallback"):
+            notes.append(FALLBACK_NOTE)
         if not entry:
             notes.append("not run: an earlier turn failed")
         heard.append(Heard(turn, entry.get("request"), entry.get("response"), notes))

@@ -8,7 +8,8 @@
 //     "deviceId": "amzn1.ask.device...",
 //     "steps": [ { "action": "launch" | "say" | "end_session", "text": "...",
 //                  "timestamp": "2026-11-17T13:15:00Z" } ] }
-// Output (JSON on stdout): { "exchanges": [ { "step": 0, "request": {...}, "response": {...} } ] }
+// Output (JSON on stdout): { "exchanges": [ { "step": 0, "request": {...}, "response": {...},
+//   "fallback": false } ] } ("fallback": the words matched no sample; see utteranceRequest).
 // A step that fails ends the run with { "step": n, "error": "..." } as its last exchange, and the
 // exit status is 1.
 "use strict";
@@ -56,21 +57,51 @@ function timeSlotNames(alexa, intentName) {
     .map((slot) => slot.name);
 }
 
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+// A phrase that names the skill, the way people say it to Alexa from outside the skill:
+// "open restless legs coach" → { launch: true }; "ask restless legs coach to start my stretches"
+// or "open restless legs coach and …" → { utterance: "start my stretches" }; otherwise null.
+// (utter() has a rougher version of this: it launches on any phrase containing "ask", "tell",
+// "open" or "launch".)
+function invocation(model, text) {
+  const name = escapeRegExp(String(model.invocationName || "").toLowerCase());
+  if (!name) return null;
+  const words = text.trim().toLowerCase().replace(/^alexa,?\s+/, "");
+  if (new RegExp(`^(?:open|launch|start|begin|talk to|load|use) ${name}$`).test(words)) {
+    return { launch: true };
+  }
+  const oneShot =
+    new RegExp(`^(?:ask|tell) ${name} (?:to |for |about |if |whether |that )?(.+)$`).exec(words) ||
+    new RegExp(`^(?:open|launch|start|talk to) ${name} and (.+)$`).exec(words);
+  return oneShot ? { utterance: oneShot[1] } : null;
+}
+
+function sessionIsOpen(alexa) {
+  return alexa.context().activeSession() && !alexa.context().session().isNew();
+}
+
 // The request for an utterance, matched the way virtual-alexa's utter() matches it. utter() itself
 // is not used: it treats any phrase containing "ask", "tell", "open" or "launch" anywhere (such as
 // "tell me a tip") as a LaunchRequest. Launches are explicit steps here instead.
+// Words that match no sample reach an open session as AMAZON.FallbackIntent, as Alexa sends them;
+// with no session open, Alexa would not open the skill, so that is an error here.
 function utteranceRequest(alexa, text) {
   const utterance = new Utterance(alexa.context().interactionModel(), text);
   if (!utterance.matched()) {
+    if (sessionIsOpen(alexa)) {
+      return { request: alexa.request().intent("AMAZON.FallbackIntent"), fallback: true };
+    }
     throw new Error(`virtual-alexa could not match "${text}" to an intent in the model`);
   }
-  const slots = utterance.toJSON();
-  const request = alexa.request().intent(utterance.intent()).slots(slots);
+  const request = alexa.request().intent(utterance.intent()).slots(utterance.toJSON());
   for (const name of timeSlotNames(alexa, utterance.intent())) {
     const slot = request.json().request.intent.slots[name];
     if (slot && slot.value !== undefined) slot.value = alexaTime(slot.value);
   }
-  return request;
+  return { request, fallback: false };
 }
 
 async function main() {
@@ -81,6 +112,8 @@ async function main() {
     .locale(input.locale || "en-US");
   if (input.applicationId) builder.applicationID(input.applicationId);
   const alexa = builder.create();
+  const modelJSON = JSON.parse(fs.readFileSync(input.model, "utf8"));
+  const languageModel = modelJSON.interactionModel.languageModel;
   if (input.userId) alexa.context().user().setID(input.userId);
   alexa.context().device().setID(input.deviceId || "amzn1.ask.device.virtual-alexa");
 
@@ -100,33 +133,53 @@ async function main() {
     stepTimestamp = step.timestamp || null;
     sent = null;
     try {
-      let reply;
-      if (step.action === "launch") {
-        if (alexa.context().activeSession() && !alexa.context().session().isNew()) {
-          await alexa.endSession();
-        }
-        reply = await alexa.launch();
-      } else if (step.action === "say") {
-        reply = await utteranceRequest(alexa, step.text).send();
-      } else if (step.action === "end_session") {
-        if (!alexa.context().activeSession() || alexa.context().session().isNew()) {
-          exchanges.push({ step: index, skipped: "no session is open" });
-          continue;
-        }
-        reply = await alexa.endSession();
+      const outcome = await runStep(alexa, languageModel, step);
+      if (outcome.skipped) {
+        exchanges.push({ step: index, skipped: outcome.skipped });
       } else {
-        throw new Error(`unknown action "${step.action}"`);
+        const response = JSON.parse(JSON.stringify(outcome.reply));
+        exchanges.push({ step: index, request: sent, response, fallback: outcome.fallback });
       }
-      exchanges.push({ step: index, request: sent, response: JSON.parse(JSON.stringify(reply)) });
     } catch (error) {
       const message = error && error.message ? error.message : String(error);
       exchanges.push({ step: index, request: sent, error: message });
-      process.stdout.write(JSON.stringify({ exchanges }) + "\n");
       process.exitCode = 1;
-      return;
+      break;
     }
   }
   process.stdout.write(JSON.stringify({ exchanges }) + "\n");
+}
+
+// One step: { reply, fallback } for a request sent, or { skipped } when there was nothing to send.
+async function runStep(alexa, languageModel, step) {
+  if (step.action === "launch") {
+    return { reply: await launch(alexa), fallback: false };
+  }
+  if (step.action === "end_session") {
+    if (!sessionIsOpen(alexa)) return { skipped: "no session is open" };
+    return { reply: await alexa.endSession(), fallback: false };
+  }
+  if (step.action !== "say") {
+    throw new Error(`unknown action "${step.action}"`);
+  }
+  let text = step.text;
+  const named = invocation(languageModel, text);
+  if (named && named.launch) {
+    return { reply: await launch(alexa), fallback: false };
+  }
+  if (named) {
+    // A one-shot request: Alexa closes any open session and starts a new one with it.
+    if (sessionIsOpen(alexa)) await alexa.endSession();
+    text = named.utterance;
+  }
+  const built = utteranceRequest(alexa, text);
+  return { reply: await built.request.send(), fallback: built.fallback };
+}
+
+// "Alexa, open …" always starts a new session, closing one that is open.
+async function launch(alexa) {
+  if (sessionIsOpen(alexa)) await alexa.endSession();
+  return alexa.launch();
 }
 
 main().catch((error) => {
