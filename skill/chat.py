@@ -234,8 +234,13 @@ class HttpTransport:
             with self._opener.open(request, timeout=self.timeout) as reply:
                 raw = reply.read()
         except urllib.error.HTTPError as exc:
+            reason = _http_reason(exc)
+            hint = ""
+            if "verification" in reason:
+                # Only Alexa can sign requests; a local client needs a webhook that skips it.
+                hint = "; to talk to it from here, start it with `rls-coach serve --no-verify`"
             raise ChatError(
-                f"the skill at {self.url} answered HTTP {exc.code}: {_http_reason(exc)}"
+                f"the skill at {self.url} answered HTTP {exc.code}: {reason}{hint}"
             ) from None
         except urllib.error.URLError as exc:
             raise ChatError(

@@ -24,8 +24,9 @@ from skill.chat import (
     stable_id,
 )
 from skill.persistence import MemoryAdapter
-from tests.webhook_process import ROOT, hermetic_env, rls_coach_command
+from tests.webhook_process import ROOT, hermetic_env, rls_coach_command, running_webhook
 
+SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-0000000c4a77"
 PAUSE = re.compile(r"\(\d+(?:\.\d)? s\)")
 SERIALIZER = DefaultSerializer()
 
@@ -223,6 +224,16 @@ def test_an_http_refusal_is_shown_with_the_webhooks_reason(webhook):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
+def test_a_webhook_that_verifies_requests_refuses_with_its_reason(tmp_path):
+    with running_webhook(tmp_path, verify_for=SKILL_ID) as verifying:
+        result = rls_coach("say", "--url", verifying.url, "--skill-id", SKILL_ID, "help")
+    assert result.returncode == 1
+    assert "answered HTTP 400: request verification failed:" in result.stderr
+    assert "start it with `rls-coach serve --no-verify`" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_an_unreachable_webhook_is_a_clear_error():
     with socket.socket() as sock:  # a port that was just free: nothing listens on it
         sock.bind(("127.0.0.1", 0))
@@ -256,6 +267,17 @@ def test_chat_through_stdin_holds_a_conversation(tmp_path):
     assert "[AMAZON.HelpIntent]" in out  # a new session, started by the words themselves
     assert 'No intent in the interaction model matches "blah blah blah"' in out
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_chat_in_process_remembers_the_user_between_runs(tmp_path):
+    """The default store is an SQLite file, so a second chat knows the first one happened."""
+    first = rls_coach("chat", stdin="open\n", cwd=tmp_path)
+    second = rls_coach("chat", stdin="open\n", cwd=tmp_path)
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert "not medical advice" in first.stdout
+    assert "not medical advice" not in second.stdout
+    assert (tmp_path / "rls-coach.sqlite3").is_file()
 
 
 @pytest.mark.slow
