@@ -17,6 +17,7 @@ import hashlib
 import ipaddress
 import json
 import logging
+import os
 import sys
 import urllib.error
 import urllib.request
@@ -668,6 +669,27 @@ def _input_lines(stdin: TextIO, out: TextIO, prompt: str) -> Iterator[str]:
             yield line
 
 
+def _stops_quietly_when_output_closes(command: Callable[..., int]) -> Callable[..., int]:
+    """`rls-coach say … | head` closes the pipe early: stop there, as other command-line tools
+    do, rather than with a BrokenPipeError traceback."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> int:
+        try:
+            status = command(*args, **kwargs)
+            sys.stdout.flush()  # here, not at interpreter exit, where the error can't be caught
+            return status
+        except BrokenPipeError:
+            # Python's documented remedy: point stdout at devnull so the interpreter's final
+            # flush at exit does not raise again.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 1
+
+    return run
+
+
+@_stops_quietly_when_output_closes
 def run_chat(
     settings: Settings,
     url: str | None,
@@ -716,6 +738,7 @@ def run_chat(
     return 1 if failed else 0
 
 
+@_stops_quietly_when_output_closes
 def run_say(
     settings: Settings,
     utterances: Sequence[str],
