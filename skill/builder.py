@@ -23,7 +23,7 @@ from skill.clock import local_now
 from skill.handlers import answers, common, routine
 from skill.persistence import open_store
 from skill.settings import Settings, SettingsError
-from skill.speech import Speech
+from skill.speech import Speech, SpeechError, prefixed
 from skill.state import state_from_record
 from skill.turn import TURN_KEY, Turn
 
@@ -60,6 +60,25 @@ class TurnInterceptor(AbstractRequestInterceptor):
         )
         attributes.request_attributes[TURN_KEY] = turn
         attributes.request_attributes[LOADED_RECORD_KEY] = turn.state.to_record()
+
+
+class FirstTurnInterceptor(AbstractResponseInterceptor):
+    """A new user's first spoken turn, whatever it is (a launch, or a one-shot "can I swim
+    tonight?"), opens with the one-sentence disclaimer; after that, only "disclaimer" replays it."""
+
+    def process(self, handler_input: HandlerInput, response: Response | None) -> None:
+        turn: Turn | None = handler_input.attributes_manager.request_attributes.get(TURN_KEY)
+        if turn is None or response is None or turn.state.disclaimer_heard or turn.store_failed:
+            return
+        speech = response.output_speech
+        if not isinstance(speech, SsmlOutputSpeech) or not speech.ssml:
+            return
+        try:
+            speech.ssml = prefixed(speech.ssml, Speech().say(turn.phrase("common.disclaimer")))
+        except SpeechError:
+            logger.warning("no room for the disclaimer in this response; it will come next turn")
+            return
+        turn.state.disclaimer_heard = True
 
 
 class SaveStateInterceptor(AbstractResponseInterceptor):
@@ -128,6 +147,8 @@ def skill_builder(
         builder.add_request_handler(handler)
     builder.add_exception_handler(common.ApologyExceptionHandler())
     builder.add_global_request_interceptor(TurnInterceptor(catalog, settings))
+    # Order matters: the disclaimer marks the state as heard before the state is saved.
+    builder.add_global_response_interceptor(FirstTurnInterceptor())
     builder.add_global_response_interceptor(SaveStateInterceptor())
     return builder
 

@@ -96,6 +96,17 @@ class Speech:
         return bool(self.parts)
 
 
+def prefixed(ssml: str, speech: Speech) -> str:
+    """``speech`` spoken before an already built ``<speak>`` document, within the same limits."""
+    if not ssml.startswith("<speak>"):
+        raise SpeechError("not an SSML document")
+    head = speech.ssml().removesuffix("</speak>")
+    combined = f"{head} {ssml.removeprefix('<speak>')}"
+    if len(combined) > MAX_SSML_CHARS:
+        raise SpeechError(f"speech is {len(combined)} characters; Alexa allows {MAX_SSML_CHARS}")
+    return combined
+
+
 def _breaks(seconds: float) -> list[str]:
     """One pause as chained <break> tags, none longer than Alexa's 10-second maximum."""
     tags = []

@@ -43,3 +43,13 @@ def morning() -> dt.datetime:
 @pytest.fixture
 def talk(skill, morning) -> Conversation:
     return Conversation(skill=skill, now=morning)
+
+
+@pytest.fixture(scope="session")
+def webhook(tmp_path_factory):
+    """The real webhook (`rls-coach serve --no-verify`, SQLite store) as a process on a free
+    loopback port, shared by every test of the session that talks to it over HTTP."""
+    from tests.webhook_process import running_webhook
+
+    with running_webhook(tmp_path_factory.mktemp("webhook")) as running:
+        yield running

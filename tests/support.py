@@ -18,6 +18,7 @@ from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 
+from skill.catalog import default_catalog
 from skill.speech import WORDS_PER_SECOND
 
 SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000000"
@@ -178,6 +179,14 @@ class Reply:
     @property
     def text(self) -> str:
         return " ".join(_TAG.sub(" ", self.ssml).split())
+
+    @property
+    def answer(self) -> str:
+        """What was said after the one-time disclaimer that opens a new user's first turn."""
+        for disclaimer in default_catalog().phrases("common.disclaimer"):
+            if self.text.startswith(disclaimer):
+                return self.text.removeprefix(disclaimer).lstrip()
+        return self.text
 
     @property
     def reprompt(self) -> str:

@@ -34,9 +34,21 @@ def test_disclaimer_is_heard_once_and_replayed_on_request(talk):
     assert not replay.ends_session
 
 
-def test_a_one_shot_question_still_gets_the_disclaimer_first_at_launch(talk):
-    talk.one_shot("TipIntent", topic=("bedtime tips", "bedtime"))
-    assert "not medical advice" in talk.launch().text  # never heard it: launch still says it
+@pytest.mark.parametrize(
+    ("intent", "slots"),
+    [
+        ("TipIntent", {"topic": ("bedtime tips", "bedtime")}),
+        ("CanIDoIntent", {"activity": ("swim", "swimming"), "when": ("tonight", "tonight")}),
+        ("ExplainExerciseIntent", {"exercise": ("bridge", "bridge")}),
+        ("StartRoutineIntent", {"routine": ("morning stretches", "morning_stretches")}),
+    ],
+)
+def test_a_new_users_first_one_shot_question_opens_with_the_disclaimer(talk, intent, slots):
+    first = talk.one_shot(intent, **slots)
+    assert first.text.startswith("Just so you know")
+    assert "not medical advice" in first.text
+    talk.end_session()
+    assert "not medical advice" not in talk.launch().text
 
 
 # ---- one exercise ------------------------------------------------------------------------------
@@ -127,7 +139,7 @@ def test_can_i_swim_tonight(talk):
     reply = talk.one_shot(
         "CanIDoIntent", activity=("swim", "swimming"), when=("tonight", "tonight")
     )
-    assert not reply.text.startswith("Yes")
+    assert not reply.answer.startswith("Yes")
     assert "great low-impact choice" in reply.text
     assert "close to your bedtime" in reply.text
     assert "warm, not hot, bath, and swim tomorrow morning" in reply.text
@@ -136,7 +148,7 @@ def test_can_i_swim_tonight(talk):
 
 def test_cycling_now_in_the_morning_is_fine_below_ten_mph(talk):
     reply = talk.one_shot("CanIDoIntent", activity=("go cycling", "cycling"), when=("now", "now"))
-    assert reply.text.startswith("Yes")
+    assert reply.answer.startswith("Yes")
     assert "below 10 miles per hour" in reply.text
 
 
@@ -160,7 +172,7 @@ def test_extreme_forms_are_a_no_with_a_gentler_alternative(
     talk, catalog: Catalog, words, activity_id, alternative
 ):
     reply = talk.one_shot("CanIDoIntent", activity=(words, activity_id))
-    assert not reply.text.startswith("Yes")
+    assert not reply.answer.startswith("Yes")
     assert catalog.activities[activity_id].about in reply.text
     assert f"Instead, {catalog.activities[activity_id].instead}" in reply.text
     assert alternative in reply.text
@@ -168,7 +180,7 @@ def test_extreme_forms_are_a_no_with_a_gentler_alternative(
 
 def test_an_afternoon_swim_is_fine_but_the_morning_is_better(talk):
     reply = talk.one_shot("CanIDoIntent", activity=("swim", "swimming"), time="15:00")
-    assert reply.text.startswith("At 3 PM? You can.")
+    assert reply.answer.startswith("At 3 PM? You can.")
     assert "works best in the morning" in reply.text
 
 
@@ -391,7 +403,7 @@ def test_a_403_falls_back_to_the_default_zone(device_talk: Conversation, tls: Tl
         device_talk.api_endpoint = api.endpoint
         reply = ask_to_swim_now(device_talk)
         assert len(api.seen) == 1
-        assert reply.text.startswith("Yes")  # 8:15 in New York, the configured zone
+        assert reply.answer.startswith("Yes")  # 8:15 in New York, the configured zone
         device_talk.end_session()
         ask_to_swim_now(device_talk)
         assert len(api.seen) == 1  # the failure is remembered: no call on every turn
@@ -402,13 +414,13 @@ def test_a_slow_api_times_out_and_the_skill_still_answers(device_talk: Conversat
         device_talk.api_endpoint = api.endpoint
         reply = ask_to_swim_now(device_talk)
         assert len(api.seen) == 1
-        assert reply.text.startswith("Yes") and not reply.ends_session
+        assert reply.answer.startswith("Yes") and not reply.ends_session
 
 
 def test_an_unknown_zone_name_falls_back_too(device_talk: Conversation, tls: TlsFiles):
     with FakeAlexaApi(tls, zone="Mars/Olympus_Mons") as api:
         device_talk.api_endpoint = api.endpoint
-        assert ask_to_swim_now(device_talk).text.startswith("Yes")
+        assert ask_to_swim_now(device_talk).answer.startswith("Yes")
         assert len(api.seen) == 1
 
 
@@ -416,7 +428,7 @@ def test_the_request_timestamp_not_the_server_clock_decides_now(device_talk, tls
     with FakeAlexaApi(tls, zone="Asia/Tokyo") as api:
         device_talk.api_endpoint = api.endpoint
         device_talk.now = dt.datetime(2026, 11, 17, 0, 15, tzinfo=dt.UTC)  # 9:15 in Tokyo
-        assert ask_to_swim_now(device_talk).text.startswith("Yes")
+        assert ask_to_swim_now(device_talk).answer.startswith("Yes")
 
 
 def test_a_failed_lookup_is_retried_after_a_few_minutes_and_a_zone_after_an_hour(

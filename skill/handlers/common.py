@@ -15,14 +15,6 @@ from skill.turn import Turn
 logger = logging.getLogger(__name__)
 
 
-def with_disclaimer(turn: Turn, speech: Speech) -> Speech:
-    """Prefix the one-sentence disclaimer the first time a user hears the skill."""
-    if turn.state.disclaimer_heard:
-        return speech
-    turn.state.disclaimer_heard = True
-    return Speech().say(turn.phrase("common.disclaimer")).extend(speech)
-
-
 class LaunchHandler(AbstractRequestHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_request_type("LaunchRequest")(handler_input)
@@ -30,7 +22,8 @@ class LaunchHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
         key = "common.welcome_back" if turn.state.disclaimer_heard else "common.welcome"
-        speech = with_disclaimer(turn, Speech().say(turn.phrase(key)))
+        # A new user's first turn opens with the disclaimer (the builder's FirstTurnInterceptor).
+        speech = Speech().say(turn.phrase(key))
         return turn.respond(speech, Speech().say(turn.phrase("common.welcome_reprompt")))
 
 

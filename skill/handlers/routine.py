@@ -18,7 +18,7 @@ from ask_sdk_model import Response
 from skill.clock import effective_bedtime, is_near_bedtime
 from skill.coach import Place, RoutinePlayer, faster, slower
 from skill.exercise_speech import ExerciseVoice, estimated_minutes, list_words, number_words
-from skill.handlers.common import LaunchHandler, with_disclaimer
+from skill.handlers.common import LaunchHandler
 from skill.speech import Speech
 from skill.turn import Turn
 
@@ -221,7 +221,7 @@ def start_routine(turn: Turn, routine_id: str, *, anyway: bool = False) -> Respo
         return _bedtime_warning(turn, f"routine:{routine_id}")
     turn.session.pop(PENDING_START_KEY, None)
     turn.state.progress = player(turn).start_routine(routine_id, turn.now)
-    return speak_place(turn, with_disclaimer(turn, Speech()))
+    return speak_place(turn, Speech())
 
 
 def start_guided_exercise(turn: Turn, exercise_id: str, *, anyway: bool = False) -> Response:
@@ -233,7 +233,7 @@ def start_guided_exercise(turn: Turn, exercise_id: str, *, anyway: bool = False)
         return _bedtime_warning(turn, f"exercise:{exercise_id}")
     turn.session.pop(PENDING_START_KEY, None)
     turn.state.progress = player(turn).start_exercise(exercise_id, turn.now)
-    return speak_place(turn, with_disclaimer(turn, Speech()))
+    return speak_place(turn, Speech())
 
 
 def resume(turn: Turn, *, anyway: bool = False) -> Response:
@@ -433,7 +433,7 @@ class LaunchWithProgressHandler(AbstractRequestHandler):
             # Nothing to pick up after all: forget it and give the ordinary welcome.
             turn.state.progress = None
             return LaunchHandler().handle(handler_input)
-        return _offer_comeback(turn, with_disclaimer(turn, Speech()))
+        return _offer_comeback(turn, Speech())
 
 
 class StartRoutineHandler(AbstractRequestHandler):
