@@ -13,7 +13,6 @@ import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from bench.pki import SigningPKI
@@ -141,7 +140,3 @@ def time_verification(
         new.verify_envelope(parsed)
         fresh.append((time.perf_counter_ns() - begin) / 1000)
     return cached, fresh
-
-
-def scratch_store_url(directory: Path, name: str) -> str:
-    return f"sqlite:///{directory / name}"

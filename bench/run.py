@@ -297,6 +297,15 @@ def measure_load(plan: Plan, scratch: Path, report: Report) -> None:
     report.details["load_latency_ms"] = {
         which: summarize(latencies(which)).as_dict() for which in results
     }
+    report.details["load_latency_by_turn_ms"] = {
+        which: {
+            label: summarize(
+                [ms for r in results[which] for ms in r.by_label_ms.get(label, [])]
+            ).as_dict()
+            for label in sorted({label for r in results[which] for label in r.by_label_ms})
+        }
+        for which in results
+    }
 
 
 def _both(latencies: Callable[[str], list[float]]) -> tuple[Summary, Summary]:
