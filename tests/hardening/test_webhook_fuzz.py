@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from webhook.app import create_app
 
 from skill.builder import build_skill
 from skill.catalog import default_catalog
@@ -28,6 +27,7 @@ from tests.hardening.scale import fuzz_settings
 from tests.hardening.strategies import envelopes, graft, json_values
 from tests.pki import CERT_URL, AlexaPKI, sign
 from tests.support import SKILL_ID, envelope, launch_request
+from webhook.app import create_app
 
 NOW = dt.datetime(2026, 11, 17, 13, 15, tzinfo=dt.UTC)
 
