@@ -19,8 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-MAX_BREAK_SECONDS = 10.0
-MAX_SPEECH_CHARS = 8000
+# The checker reads the limits the speech builder enforces, so the two can never disagree.
+from skill.speech import MAX_BREAK_SECONDS, TEMPLATE_MARKER
+from skill.speech import MAX_SSML_CHARS as MAX_SPEECH_CHARS
+
 MAX_CARD_CHARS = 8000
 MAX_RESPONSE_BYTES = 24 * 1024
 # Alexa's SSML uses the amazon: prefix (amazon:effect, amazon:emotion) without declaring it;
@@ -28,7 +30,6 @@ MAX_RESPONSE_BYTES = 24 * 1024
 _AMAZON_NS = "https://developer.amazon.com/alexa/ssml"
 _WRAPPER = f'<ssml-root xmlns:amazon="{_AMAZON_NS}">{{}}</ssml-root>'
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*$", re.IGNORECASE)
-_TEMPLATE_MARKER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 # Tags whose content is a separate sentence or paragraph: keep their words apart from neighbours.
 _BLOCK_TAGS = frozenset({"p", "s"})
 
@@ -175,7 +176,7 @@ def _speech_problems(where: str, speech: dict[str, Any]) -> list[str]:
                 f"{where}: a <break> of {_seconds_label(seconds)} s; Alexa allows at most "
                 f"{_seconds_label(MAX_BREAK_SECONDS)} s (chain breaks for longer pauses)"
             )
-    markers = _TEMPLATE_MARKER.findall("".join(root.itertext()))
+    markers = TEMPLATE_MARKER.findall("".join(root.itertext()))
     if markers:
         problems.append(f"{where}: unfilled template marker(s) {', '.join(sorted(set(markers)))}")
     return problems

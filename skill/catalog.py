@@ -300,6 +300,17 @@ class Catalog:
         except KeyError:
             raise KeyError(f"no speech string '{key}' for language '{language}'") from None
 
+    def slot_values(self, slot_type: str) -> Mapping[str, Any]:
+        """The entries that are the values of one of the generated slot types (by id); empty for
+        any other slot type, e.g. AMAZON.TIME."""
+        return {
+            "EXERCISE": self.exercises,
+            "ROUTINE": self.routines,
+            "ACTIVITY": self.activities,
+            "TIP_TOPIC": self.tips,
+            "TIME_PHRASE": self.time_phrases,
+        }.get(slot_type, {})
+
     def routine_for_day_part(self, day_part: str) -> Routine:
         """The routine started by "start my stretches" at this part of the day."""
         for routine in self.routines.values():

@@ -103,20 +103,10 @@ class ManifestSourceError(ModelSourceError):
 # --------------------------------------------------------------------------------------------
 
 
-def _catalog_entries(catalog: Catalog, slot_type: str) -> Mapping[str, Any]:
-    return {
-        "EXERCISE": catalog.exercises,
-        "ROUTINE": catalog.routines,
-        "ACTIVITY": catalog.activities,
-        "TIP_TOPIC": catalog.tips,
-        "TIME_PHRASE": catalog.time_phrases,
-    }[slot_type]
-
-
 def _slot_type(catalog: Catalog, slot_type: str) -> dict[str, Any]:
     """One custom slot type: every catalog entry, its id as the entity id, and its synonyms."""
     values = []
-    for entry in sorted(_catalog_entries(catalog, slot_type).values(), key=lambda e: e.id):
+    for entry in sorted(catalog.slot_values(slot_type).values(), key=lambda e: e.id):
         seen = {normalize(entry.name)}
         synonyms = []
         for synonym in entry.synonyms:

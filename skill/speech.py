@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 MAX_BREAK_SECONDS = 10.0
 MAX_SSML_CHARS = 8000
 WORDS_PER_SECOND = 2.5  # a typical Alexa speaking rate, used to estimate how long speech lasts
-_TEMPLATE_MARKER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+TEMPLATE_MARKER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 # Characters XML 1.0 does not allow at all (escaping cannot help): control characters, lone
 # surrogates, U+FFFE/U+FFFF. A slot value can carry them into speech; Alexa rejects such SSML.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -43,7 +43,7 @@ class Speech:
         for sentence in sentences:
             text = " ".join(_NOT_XML.sub("", sentence).split())
             if text:
-                if _TEMPLATE_MARKER.search(text):
+                if TEMPLATE_MARKER.search(text):
                     raise SpeechError(f"unfilled template marker in {text!r}")
                 self.parts.append(_Text(text))
         return self

@@ -94,13 +94,7 @@ class Turn:
             return None
         intent = self.catalog.phrasings.intents.get(self.intent_name or "")
         slot_type = intent.slots.get(slot_name) if intent else None
-        entries = {
-            "EXERCISE": self.catalog.exercises,
-            "ROUTINE": self.catalog.routines,
-            "ACTIVITY": self.catalog.activities,
-            "TIP_TOPIC": self.catalog.tips,
-            "TIME_PHRASE": self.catalog.time_phrases,
-        }.get(slot_type or "")
+        entries = self.catalog.slot_values(slot_type or "")
         if not entries:
             return None
         wanted = " ".join(words.lower().split())

@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from skill.builder import build_skill
-from skill.catalog import Catalog, default_catalog
+from skill.catalog import default_catalog
 from skill.persistence import MemoryAdapter
 from skill.settings import Settings
 from skill.state import state_from_record
@@ -38,20 +38,10 @@ TIME_VALUES = ("22:30", "07:05", "00:00", "23:59", "MO", "AF", "EV", "NI", "25:9
 junk = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30)
 
 
-def _entries(catalog: Catalog, slot_type: str) -> dict[str, Any]:
-    return {
-        "EXERCISE": catalog.exercises,
-        "ROUTINE": catalog.routines,
-        "ACTIVITY": catalog.activities,
-        "TIP_TOPIC": catalog.tips,
-        "TIME_PHRASE": catalog.time_phrases,
-    }.get(slot_type, {})
-
-
 def slot_values(slot_type: str) -> st.SearchStrategy[Any]:
     """What Alexa could put in a slot of this type: a resolved catalog entry, unresolved words
     (a synonym, or anything), a stale id the catalog no longer has, or nothing."""
-    entries = list(_entries(CATALOG, slot_type).values())
+    entries = list(CATALOG.slot_values(slot_type).values())
     options: list[st.SearchStrategy[Any]] = [st.none(), junk]
     if entries:
         options += [
