@@ -22,3 +22,13 @@ def test_unknown_intent_falls_back_and_keeps_the_session(talk):
 def test_stop_ends_the_session(talk):
     talk.launch()
     assert talk.intent("AMAZON.StopIntent").ends_session
+
+
+def test_no_to_the_welcome_question_says_goodbye(talk):
+    talk.launch()
+    talk.end_session()
+    talk.launch()  # a returning user's welcome: a question they may answer "no" to
+    reply = talk.intent("AMAZON.NoIntent")
+    assert reply.ends_session
+    assert "didn't catch that" not in reply.text
+    assert "go gently" in reply.text.lower()

@@ -64,6 +64,19 @@ class StopHandler(AbstractRequestHandler):
         return turn.respond(Speech().say(turn.phrase("common.goodbye")), end_session=True)
 
 
+class NoHandler(AbstractRequestHandler):
+    """ "No" to a question that made no offer, such as the welcome's "Would you like your
+    stretches…?": the user is done, so say goodbye rather than "I didn't catch that". (No to an
+    offer, and no while guiding a routine, are taken earlier in the handler list.)"""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("AMAZON.NoIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        return turn.respond(Speech().say(turn.phrase("common.goodbye")), end_session=True)
+
+
 class SessionEndedHandler(AbstractRequestHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_request_type("SessionEndedRequest")(handler_input)
@@ -138,6 +151,7 @@ HANDLERS: list[AbstractRequestHandler] = [
     DisclaimerHandler(),
     HelpHandler(),
     StopHandler(),
+    NoHandler(),
     FallbackHandler(),
     OtherRequestHandler(),
 ]
