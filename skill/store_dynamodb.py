@@ -3,8 +3,7 @@
 The adapter module builds a boto3 resource as a default argument when it is imported, which needs a
 region and costs cold-start time for a resource nobody uses. So this module imports boto3 and the
 adapter only inside ``open_dynamodb_store``, always passes an explicitly built resource, and
-imports the adapter while boto3's default session is the one it just configured (see
-``_import_adapter``).
+imports the adapter so that its unused default is never built (see ``_import_adapter``).
 
 The resource has short timeouts and a single retry: a turn reads and writes once each, and Alexa
 gives up on a response after eight seconds, so a dead endpoint must fail fast. Every failure
@@ -92,7 +91,7 @@ def open_dynamodb_store(
             retries={"mode": "standard", "total_max_attempts": TOTAL_ATTEMPTS},
         ),
     )
-    adapter_class = _coach_adapter_class(_import_adapter(session))
+    adapter_class = _coach_adapter_class(_import_adapter())
     where = endpoint or f"region {region}"
     logger.info("user state in DynamoDB table %s (%s)", table, where)
     return adapter_class(
@@ -104,20 +103,28 @@ def open_dynamodb_store(
     )
 
 
-def _import_adapter(session: Any) -> type:
-    """``ask_sdk_dynamodb.adapter.DynamoDbAdapter``, imported so that its import-time default
-    resource is built from ``session`` (which has a region) rather than from boto3's default
-    session (which may have none: it reads only AWS_DEFAULT_REGION). That default is never used;
-    sharing the session at least lets both resources share one loaded service model."""
+def _import_adapter() -> type:
+    """``ask_sdk_dynamodb.adapter.DynamoDbAdapter``, imported while boto3's default session is a
+    stand-in whose ``resource()`` builds nothing. The module builds a default resource for a
+    keyword default at import; the coach always passes its own, so that one is never used, and
+    building it would cost a second client (~40 ms of a cold start) and would need a region from
+    boto3's default session, which reads only AWS_DEFAULT_REGION."""
     import boto3  # noqa: PLC0415
 
     previous = boto3.DEFAULT_SESSION
-    boto3.DEFAULT_SESSION = session
+    boto3.DEFAULT_SESSION = _UnusedDefaultSession()
     try:
         from ask_sdk_dynamodb.adapter import DynamoDbAdapter  # noqa: PLC0415
     finally:
         boto3.DEFAULT_SESSION = previous
     return DynamoDbAdapter
+
+
+class _UnusedDefaultSession:
+    """Answers ``boto3.resource(...)`` with None while the adapter module is imported."""
+
+    def resource(self, *_: Any, **__: Any) -> None:
+        return None
 
 
 def _coach_adapter_class(base: type) -> type:

@@ -52,6 +52,12 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
+        # This process's threads take turns to write. Without it, the ones that find the file
+        # locked sleep in SQLite's busy handler in growing steps (up to 100 ms) even after it is
+        # free: under 8 server threads the p99 was ~145 ms. With it the p99 is ~47 ms and the
+        # throughput ~8% higher, for a median ~5 ms higher (docs/benchmarks.md). Other processes
+        # are still kept apart by SQLite's own lock.
+        self._writer = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -157,16 +163,18 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield connection
-            connection.execute("COMMIT")
-        except BaseException:
-            # Leave the connection clean for the next turn whatever went wrong, the commit included.
-            if connection.in_transaction:
-                with suppress(sqlite3.Error):
-                    connection.execute("ROLLBACK")
-            raise
+        with self._writer:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException:
+                # Leave the connection clean for the next turn whatever went wrong, the commit
+                # included.
+                if connection.in_transaction:
+                    with suppress(sqlite3.Error):
+                        connection.execute("ROLLBACK")
+                raise
 
     @contextmanager
     def _failures(self, action: str) -> Iterator[None]:

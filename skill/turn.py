@@ -135,17 +135,21 @@ class Turn:
         if not getattr(self, "_offer_made", False):
             self.session.pop(OFFER_KEY, None)
         builder = self.handler_input.response_builder
-        builder.speak(speech.ssml())
+        # Rendered once each: a routine step's SSML is 1-2 KB, and Repeat keeps the same text.
+        speech_ssml = speech.ssml()
+        builder.speak(speech_ssml)
         keep_open = reprompt is not None if end_session is None else not end_session
+        reprompt_ssml: str | None = None
         if keep_open:
-            builder.ask((reprompt or speech).ssml())
+            reprompt_ssml = reprompt.ssml() if reprompt else speech_ssml  # as `reprompt or speech`
+            builder.ask(reprompt_ssml)
         builder.set_should_end_session(not keep_open)
         if card:
             builder.set_card(StandardCard(title=card[0] or CARD_TITLE, text=card[1]))
         if remember:
             self.session[LAST_RESPONSE_KEY] = {
-                "speech": speech.ssml(),
-                "reprompt": (reprompt or speech).ssml() if keep_open else None,
+                "speech": speech_ssml,
+                "reprompt": reprompt_ssml,
                 "card": list(card) if card else None,
             }
         return builder.response

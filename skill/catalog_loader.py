@@ -1,0 +1,850 @@
+"""Reading and checking the content: the YAML files under ``skill/content`` validated with
+marshmallow schemas into the dataclasses of :mod:`skill.catalog`.
+
+This is the source of truth for what the content means and whether it is valid. It lives apart
+from the dataclasses so that a process that loads the catalog from its checked snapshot (see
+:mod:`skill.catalog_snapshot`) never imports marshmallow or PyYAML, which together cost a cold
+start ~70 ms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
+
+from skill.catalog import (
+    ARTICLES,
+    BUILTIN_INTENT_PATTERN,
+    CATALOG_SLOT_TYPES,
+    CONTENT_DIR,
+    DAY_PARTS,
+    FALLBACK_INTENT,
+    ID_PATTERN,
+    INTENSITIES,
+    INTENT_PATTERN,
+    KINDS,
+    POSITIONS,
+    SIDE_PLACEHOLDERS,
+    SIDES,
+    Activity,
+    Catalog,
+    ContentError,
+    DayPart,
+    Exercise,
+    IntentPhrasing,
+    Pace,
+    Phrasings,
+    RepPhase,
+    Reps,
+    Routine,
+    RoutineStep,
+    Rules,
+    Sides,
+    Source,
+    TimePhrase,
+    TipTopic,
+    did_you_mean,
+)
+from skill.utterances import TemplateError, expand, invocation_name_problems, slots_in
+
+# libyaml's safe loader when PyYAML was built with it (the wheels are): same safe semantics,
+# several times faster, which matters for a Lambda cold start.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# --------------------------------------------------------------------------------------------
+# Schemas
+# --------------------------------------------------------------------------------------------
+
+
+def _id_field() -> fields.String:
+    return fields.String(
+        required=True,
+        validate=validate.Regexp(ID_PATTERN, error="must be lower_snake_case, e.g. calf_stretch"),
+    )
+
+
+def _words_field() -> fields.String:
+    return fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+def _sentence_field() -> fields.String:
+    return fields.String(validate=validate.Length(min=3, max=400))
+
+
+def _sentences_field(required: bool = True) -> fields.List:
+    extra: dict[str, Any] = {"required": True} if required else {"load_default": list}
+    return fields.List(_sentence_field(), validate=validate.Length(min=1, max=8), **extra)
+
+
+def _synonyms_field() -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.Length(min=1, max=100)),
+        load_default=list,
+        validate=validate.Length(max=60),
+    )
+
+
+def _day_parts_field(**kwargs: Any) -> fields.List:
+    return fields.List(fields.String(validate=validate.OneOf(DAY_PARTS)), **kwargs)
+
+
+class ClockTime(fields.Field):
+    """A local clock time written "HH:MM" (quoted in YAML)."""
+
+    default_error_messages = {  # noqa: RUF012 - marshmallow reads this class attribute
+        "invalid": 'must be a time like "22:30" (24-hour, quoted)'
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.time:
+        if not isinstance(value, str) or not re.fullmatch(r"\d{1,2}:\d{2}", value):
+            raise self.make_error("invalid")
+        hours, minutes = (int(part) for part in value.split(":"))
+        if hours > 23 or minutes > 59:
+            raise self.make_error("invalid")
+        return dt.time(hours, minutes)
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class SourceSchema(StrictSchema):
+    article = fields.String(required=True, validate=validate.OneOf(ARTICLES))
+    section = fields.String(required=True, validate=validate.Length(min=1))
+    says = fields.String(load_default=None)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Source:
+        return Source(**data)
+
+
+class RepPhaseSchema(StrictSchema):
+    cue = fields.String(required=True, validate=validate.Length(min=2, max=120))
+    seconds = fields.Float(
+        required=True,
+        validate=validate.Range(min=0.5, max=30, error="must be between 0.5 and 30 seconds"),
+    )
+    hold = fields.Boolean(load_default=False)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> RepPhase:
+        return RepPhase(**data)
+
+
+class RepsSchema(StrictSchema):
+    up_to = fields.Integer(validate=validate.Range(min=1, max=50, error="must be 1 to 50 reps"))
+    from_ = fields.Integer(
+        data_key="from", validate=validate.Range(min=1, max=50, error="must be 1 to 50 reps")
+    )
+    to = fields.Integer(validate=validate.Range(min=1, max=50, error="must be 1 to 50 reps"))
+    spoken = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+
+    @validates_schema
+    def one_form(self, data: dict[str, Any], **_: Any) -> None:
+        has_up_to = "up_to" in data
+        has_range = "from_" in data or "to" in data
+        if has_up_to == has_range:
+            raise ValidationError("give either up_to, or from and to", "_schema")
+        if has_range:
+            if "from_" not in data or "to" not in data:
+                raise ValidationError("a range needs both from and to", "_schema")
+            if data["from_"] >= data["to"]:
+                raise ValidationError("from must be less than to", "to")
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Reps:
+        if "up_to" in data:
+            return Reps(min=None, max=data["up_to"], spoken=data.get("spoken"))
+        return Reps(min=data["from_"], max=data["to"], spoken=data.get("spoken"))
+
+
+class SidesSchema(StrictSchema):
+    per_side = fields.Boolean(required=True)
+    first = fields.String(load_default=None, validate=validate.OneOf(SIDES))
+
+    @validates_schema
+    def first_needs_sides(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("first") and not data.get("per_side"):
+            raise ValidationError("only a per-side exercise has a first side", "first")
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Sides:
+        return Sides(**data)
+
+
+class ExerciseSchema(StrictSchema):
+    id = _id_field()
+    name = _words_field()
+    synonyms = _synonyms_field()
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    intensity = fields.String(
+        required=True, validate=validate.OneOf(("gentle", "moderate"))
+    )  # the coach guides nothing extreme
+    position = fields.String(required=True, validate=validate.OneOf(POSITIONS))
+    muscles = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    summary = fields.String(required=True, validate=validate.Length(min=3, max=300))
+    setup = _sentences_field()
+    movement = _sentences_field()
+    rep = fields.List(
+        fields.Nested(RepPhaseSchema), required=True, validate=validate.Length(min=1, max=4)
+    )
+    reps = fields.Nested(RepsSchema, required=True)
+    sides = fields.Nested(SidesSchema, required=True)
+    cautions = _sentences_field()
+    best_times = _day_parts_field(required=True, validate=validate.Length(min=1))
+    source = fields.Nested(SourceSchema, required=True)
+
+    @validates_schema
+    def side_placeholders(self, data: dict[str, Any], **_: Any) -> None:
+        sides = data.get("sides")
+        per_side = bool(sides and sides.per_side)
+        texts = [*data.get("setup", ()), *data.get("movement", ())]
+        texts += [phase.cue for phase in data.get("rep", ())]
+        for text in texts:
+            for marker in re.findall(r"\{[^}]*\}", text):
+                if marker not in SIDE_PLACEHOLDERS:
+                    raise ValidationError(
+                        f"unknown placeholder {marker} in '{text}'; only {{side}} and "
+                        "{other_side} are filled in",
+                        "_schema",
+                    )
+                if not per_side:
+                    raise ValidationError(
+                        f"{marker} in '{text}', but the exercise is not done per side", "_schema"
+                    )
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Exercise:
+        return Exercise(**_tupled(data))
+
+
+class RoutineStepSchema(StrictSchema):
+    exercise = fields.String(required=True)
+    reps = fields.Integer(
+        load_default=None, validate=validate.Range(min=1, max=50, error="must be 1 to 50 reps")
+    )
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> RoutineStep:
+        return RoutineStep(**data)
+
+
+class RoutineSchema(StrictSchema):
+    id = _id_field()
+    name = _words_field()
+    synonyms = _synonyms_field()
+    times_of_day = _day_parts_field(required=True, validate=validate.Length(min=1))
+    default_for = _day_parts_field(load_default=list)
+    steps = fields.List(
+        fields.Nested(RoutineStepSchema),
+        required=True,
+        validate=validate.Length(min=1, max=20, error="a routine needs 1 to 20 steps"),
+    )
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Routine:
+        return Routine(**_tupled(data))
+
+
+class RoutineFileSchema(StrictSchema):
+    routine = fields.Dict(required=True)
+
+
+class ActivitySchema(StrictSchema):
+    id = _id_field()
+    name = _words_field()
+    synonyms = _synonyms_field()
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    intensity = fields.String(required=True, validate=validate.OneOf(INTENSITIES))
+    allowed = fields.Boolean(required=True)
+    about = fields.String(required=True, validate=validate.Length(min=3, max=300))
+    limit = fields.String(load_default=None, validate=validate.Length(min=3, max=300))
+    tip = fields.String(load_default=None, validate=validate.Length(min=3, max=300))
+    max_mph = fields.Integer(load_default=None, validate=validate.Range(min=1, max=30))
+    best_times = _day_parts_field(required=True)
+    instead = fields.String(required=True, validate=validate.Length(min=3, max=300))
+    exercise = fields.String(load_default=None)
+    source = fields.Nested(SourceSchema, required=True)
+
+    @validates_schema
+    def allowed_has_times(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("allowed") and not data.get("best_times"):
+            raise ValidationError("an allowed activity needs at least one best time", "best_times")
+        if data.get("allowed") is False and data.get("best_times"):
+            raise ValidationError("an activity that is not allowed has no best time", "best_times")
+        if data.get("intensity") == "extreme" and data.get("allowed"):
+            raise ValidationError("the sources advise against extreme exercise", "allowed")
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Activity:
+        return Activity(**_tupled(data))
+
+
+class TipTopicSchema(StrictSchema):
+    id = _id_field()
+    name = _words_field()
+    synonyms = _synonyms_field()
+    points = _sentences_field()
+    sensitive = fields.Boolean(load_default=False)
+    source = fields.Nested(SourceSchema, required=True)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> TipTopic:
+        return TipTopic(**_tupled(data))
+
+
+class TimePhraseSchema(StrictSchema):
+    id = _id_field()
+    name = _words_field()
+    synonyms = _synonyms_field()
+    now = fields.Boolean(load_default=False)
+    at = ClockTime(load_default=None)
+    before_bed_minutes = fields.Integer(load_default=None, validate=validate.Range(min=0, max=360))
+
+    @validates_schema
+    def exactly_one(self, data: dict[str, Any], **_: Any) -> None:
+        given = [data.get("now"), data.get("at") is not None]
+        given.append(data.get("before_bed_minutes") is not None)
+        if sum(bool(g) for g in given) != 1:
+            raise ValidationError("give exactly one of now, at or before_bed_minutes", "_schema")
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> TimePhrase:
+        return TimePhrase(**_tupled(data))
+
+
+class DayPartSchema(StrictSchema):
+    id = fields.String(required=True, validate=validate.OneOf(DAY_PARTS))
+    starts = ClockTime(required=True)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> DayPart:
+        return DayPart(**data)
+
+
+class PaceSchema(StrictSchema):
+    id = _id_field()
+    factor = fields.Float(required=True, validate=validate.Range(min=0.5, max=3.0))
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Pace:
+        return Pace(**data)
+
+
+class RulesSchema(StrictSchema):
+    day_parts = fields.List(fields.Nested(DayPartSchema), required=True)
+    bedtime_buffer_hours = fields.Float(required=True, validate=validate.Range(min=0, max=12))
+    default_bedtime = ClockTime(required=True)
+    resume_within_hours = fields.Float(required=True, validate=validate.Range(min=0.5, max=168))
+    max_segment_seconds = fields.Float(required=True, validate=validate.Range(min=20, max=240))
+    paces = fields.List(fields.Nested(PaceSchema), required=True)
+
+    @validates_schema
+    def ordered(self, data: dict[str, Any], **_: Any) -> None:
+        parts = data.get("day_parts") or []
+        if [p.id for p in parts] != list(DAY_PARTS):
+            raise ValidationError(
+                f"list the day parts in order: {', '.join(DAY_PARTS)}", "day_parts"
+            )
+        if [p.starts for p in parts] != sorted(p.starts for p in parts):
+            raise ValidationError("day parts must start in increasing time order", "day_parts")
+        paces = data.get("paces") or []
+        if not any(p.id == "normal" and p.factor == 1.0 for p in paces):
+            raise ValidationError("one pace must be 'normal' with factor 1.0", "paces")
+        if [p.factor for p in paces] != sorted((p.factor for p in paces), reverse=True):
+            raise ValidationError("list paces from slowest (largest factor) to fastest", "paces")
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Rules:
+        return Rules(**_tupled(data))
+
+
+class IntentPhrasingSchema(StrictSchema):
+    slots = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    samples = fields.List(
+        fields.String(validate=validate.Length(min=1, max=300)),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+
+
+class PhrasingsSchema(StrictSchema):
+    intents = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(INTENT_PATTERN)),
+        values=fields.Nested(IntentPhrasingSchema),
+        required=True,
+    )
+    builtin_intents = fields.List(
+        fields.String(validate=validate.Regexp(BUILTIN_INTENT_PATTERN)), required=True
+    )
+    invocation_name = fields.String(load_default=None, validate=validate.Length(min=2, max=50))
+    builtin_samples = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(BUILTIN_INTENT_PATTERN)),
+        values=fields.List(fields.String(validate=validate.Length(min=1, max=300))),
+        load_default=dict,
+    )
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Phrasings:
+        intents = {
+            name: IntentPhrasing(name, dict(spec["slots"]), tuple(spec["samples"]))
+            for name, spec in data["intents"].items()
+        }
+        return Phrasings(
+            intents=intents,
+            builtin_intents=tuple(data["builtin_intents"]),
+            invocation_name=data["invocation_name"],
+            builtin_samples={k: tuple(v) for k, v in data["builtin_samples"].items()},
+        )
+
+
+def _tupled(data: dict[str, Any]) -> dict[str, Any]:
+    """Lists become tuples so the dataclasses are deeply immutable."""
+    return {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+class _Collector:
+    """Accumulates ContentErrors while the loader walks the files."""
+
+    def __init__(self) -> None:
+        self.errors: list[ContentError] = []
+
+    def add(self, file: str, path: Iterable[Any], message: str) -> None:
+        self.errors.append(ContentError(file, tuple(str(p) for p in path), message))
+
+    def add_marshmallow(
+        self, file: str, prefix: tuple[Any, ...], messages: Any, schema: Schema, raw: Any
+    ) -> None:
+        for path, message in _flatten(messages, ()):
+            parts = [p for p in path if p != "_schema"]
+            explained = _explain_unknown(message, parts, schema, raw)
+            self.add(file, (*prefix, *_human_path(parts, raw)), explained)
+
+
+def _flatten(messages: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            yield from _flatten(value, (*path, key))
+    elif isinstance(messages, list):
+        for message in messages:
+            yield from _flatten(message, path)
+    else:
+        yield path, str(messages)
+
+
+def _human_path(parts: list[Any], raw: Any) -> list[str]:
+    """List indices become 1-based positions ("steps → 2"); data keys keep their YAML names."""
+    out: list[str] = []
+    node = raw
+    for part in parts:
+        if isinstance(part, int):
+            out.append(str(part + 1))
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+        else:
+            name = "from" if part == "from_" else str(part)
+            out.append(name)
+            node = node.get(name) if isinstance(node, dict) else None
+    return out
+
+
+def _explain_unknown(message: str, parts: list[Any], schema: Schema, raw: Any) -> str:
+    """Turn marshmallow's bare "Unknown field." into one that suggests the intended key."""
+    if message != "Unknown field." or not parts:
+        return message
+    target: Schema | None = schema
+    for part in parts[:-1]:
+        if isinstance(part, int) or target is None:
+            continue
+        nested = target.fields.get(part)
+        inner = getattr(nested, "inner", nested)
+        target = getattr(inner, "schema", None)
+    known = [f.data_key or name for name, f in target.fields.items()] if target else []
+    return f"unknown key '{parts[-1]}'{did_you_mean(str(parts[-1]), known)}"
+
+
+def _read_yaml(path: Path, relative: str, errors: _Collector) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        errors.add(relative, (), f"cannot read the file: {exc}")
+        return None
+    try:
+        return yaml.load(text, Loader=_YAML_LOADER)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        errors.add(relative, (), f"broken YAML at {where}{problem}")
+        return None
+
+
+def _load_entries(
+    raw: Any,
+    key: str,
+    schema: Schema,
+    relative: str,
+    errors: _Collector,
+) -> tuple[dict[str, Any], set[str]]:
+    """Load a ``{key: [entries]}`` file entry by entry. Returns loaded entries and every id seen
+    (including ids of entries that failed, so cross-references don't cascade into noise)."""
+    loaded: dict[str, Any] = {}
+    seen_ids: set[str] = set()
+    if not isinstance(raw, dict) or set(raw) != {key}:
+        errors.add(relative, (), f"the file must hold one top-level key '{key}' with a list")
+        return loaded, seen_ids
+    entries = raw[key]
+    if not isinstance(entries, list) or not entries:
+        errors.add(relative, (key,), "must be a non-empty list")
+        return loaded, seen_ids
+    for index, entry in enumerate(entries):
+        label = _entry_label(entry, index)
+        if not isinstance(entry, dict):
+            errors.add(relative, (label,), "each entry must be a mapping of keys to values")
+            continue
+        entry_id = entry.get("id")
+        if isinstance(entry_id, str):
+            if entry_id in seen_ids:
+                errors.add(relative, (label, "id"), f"duplicate id '{entry_id}'")
+                continue
+            seen_ids.add(entry_id)
+        try:
+            obj = schema.load(entry)
+        except ValidationError as exc:
+            errors.add_marshmallow(relative, (label,), exc.messages, schema, entry)
+            continue
+        loaded[obj.id] = obj
+    return loaded, seen_ids
+
+
+def _entry_label(entry: Any, index: int) -> str:
+    if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+        return entry["id"]
+    return f"entry {index + 1}"
+
+
+def _load_routines(
+    directory: Path, errors: _Collector
+) -> tuple[dict[str, Routine], set[str], dict[str, str]]:
+    routines: dict[str, Routine] = {}
+    seen: set[str] = set()
+    files: dict[str, str] = {}
+    folder = directory / "routines"
+    paths = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    if not paths:
+        errors.add("routines", (), "no routine files (routines/*.yaml)")
+    for path in paths:
+        relative = path.relative_to(directory).as_posix()
+        before = len(errors.errors)
+        raw = _read_yaml(path, relative, errors)
+        if raw is None:
+            if len(errors.errors) == before:
+                errors.add(relative, (), "the file is empty")
+            continue
+        try:
+            RoutineFileSchema().load(raw if isinstance(raw, dict) else {"_": raw})
+        except ValidationError:
+            errors.add(
+                relative, (), "the file must hold one top-level key 'routine' with a mapping"
+            )
+            continue
+        entry = raw["routine"]
+        label = _entry_label(entry, 0)
+        entry_id = entry.get("id")
+        if isinstance(entry_id, str):
+            if entry_id in seen:
+                errors.add(
+                    relative,
+                    (label, "id"),
+                    f"duplicate id '{entry_id}' (also in {files[entry_id]})",
+                )
+                continue
+            seen.add(entry_id)
+            files[entry_id] = relative
+        schema = RoutineSchema()
+        try:
+            routine = schema.load(entry)
+        except ValidationError as exc:
+            errors.add_marshmallow(relative, (), exc.messages, schema, entry)
+            continue
+        routines[routine.id] = routine
+    return routines, seen, files
+
+
+def _load_speech(directory: Path, errors: _Collector) -> dict[str, dict[str, tuple[str, ...]]]:
+    speech: dict[str, dict[str, tuple[str, ...]]] = {}
+    root = directory / "speech"
+    for language_dir in sorted(p for p in root.glob("*") if p.is_dir()):
+        strings: dict[str, tuple[str, ...]] = {}
+        for path in sorted(language_dir.glob("*.yaml")):
+            relative = path.relative_to(directory).as_posix()
+            raw = _read_yaml(path, relative, errors)
+            if raw is None:
+                continue
+            if not isinstance(raw, dict):
+                errors.add(relative, (), "must map string keys to a sentence or a list of variants")
+                continue
+            for key, value in raw.items():
+                variants = [value] if isinstance(value, str) else value
+                if (
+                    not isinstance(key, str)
+                    or not isinstance(variants, list)
+                    or not variants
+                    or not all(isinstance(v, str) and v.strip() for v in variants)
+                ):
+                    errors.add(
+                        relative, (str(key),), "must be a sentence or a non-empty list of sentences"
+                    )
+                    continue
+                if any(re.search(r"[<>&]", v) for v in variants):
+                    errors.add(
+                        relative, (key,), "plain text only: SSML is added by the speech builder"
+                    )
+                    continue
+                fields_used = {frozenset(re.findall(r"\{(\w+)\}", v)) for v in variants}
+                if len(fields_used) > 1:
+                    errors.add(relative, (key,), "every variant must use the same {placeholders}")
+                    continue
+                strings[f"{path.stem}.{key}"] = tuple(variants)
+        speech[language_dir.name] = strings
+    if "en" not in speech:
+        errors.add("speech", (), "no English speech strings (speech/en/*.yaml)")
+    return speech
+
+
+def _load_single(directory: Path, name: str, schema: Schema, errors: _Collector) -> Any:
+    path = directory / name
+    if not path.is_file():
+        errors.add(name, (), "the file is missing")
+        return None
+    raw = _read_yaml(path, name, errors)
+    if raw is None:
+        return None
+    try:
+        return schema.load(raw)
+    except ValidationError as exc:
+        errors.add_marshmallow(name, (), exc.messages, schema, raw)
+        return None
+
+
+def _load_list_file(
+    directory: Path, name: str, key: str, schema: Schema, errors: _Collector
+) -> tuple[dict[str, Any], set[str] | None]:
+    """Entries and the ids seen; the ids are None when the file could not be read at all, so
+    that references to it are not reported as unknown on top of the real problem."""
+    path = directory / name
+    if not path.is_file():
+        errors.add(name, (), "the file is missing")
+        return {}, None
+    raw = _read_yaml(path, name, errors)
+    if raw is None:
+        return {}, None
+    return _load_entries(raw, key, schema, name, errors)
+
+
+def _normal(phrase: str) -> str:
+    return " ".join(phrase.lower().replace("-", " ").split())
+
+
+def _check_spoken_names(
+    groups: Iterable[tuple[str, Mapping[str, Any]]], errors: _Collector, what: str
+) -> None:
+    """No name or synonym may belong to two entries within one group of slot values."""
+    owner: dict[str, tuple[str, str]] = {}
+    for file, entries in groups:
+        for entry in entries.values():
+            seen_here: set[str] = set()
+            for phrase in (entry.name, *entry.synonyms):
+                key = _normal(phrase)
+                if key in seen_here:
+                    errors.add(file, (entry.id, "synonyms"), f"'{phrase}' is listed twice")
+                    continue
+                seen_here.add(key)
+                if key in owner and owner[key][1] != entry.id:
+                    other_file, other_id = owner[key]
+                    errors.add(
+                        file,
+                        (entry.id, "synonyms"),
+                        f"'{phrase}' is already a name of {what} '{other_id}' in {other_file}",
+                    )
+                    continue
+                owner[key] = (file, entry.id)
+
+
+def _check_references(
+    exercises_seen: set[str] | None,
+    routines: Mapping[str, Routine],
+    routine_files: Mapping[str, str],
+    activities: Mapping[str, Activity],
+    phrasings: Phrasings | None,
+    errors: _Collector,
+) -> None:
+    for routine in routines.values() if exercises_seen is not None else ():
+        file = routine_files[routine.id]
+        for number, step in enumerate(routine.steps, start=1):
+            if step.exercise not in exercises_seen:
+                errors.add(
+                    file,
+                    ("steps", str(number), "exercise"),
+                    f"unknown exercise '{step.exercise}'"
+                    f"{did_you_mean(step.exercise, exercises_seen)}",
+                )
+    for activity in activities.values() if exercises_seen is not None else ():
+        if activity.exercise and activity.exercise not in exercises_seen:
+            errors.add(
+                "activities.yaml",
+                (activity.id, "exercise"),
+                f"unknown exercise '{activity.exercise}'"
+                f"{did_you_mean(activity.exercise, exercises_seen)}",
+            )
+    if phrasings is not None:
+        _check_phrasings(phrasings, errors)
+
+
+def _check_phrasings(phrasings: Phrasings, errors: _Collector) -> None:
+    """Slots and slot types are declared and used, templates expand, the invocation name follows
+    Alexa's rules, and no expanded sample belongs to two intents (Alexa rejects such a model)."""
+    file = "phrasings.yaml"
+    if phrasings.invocation_name is not None:
+        for problem in invocation_name_problems(phrasings.invocation_name):
+            errors.add(file, ("invocation_name",), problem)
+    owner: dict[str, tuple[str, tuple[str, ...]]] = {}  # sample → (intent, where it comes from)
+
+    def claim(intent_name: str, where: tuple[str, ...], template: str) -> None:
+        try:
+            samples = expand(template)
+        except TemplateError as exc:
+            errors.add(file, where, str(exc))
+            return
+        for sample in samples:
+            other = owner.setdefault(sample, (intent_name, where))
+            if other[0] != intent_name:
+                errors.add(
+                    file,
+                    where,
+                    f"'{sample}' is also a sample of {other[0]} ({' → '.join(other[1])}); "
+                    "a sample may belong to one intent only",
+                )
+
+    for intent in phrasings.intents.values():
+        for slot, slot_type in intent.slots.items():
+            if slot_type not in CATALOG_SLOT_TYPES and not slot_type.startswith("AMAZON."):
+                errors.add(
+                    file,
+                    ("intents", intent.name, "slots", slot),
+                    f"unknown slot type '{slot_type}'{did_you_mean(slot_type, CATALOG_SLOT_TYPES)}",
+                )
+        used_slots: set[str] = set()
+        for number, template in enumerate(intent.samples, start=1):
+            where = ("intents", intent.name, "samples", str(number))
+            for used in slots_in(template):
+                used_slots.add(used)
+                if used not in intent.slots:
+                    errors.add(
+                        file,
+                        where,
+                        f"slot {{{used}}} is not declared on {intent.name}"
+                        f"{did_you_mean(used, intent.slots)}",
+                    )
+            claim(intent.name, where, template)
+        for slot in intent.slots:
+            if slot not in used_slots:
+                errors.add(
+                    file,
+                    ("intents", intent.name, "slots", slot),
+                    f"no sample uses {{{slot}}}; use it in a sample or remove the slot",
+                )
+    for name, templates in phrasings.builtin_samples.items():
+        if name not in phrasings.builtin_intents:
+            errors.add(
+                file,
+                ("builtin_samples", name),
+                f"{name} is not in builtin_intents{did_you_mean(name, phrasings.builtin_intents)}",
+            )
+            continue
+        if name == FALLBACK_INTENT and templates:
+            errors.add(
+                file,
+                ("builtin_samples", name),
+                "Alexa matches AMAZON.FallbackIntent with its out-of-domain model: give it no "
+                "samples",
+            )
+            continue
+        for number, template in enumerate(templates, start=1):
+            where = ("builtin_samples", name, str(number))
+            if slots_in(template):
+                errors.add(file, where, "built-in intents have no slots: remove the {slot}")
+                continue
+            claim(name, where, template)
+
+
+def collect_errors(
+    directory: Path | str | None = None,
+) -> tuple[Catalog | None, list[ContentError]]:
+    """Read and check all content. Returns the catalog (None if anything is wrong) and errors."""
+    directory = Path(directory) if directory is not None else CONTENT_DIR
+    errors = _Collector()
+    if not directory.is_dir():
+        errors.add(str(directory), (), "no such content directory")
+        return None, errors.errors
+
+    exercises, exercises_seen = _load_list_file(
+        directory, "exercises.yaml", "exercises", ExerciseSchema(), errors
+    )
+    activities, _ = _load_list_file(
+        directory, "activities.yaml", "activities", ActivitySchema(), errors
+    )
+    tips, _ = _load_list_file(directory, "tips.yaml", "tips", TipTopicSchema(), errors)
+    time_phrases, _ = _load_list_file(
+        directory, "time_phrases.yaml", "time_phrases", TimePhraseSchema(), errors
+    )
+    routines, _, routine_files = _load_routines(directory, errors)
+    rules = _load_single(directory, "rules.yaml", RulesSchema(), errors)
+    phrasings = _load_single(directory, "phrasings.yaml", PhrasingsSchema(), errors)
+    speech = _load_speech(directory, errors)
+
+    _check_references(exercises_seen, routines, routine_files, activities, phrasings, errors)
+    # Exercises and routines share one namespace in speech ("start the calf stretch" vs
+    # "start my morning stretches"), so their spoken names must not collide with each other.
+    _check_spoken_names(
+        [("exercises.yaml", exercises), *((routine_files[r], {r: routines[r]}) for r in routines)],
+        errors,
+        "exercise or routine",
+    )
+    _check_spoken_names([("activities.yaml", activities)], errors, "activity")
+    _check_spoken_names([("tips.yaml", tips)], errors, "tip topic")
+    _check_spoken_names([("time_phrases.yaml", time_phrases)], errors, "time phrase")
+
+    if errors.errors or rules is None or phrasings is None:
+        return None, sorted(errors.errors)
+    catalog = Catalog(
+        exercises=exercises,
+        routines=routines,
+        activities=activities,
+        tips=tips,
+        time_phrases=time_phrases,
+        rules=rules,
+        speech=speech,
+        phrasings=phrasings,
+        directory=directory,
+    )
+    return catalog, []

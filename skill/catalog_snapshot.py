@@ -1,0 +1,103 @@
+"""A checked catalog kept as a pickle, so a fresh process skips reading and validating the YAML.
+
+Reading the content means importing PyYAML and marshmallow and running every schema and
+cross-check: ~70 ms of a Lambda cold start, for a result that only changes when the content or the
+code that reads it changes. So the first process that loads the content in full writes the result
+next to the package (``make package`` does it too, so the Lambda zip carries one), and later
+processes load that instead, *only* if it was made from exactly the bytes now present: its key is
+a SHA-256 over every content file (names and bytes) and over the modules that define and check the
+catalog. Anything else (no snapshot, another key, a damaged or unreadable file, a read-only
+directory) falls back to the full load, which stays the one source of truth.
+
+The snapshot is only ever written by this module, into the package directory, so unpickling it
+trusts nothing the code itself does not already trust.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+from skill.catalog import Catalog, load_catalog
+
+logger = logging.getLogger(__name__)
+
+# Bumped when the snapshot's layout changes; part of the key.
+FORMAT = b"rls-coach catalog snapshot 1"
+_PACKAGE_DIR = Path(__file__).parent
+# The code whose behaviour the snapshot captures: the dataclasses, the checks, template expansion.
+_CODE_FILES = ("catalog.py", "catalog_loader.py", "utterances.py")
+
+
+def content_key(directory: Path) -> str:
+    """SHA-256 over the content under ``directory`` and the code that reads it."""
+    digest = hashlib.sha256(FORMAT)
+    for name in _CODE_FILES:
+        _add(digest, f"code/{name}", (_PACKAGE_DIR / name).read_bytes())
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        if "__pycache__" in path.parts:
+            continue
+        _add(digest, path.relative_to(directory).as_posix(), path.read_bytes())
+    return digest.hexdigest()
+
+
+def _add(digest: hashlib._Hash, name: str, data: bytes) -> None:
+    # Lengths first, so no two different sets of files can feed the hash the same bytes.
+    encoded = name.encode()
+    digest.update(len(encoded).to_bytes(8, "big") + encoded + len(data).to_bytes(8, "big"))
+    digest.update(data)
+
+
+def read_snapshot(snapshot: Path, key: str) -> Catalog | None:
+    """The catalog in ``snapshot`` if it was made under ``key``; None otherwise."""
+    try:
+        with snapshot.open("rb") as stream:
+            stored_key, catalog = pickle.load(stream)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # a damaged or foreign file is a cache miss, never a failure
+        logger.warning("ignoring the unreadable catalog snapshot %s: %s", snapshot, exc)
+        return None
+    if stored_key != key or not isinstance(catalog, Catalog):
+        logger.info("the catalog snapshot %s is stale; reading the content", snapshot)
+        return None
+    return catalog
+
+
+def write_snapshot(snapshot: Path, key: str, catalog: Catalog) -> bool:
+    """Store ``catalog`` under ``key``, atomically; False (and a log line) if it cannot."""
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=snapshot.name, dir=snapshot.parent)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                pickle.dump((key, catalog), stream, protocol=pickle.HIGHEST_PROTOCOL)
+            os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide it from Lambda's runtime user
+            # Readers see the old file or the new one, never half of one (several servers or
+            # test workers may load the content at once).
+            os.replace(temporary, snapshot)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as exc:  # e.g. Lambda's read-only package directory
+        logger.info("could not write the catalog snapshot %s: %s", snapshot, exc)
+        return False
+    return True
+
+
+def load_with_snapshot(directory: Path, snapshot: Path) -> Catalog:
+    """The catalog for ``directory``: from ``snapshot`` when it matches the content and code,
+    otherwise loaded in full (raising :class:`~skill.catalog.CatalogError` on any problem) and
+    written to ``snapshot`` for the next process."""
+    key = content_key(directory)
+    catalog = read_snapshot(snapshot, key)
+    if catalog is not None:
+        # The directory is not part of the key: the package may have moved since.
+        return dataclasses.replace(catalog, directory=directory)
+    catalog = load_catalog(directory)
+    write_snapshot(snapshot, key, catalog)
+    return catalog
