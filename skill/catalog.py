@@ -17,6 +17,7 @@ import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 CONTENT_DIR = Path(__file__).parent / "content"
 # The checked catalog, pickled (see skill.catalog_snapshot); made on first load or by packaging.
