@@ -462,6 +462,16 @@ def test_commands_that_make_no_sense_yet_get_a_helpful_answer(talk, intent, expe
     assert not reply.ends_session and reply.reprompt
 
 
+def test_near_bedtime_a_command_with_nothing_running_offers_a_bedtime_tip(talk):
+    talk.wait(hours=15, minutes=30)  # 23:45, past the default 22:30 bedtime
+    reply = talk.one_shot("AMAZON.PauseIntent")
+    assert "not doing any stretches" in reply.text
+    assert "start my stretches" not in reply.text  # the start would only be warned against
+    assert "bedtime tip" in reply.text and not reply.ends_session
+    tip = talk.intent("AMAZON.YesIntent")
+    assert "warm, but not hot, bath or shower" in tip.text
+
+
 def test_next_in_a_new_session_with_a_saved_place_says_how_to_resume(talk):
     talk.one_shot("StartRoutineIntent", routine=MORNING)
     talk.intent("AMAZON.StopIntent")

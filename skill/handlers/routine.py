@@ -297,12 +297,17 @@ def _offer_comeback(turn: Turn, opening: Speech | None = None) -> Response:
 
 
 def _nothing(turn: Turn, key: str) -> Response:
-    """A navigation word with nothing to navigate: say what would work instead."""
-    routine = turn.catalog.routines[_routine_for_now(turn)].name
+    """A navigation word with nothing to navigate: say what would work instead. Close to
+    bedtime that is a bedtime tip, not the routine the start would then warn against."""
+    speech = Speech().say(turn.phrase(key))
+    if near_bedtime(turn):
+        turn.make_offer("tip", topic="bedtime")
+        speech.say(turn.phrase("routine.suggest_bedtime_tips"))
+    else:
+        routine = turn.catalog.routines[_routine_for_now(turn)].name
+        speech.say(turn.phrase("routine.suggest_start", routine=routine))
     return turn.respond(
-        Speech().say(turn.phrase(key, routine=routine)),
-        Speech().say(turn.phrase("routine.nothing_reprompt")),
-        remember=False,
+        speech, Speech().say(turn.phrase("routine.nothing_reprompt")), remember=False
     )
 
 
