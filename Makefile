@@ -57,9 +57,9 @@ model: $(STAMP)
 	$(BIN)/rls-coach model build
 
 # Benchmarks: each figure a ratio against a hello-world ask-sdk skill measured in the same run.
-# Prints the table, writes bench-results/latest.json and the table in docs/benchmarks.md.
+# Prints the table, writes bench-results/latest.json and the table in docs/benchmarks.md and README.md.
 bench: $(STAMP)
-	$(BIN)/python -m bench --output bench-results/latest.json --docs docs/benchmarks.md
+	$(BIN)/python -m bench --output bench-results/latest.json --docs docs/benchmarks.md --docs README.md
 
 # The hardening tests at full size: thousands of fuzzed conversations and envelopes, thousands
 # of requests under load, repeated kill -9 (several minutes; make test runs them small).

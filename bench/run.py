@@ -514,7 +514,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--only", help=f"comma-separated sections to run (default all): {', '.join(SECTIONS)}"
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON file to write")
-    parser.add_argument("--docs", type=Path, help="Markdown file whose table to rewrite")
+    parser.add_argument(
+        "--docs",
+        type=Path,
+        action="append",
+        default=[],
+        help="Markdown file whose table to rewrite (repeat for several)",
+    )
     args = parser.parse_args(argv)
     sections = SECTIONS if not args.only else tuple(s.strip() for s in args.only.split(","))
     unknown = sorted(set(sections) - set(SECTIONS))
@@ -556,7 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(machine_line(info))
     print(table(report.figures))
     print(f"\nwritten to {args.output}")
-    if args.docs:
-        update_docs(args.docs, result, report.figures)
-        print(f"table updated in {args.docs}")
+    for path in args.docs:
+        update_docs(path, result, report.figures)
+        print(f"table updated in {path}")
     return 0

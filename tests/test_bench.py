@@ -16,9 +16,11 @@ from bench.run import TABLE_BEGIN, TABLE_END, main
 def test_a_quick_run_reports_every_turn_and_verification_as_ratios(tmp_path, capsys):
     output = tmp_path / "latest.json"
     docs = tmp_path / "benchmarks.md"
-    docs.write_text(f"# Benchmarks\n\n{TABLE_BEGIN}\nold table\n{TABLE_END}\n\nMore text.\n")
+    readme = tmp_path / "README.md"
+    for page in (docs, readme):
+        page.write_text(f"# Benchmarks\n\n{TABLE_BEGIN}\nold table\n{TABLE_END}\n\nMore text.\n")
     arguments = ["--quick", "--only", "latency,verification", "--output", str(output)]
-    assert main([*arguments, "--docs", str(docs)]) == 0
+    assert main([*arguments, "--docs", str(docs), "--docs", str(readme)]) == 0
 
     report = json.loads(output.read_text())
     measures = [figure["measure"] for figure in report["figures"]]
@@ -32,9 +34,10 @@ def test_a_quick_run_reports_every_turn_and_verification_as_ratios(tmp_path, cap
 
     printed = capsys.readouterr().out
     assert "| measure |" in printed and "turn latency: next" in printed
-    text = docs.read_text()
-    assert "old table" not in text and "More text." in text
-    assert "turn latency: bedtime tips" in text.split(TABLE_BEGIN)[1].split(TABLE_END)[0]
+    for page in (docs, readme):
+        text = page.read_text()
+        assert "old table" not in text and "More text." in text
+        assert "turn latency: bedtime tips" in text.split(TABLE_BEGIN)[1].split(TABLE_END)[0]
 
 
 def test_an_unknown_section_is_refused_by_name(capsys):
