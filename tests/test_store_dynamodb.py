@@ -98,6 +98,7 @@ def test_the_client_asked_for_is_the_one_used(table, client):
     assert isinstance(store, DirectDynamoDbAdapter) == (client == "direct")
 
 
+@pytest.mark.parametrize("client", ["direct"])  # the writer and the reader choose below
 @pytest.mark.parametrize(("writer", "reader"), [("direct", "boto3"), ("boto3", "direct")])
 def test_a_record_written_by_one_client_reads_back_identically_through_the_other(
     table, endpoint, monkeypatch, writer, reader
@@ -195,6 +196,7 @@ def test_a_throttled_read_does_not_overwrite_what_is_stored(
         reply = talk_to(table, catalog, settings, morning).launch()
     assert STORE_ERROR in reply.text
     assert "DynamoDB is throttling requests" in caplog.text
+    assert proxy.seen == ["GetItem", "GetItem"]  # one retry, then the apology
     assert stored_items(endpoint, table) == before
 
     monkeypatch.setenv(ENDPOINT_VARIABLE, endpoint)
@@ -210,6 +212,7 @@ def test_a_throttled_save_is_apologised_for_and_tried_again_next_time(
             reply = talk_to(table, catalog, settings, morning).launch()
     assert STORE_ERROR in reply.text
     assert "could not save the user's state to DynamoDB table" in caplog.text
+    assert proxy.seen == ["GetItem", "PutItem", "PutItem"]
     assert stored_items(endpoint, table) == []
 
     monkeypatch.setenv(ENDPOINT_VARIABLE, endpoint)
