@@ -36,6 +36,7 @@ import logging
 import random
 import select
 import socket
+import ssl  # loaded by http.client in any case
 import threading
 import time
 import zlib
@@ -262,6 +263,11 @@ def deserialize(typed: Mapping[str, Any]) -> Any:
 # ---- the client ----------------------------------------------------------------------------
 
 
+# Scheme, host, port and, for https, the CA bundle the server was checked against: a connection
+# verified under one trust setting is never lent to a client that has another.
+_PoolKey = tuple[str, str, int, str | None]
+
+
 class _Connections:
     """Idle kept-alive connections per endpoint, shared by every client in the process: a thread
     takes one (or opens one), uses it for one call and gives it back. They live in the module, not
@@ -269,10 +275,10 @@ class _Connections:
     unclosed socket to the garbage collector; what is left is closed at exit."""
 
     def __init__(self) -> None:
-        self._idle: dict[tuple[str, str, int], list[http.client.HTTPConnection]] = {}
+        self._idle: dict[_PoolKey, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
 
-    def take(self, key: tuple[str, str, int]) -> http.client.HTTPConnection | None:
+    def take(self, key: _PoolKey) -> http.client.HTTPConnection | None:
         with self._lock:
             idle = self._idle.get(key)
             while idle:
@@ -282,7 +288,7 @@ class _Connections:
                 connection.close()
         return None
 
-    def give_back(self, key: tuple[str, str, int], connection: http.client.HTTPConnection) -> None:
+    def give_back(self, key: _PoolKey, connection: http.client.HTTPConnection) -> None:
         with self._lock:
             self._idle.setdefault(key, []).append(connection)
 
@@ -330,7 +336,7 @@ class DirectDynamoDB:
         self.path = parts.path or "/"
         self.host = host_header(self.url)
         https = parts.scheme == "https"
-        self._key = (parts.scheme, parts.hostname or "", parts.port or (443 if https else 80))
+        self._address = (parts.scheme, parts.hostname or "", parts.port or (443 if https else 80))
         self._environ = environ
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
@@ -388,7 +394,8 @@ class DirectDynamoDB:
     def _exchange(self, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         """POST once: the status and the body. A reused connection that turns out to have been
         closed by the server is replaced once, without counting as an attempt."""
-        connection = _CONNECTIONS.take(self._key)
+        key = (*self._address, self._ca_bundle() if self._address[0] == "https" else None)
+        connection = _CONNECTIONS.take(key)
         reused = connection is not None
         while True:
             if connection is None:
@@ -415,7 +422,7 @@ class DirectDynamoDB:
         if response.will_close:
             connection.close()
         else:
-            _CONNECTIONS.give_back(self._key, connection)
+            _CONNECTIONS.give_back(key, connection)
         checksum = response.getheader("x-amz-crc32")
         if checksum is not None and checksum.isdigit() and int(checksum) != zlib.crc32(answer):
             raise DynamoDBConnectionError(
@@ -423,15 +430,23 @@ class DirectDynamoDB:
             )
         return response.status, answer
 
+    def _ca_bundle(self) -> str | None:
+        return self._environ.get("AWS_CA_BUNDLE", "").strip() or None
+
     def _connect(self) -> http.client.HTTPConnection:
-        scheme, host, port = self._key
+        scheme, host, port = self._address
         connection: http.client.HTTPConnection
         if scheme == "https":
+            ca_bundle = self._ca_bundle()
+            try:
+                context = _tls_context(ca_bundle)
+            except OSError:
+                raise DynamoDBConnectionError(
+                    "Could not find a suitable TLS CA certificate bundle, invalid path: "
+                    f"{ca_bundle}"
+                ) from None
             connection = http.client.HTTPSConnection(
-                host,
-                port,
-                timeout=self._connect_timeout,
-                context=_tls_context(self._environ.get("AWS_CA_BUNDLE", "").strip() or None),
+                host, port, timeout=self._connect_timeout, context=context
             )
         else:
             connection = http.client.HTTPConnection(host, port, timeout=self._connect_timeout)
@@ -440,6 +455,9 @@ class DirectDynamoDB:
         except TimeoutError:
             connection.close()
             raise DynamoDBTimeoutError(f'Connect timeout on endpoint URL: "{self.url}"') from None
+        except ssl.SSLError as error:
+            connection.close()
+            raise DynamoDBConnectionError(f"SSL validation failed for {self.url} {error}") from None
         except OSError:
             connection.close()
             raise DynamoDBConnectionError(
@@ -479,8 +497,6 @@ def _error_code(decoded: Any, status: int) -> tuple[str, str]:
 def _tls_context(ca_bundle: str | None) -> Any:
     """One TLS context per CA bundle: AWS_CA_BUNDLE when set (as boto3 honours it), else
     certifi's roots (as botocore uses) when installed, else the system's."""
-    import ssl  # noqa: PLC0415 - already loaded in practice; only https needs it
-
     if ca_bundle:
         return ssl.create_default_context(cafile=ca_bundle)
     try:

@@ -308,3 +308,144 @@ def botocore_config():
     from botocore.config import Config
 
     return Config(retries={"mode": "standard", "total_max_attempts": 2})  # as the store has
+
+
+# ---- HTTPS, as DynamoDB is reached on AWS --------------------------------------------------
+
+
+def _server_certificate(directory) -> tuple[str, str, str]:
+    """A test root CA and a server certificate for 127.0.0.1 signed by it: the paths of the
+    root's PEM, the server's PEM and the server's key."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "store test root")])
+    root = (
+        x509.CertificateBuilder()
+        .subject_name(root_name)
+        .issuer_name(root_name)
+        .public_key(root_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    server = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(root_name)
+        .public_key(server_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
+            critical=False,
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+    paths = (directory / "root.pem", directory / "server.pem", directory / "server.key")
+    paths[0].write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return tuple(str(path) for path in paths)
+
+
+@pytest.fixture(scope="module")
+def https_endpoint(tmp_path_factory):
+    """moto's DynamoDB behind a TLS-terminating forwarder on 127.0.0.1: the https URL, the
+    table, and the root CA that signed the forwarder's certificate."""
+    import http.client
+    import http.server
+    import ssl
+    import threading
+
+    root, certificate, key = _server_certificate(tmp_path_factory.mktemp("tls"))
+    with moto_dynamodb() as upstream:
+        table = create_users_table(upstream)
+
+        class Forward(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as DynamoDB offers
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                connection = http.client.HTTPConnection(upstream.removeprefix("http://"))
+                connection.request("POST", self.path, body, dict(self.headers.items()))
+                answer = connection.getresponse()
+                data = answer.read()
+                connection.close()
+                self.send_response(answer.status)
+                self.send_header("Content-Type", answer.getheader("Content-Type", ""))
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certificate, key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"https://127.0.0.1:{server.server_address[1]}", table, root
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join()
+
+
+def https_client(endpoint: str, **environ: str) -> DirectDynamoDB:
+    return DirectDynamoDB(
+        region=REGION,
+        endpoint=endpoint,
+        environ={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", **environ},
+        connect_timeout=1.0,
+        read_timeout=2.0,
+        total_attempts=2,
+    )
+
+
+def test_over_https_the_server_certificate_is_checked_against_aws_ca_bundle(https_endpoint):
+    endpoint, table, root = https_endpoint
+    client = https_client(endpoint, AWS_CA_BUNDLE=root)
+    item = {"id": {"S": "amzn1.ask.account.TLS"}, "attributes": {"M": {"ok": {"BOOL": True}}}}
+    client.call("PutItem", {"TableName": table, "Item": item})
+    for _ in range(2):  # the second call reuses the kept-alive connection
+        answer = client.call("GetItem", {"TableName": table, "Key": {"id": item["id"]}})
+        assert answer["Item"] == item
+
+
+def test_over_https_an_untrusted_certificate_is_refused(https_endpoint):
+    from skill.dynamodb_direct import DynamoDBConnectionError
+
+    endpoint, table, _ = https_endpoint
+    with pytest.raises(DynamoDBConnectionError, match="SSL validation failed for https://"):
+        https_client(endpoint).call("GetItem", {"TableName": table, "Key": {"id": {"S": "x"}}})
+    with pytest.raises(DynamoDBConnectionError, match=r"invalid path: /no/such/bundle\.pem"):
+        https_client(endpoint, AWS_CA_BUNDLE="/no/such/bundle.pem").call(
+            "GetItem", {"TableName": table, "Key": {"id": {"S": "x"}}}
+        )
