@@ -20,7 +20,6 @@ import hashlib
 import logging
 import os
 import pickle
-import tempfile
 from pathlib import Path
 
 from skill.catalog import Catalog, load_catalog
@@ -71,6 +70,10 @@ def read_snapshot(snapshot: Path, key: str) -> Catalog | None:
 
 def write_snapshot(snapshot: Path, key: str, catalog: Catalog) -> bool:
     """Store ``catalog`` under ``key``, atomically; False (and a log line) if it cannot."""
+    # Only a process that writes the snapshot pays for tempfile (it brings shutil, bz2, lzma):
+    # a cold start that reads a fresh one does not.
+    import tempfile  # noqa: PLC0415
+
     try:
         handle, temporary = tempfile.mkstemp(prefix=snapshot.name, dir=snapshot.parent)
         try:

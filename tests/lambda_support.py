@@ -134,6 +134,7 @@ class ThrottlingProxy:
     upstream: str
     throttle: set[str] = field(default_factory=set)
     url: str = ""
+    seen: list[str] = field(default_factory=list)  # every operation asked for, in order
 
     @contextlib.contextmanager
     def running(self) -> Iterator[ThrottlingProxy]:
@@ -143,6 +144,7 @@ class ThrottlingProxy:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 operation = (self.headers.get("X-Amz-Target") or "").rpartition(".")[2]
+                proxy.seen.append(operation)
                 if operation in proxy.throttle:
                     self._reply(400, _THROTTLED, {"Content-Type": "application/x-amz-json-1.0"})
                     return

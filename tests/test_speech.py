@@ -7,8 +7,10 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from skill.speech import MAX_SSML_CHARS, Speech, SpeechError
+from skill.speech import MAX_SSML_CHARS, Speech, SpeechError, escape
 
 
 def breaks_ms(ssml: str) -> list[int]:
@@ -69,3 +71,10 @@ def test_seconds_estimate_counts_words_and_pauses():
 
 def test_plain_text_shows_pauses_for_cards_and_the_terminal():
     assert Speech().say("hold").pause(3).say("release").plain() == "hold (3 s) release"
+
+
+@given(st.text() | st.text(alphabet="&<>;amplgt#x \"'"))
+def test_text_is_escaped_exactly_as_the_standard_library_escapes_it(text):
+    from xml.sax.saxutils import escape as standard_escape
+
+    assert escape(text) == standard_escape(text)

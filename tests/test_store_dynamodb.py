@@ -17,7 +17,13 @@ from ask_sdk_model import RequestEnvelope
 from skill.builder import build_skill
 from skill.persistence import StoreURLError, open_store
 from skill.state import UserState
-from skill.store_dynamodb import ENDPOINT_VARIABLE, open_dynamodb_store
+from skill.store_dynamodb import (
+    CLIENT_VARIABLE,
+    ENDPOINT_VARIABLE,
+    DirectDynamoDbAdapter,
+    choose_client,
+    open_dynamodb_store,
+)
 from tests.lambda_support import (
     FAKE_CREDENTIALS,
     REGION,
@@ -41,8 +47,17 @@ def endpoint():
         yield url
 
 
+CLIENTS = ["direct", "boto3"]
+
+
+@pytest.fixture(params=CLIENTS)
+def client(request) -> str:
+    """Every behaviour below holds for both DynamoDB clients."""
+    return request.param
+
+
 @pytest.fixture
-def aws_env(monkeypatch, endpoint):
+def aws_env(monkeypatch, endpoint, client):
     """Fake credentials and the moto endpoint, as a developer's shell would set them."""
     for name, value in FAKE_CREDENTIALS.items():
         monkeypatch.setenv(name, value)
@@ -50,6 +65,7 @@ def aws_env(monkeypatch, endpoint):
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setenv(ENDPOINT_VARIABLE, endpoint)
+    monkeypatch.setenv(CLIENT_VARIABLE, client)
 
 
 @pytest.fixture
@@ -77,6 +93,45 @@ def test_first_launch_is_remembered_in_the_table(table, endpoint, catalog, setti
     assert item["attributes"]["version"] == Decimal(1)
 
 
+def test_the_client_asked_for_is_the_one_used(table, client):
+    store = open_dynamodb_store(table)
+    assert isinstance(store, DirectDynamoDbAdapter) == (client == "direct")
+
+
+@pytest.mark.parametrize("client", ["direct"])  # the writer and the reader choose below
+@pytest.mark.parametrize(("writer", "reader"), [("direct", "boto3"), ("boto3", "direct")])
+def test_a_record_written_by_one_client_reads_back_identically_through_the_other(
+    table, endpoint, monkeypatch, writer, reader
+):
+    record = {
+        "version": 1,
+        "pace": "gentle",
+        "ratio": 0.1,
+        "big": 12345678901234567890,
+        "negative": -2.5,
+        "bedtime": None,
+        "disclaimer_heard": True,
+        "empty": "",
+        "progress": {"routine_id": "morning", "step": 0, "paused": False, "nested": {"x": [1]}},
+        "completions": {"morning": ["2026-11-16", "2026-11-17"], "evening": []},
+        "unicode": "stretch \u2013 r\u00e9p\u00e9tez",
+    }
+    request = _request_envelope()
+    monkeypatch.setenv(CLIENT_VARIABLE, writer)
+    open_dynamodb_store(table).save_attributes(request, record)
+    written = stored_items(endpoint, table)
+
+    monkeypatch.setenv(CLIENT_VARIABLE, reader)
+    store = open_dynamodb_store(table)
+    read = store.get_attributes(request)
+    assert read == record
+    assert type(read["big"]) is int and type(read["ratio"]) is float
+    store.save_attributes(request, read)  # written back by the other client: the same item
+    assert stored_items(endpoint, table) == written
+    store.delete_attributes(request)
+    assert stored_items(endpoint, table) == []
+
+
 def test_numbers_are_stored_as_decimals_and_read_back_as_plain_numbers(table, endpoint):
     store = open_dynamodb_store(table)
     request = _request_envelope()
@@ -95,6 +150,17 @@ def test_a_number_dynamodb_cannot_hold_is_refused_clearly(table):
     store = open_dynamodb_store(table)
     with pytest.raises(PersistenceException, match=r"non-finite number nan at attributes\.pace"):
         store.save_attributes(_request_envelope(), {"pace": float("nan")})
+
+
+def test_a_request_without_a_user_id_is_refused_clearly(table):
+    request = _request_envelope()
+    request.context.system.user = None
+    store = open_dynamodb_store(table)
+    with pytest.raises(PersistenceException, match="Couldn't retrieve user id") as refused:
+        store.get_attributes(request)
+    assert str(refused.value).startswith(
+        f"could not read the user's state from DynamoDB table '{table}'"
+    )
 
 
 def test_a_missing_table_gets_an_apology_and_a_clear_log_line(
@@ -130,6 +196,7 @@ def test_a_throttled_read_does_not_overwrite_what_is_stored(
         reply = talk_to(table, catalog, settings, morning).launch()
     assert STORE_ERROR in reply.text
     assert "DynamoDB is throttling requests" in caplog.text
+    assert proxy.seen == ["GetItem", "GetItem"]  # one retry, then the apology
     assert stored_items(endpoint, table) == before
 
     monkeypatch.setenv(ENDPOINT_VARIABLE, endpoint)
@@ -145,6 +212,7 @@ def test_a_throttled_save_is_apologised_for_and_tried_again_next_time(
             reply = talk_to(table, catalog, settings, morning).launch()
     assert STORE_ERROR in reply.text
     assert "could not save the user's state to DynamoDB table" in caplog.text
+    assert proxy.seen == ["GetItem", "PutItem", "PutItem"]
     assert stored_items(endpoint, table) == []
 
     monkeypatch.setenv(ENDPOINT_VARIABLE, endpoint)
@@ -177,6 +245,81 @@ def test_store_urls_that_cannot_work_are_refused_clearly(url, message):
 def test_dynamodb_settings_that_cannot_work_are_refused_clearly(environ, message):
     with pytest.raises(StoreURLError, match=message):
         open_dynamodb_store("users", environ)
+
+
+LAMBDA_LIKE = {"AWS_REGION": "eu-west-1", **FAKE_CREDENTIALS}
+
+
+@pytest.mark.parametrize(
+    ("environ", "chosen"),
+    [
+        (LAMBDA_LIKE, "direct"),
+        ({**LAMBDA_LIKE, "AWS_SESSION_TOKEN": ""}, "direct"),
+        ({**LAMBDA_LIKE, "AWS_REGION": "cn-north-1"}, "direct"),
+        ({**LAMBDA_LIKE, "AWS_REGION": "us-gov-west-1"}, "direct"),
+        ({**LAMBDA_LIKE, CLIENT_VARIABLE: " Direct "}, "direct"),
+        ({**LAMBDA_LIKE, CLIENT_VARIABLE: "boto3"}, "boto3"),
+        ({"AWS_REGION": "eu-west-1", "AWS_PROFILE": "dev"}, "boto3"),
+        ({**LAMBDA_LIKE, "AWS_SECRET_ACCESS_KEY": " "}, "boto3"),
+        ({**LAMBDA_LIKE, "AWS_REGION": "us-iso-east-1"}, "boto3"),
+        ({**LAMBDA_LIKE, "AWS_USE_FIPS_ENDPOINT": "true"}, "boto3"),
+        ({**LAMBDA_LIKE, "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:8000"}, "boto3"),
+        ({**LAMBDA_LIKE, "HTTPS_PROXY": "http://proxy:3128"}, "boto3"),
+        ({**LAMBDA_LIKE, "AWS_CA_BUNDLE": "/etc/ssl/corp.pem"}, "direct"),
+    ],
+    ids=[
+        "lambda",
+        "no-session-token",
+        "china",
+        "govcloud",
+        "forced-direct",
+        "forced-boto3",
+        "profile",
+        "blank-secret",
+        "iso-partition",
+        "fips",
+        "endpoint-for-boto3",
+        "proxy",
+        "ca-bundle",
+    ],
+)
+def test_the_direct_client_is_chosen_only_where_it_does_what_boto3_would(environ, chosen):
+    assert choose_client(environ, environ["AWS_REGION"], None) == chosen
+
+
+def test_a_custom_endpoint_makes_any_region_usable_by_the_direct_client():
+    environ = {**LAMBDA_LIKE, "AWS_REGION": "us-iso-east-1"}
+    assert choose_client(environ, "us-iso-east-1", "http://127.0.0.1:8000") == "direct"
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (
+            {**LAMBDA_LIKE, CLIENT_VARIABLE: "fast"},
+            f"{CLIENT_VARIABLE}: 'fast' is not one of auto, direct, boto3",
+        ),
+        (
+            {"AWS_REGION": "eu-west-1", CLIENT_VARIABLE: "direct"},
+            f"{CLIENT_VARIABLE}=direct needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        ),
+        (
+            {**LAMBDA_LIKE, "AWS_REGION": "us-iso-east-1", CLIENT_VARIABLE: "direct"},
+            "does not know DynamoDB's endpoint in region 'us-iso-east-1'",
+        ),
+    ],
+    ids=["unknown-client", "direct-without-credentials", "direct-in-unknown-partition"],
+)
+def test_a_client_choice_that_cannot_work_is_refused_clearly(environ, message):
+    with pytest.raises(StoreURLError, match=message):
+        open_dynamodb_store("users", environ)
+
+
+def test_the_direct_client_talks_to_the_regional_https_endpoint():
+    store = open_dynamodb_store("users", LAMBDA_LIKE)
+    assert isinstance(store, DirectDynamoDbAdapter)
+    assert store.client.url == "https://dynamodb.eu-west-1.amazonaws.com/"
+    assert store.where == "region eu-west-1"
 
 
 def test_importing_the_store_and_the_lambda_entry_needs_no_aws_configuration(tmp_path):
