@@ -5,9 +5,6 @@ anything else to num2words itself."""
 from __future__ import annotations
 
 import dataclasses
-import json
-import subprocess
-import sys
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -74,39 +71,3 @@ def test_a_routine_step_of_more_reps_than_the_table_holds_is_still_counted(
     reply = talk.one_shot("StartRoutineIntent", routine=MORNING)
     assert "one hundred and fifty" in reply.text
     assert "One," in reply.text
-
-
-def test_a_routine_is_coached_without_importing_num2words_yaml_or_marshmallow(catalog):
-    """(``catalog`` has made sure the snapshot matches this checkout.) A fresh process serving
-    from the shipped snapshot: counted reps, the routine's length,
-    "step two of three" and the days this week, all from the table."""
-    probe = (
-        "import datetime as dt, json, sys, zoneinfo\n"
-        "from skill.builder import build_skill\n"
-        "from skill.catalog import default_catalog\n"
-        "from skill.persistence import MemoryAdapter\n"
-        "from skill.settings import Settings\n"
-        "from tests.support import Conversation\n"
-        "settings = Settings(store_url='memory://', verify=False,"
-        " default_timezone='America/New_York')\n"
-        "now = dt.datetime(2026, 11, 17, 8, 15, tzinfo=zoneinfo.ZoneInfo('America/New_York'))\n"
-        "talk = Conversation(skill=build_skill(default_catalog(), MemoryAdapter(), settings),"
-        " now=now)\n"
-        f"texts = [talk.one_shot('StartRoutineIntent', routine={MORNING!r}).text]\n"
-        "for _ in range(40):\n"
-        "    reply = talk.intent('AMAZON.NextIntent')\n"
-        "    texts.append(reply.text)\n"
-        "    if reply.ends_session:\n"
-        "        break\n"
-        "loaded = sorted(m for m in ('num2words', 'yaml', 'marshmallow') if m in sys.modules)\n"
-        "print(json.dumps([texts, loaded]))\n"
-    )
-    completed = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
-    )
-    texts, loaded = json.loads(completed.stdout)
-    spoken = " ".join(texts)
-    assert "One," in spoken and "Two," in spoken
-    assert "exercises" in texts[0] and "minutes" in texts[0]
-    assert "this week" in texts[-1]
-    assert loaded == []
