@@ -20,6 +20,7 @@ import hashlib
 import logging
 import os
 import pickle
+import tempfile
 from pathlib import Path
 
 from skill.catalog import Catalog, load_catalog
@@ -70,10 +71,6 @@ def read_snapshot(snapshot: Path, key: str) -> Catalog | None:
 
 def write_snapshot(snapshot: Path, key: str, catalog: Catalog) -> bool:
     """Store ``catalog`` under ``key``, atomically; False (and a log line) if it cannot."""
-    # Imported here: only a process that found no current snapshot writes one, and tempfile (with
-    # shutil, random and the compression modules it brings) is ~1 MiB a serving process never uses.
-    import tempfile  # noqa: PLC0415
-
     try:
         handle, temporary = tempfile.mkstemp(prefix=snapshot.name, dir=snapshot.parent)
         try:

@@ -7,10 +7,10 @@ refuses output over 8,000 characters or with leftover ``{template}`` markers.
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
 
 MAX_BREAK_SECONDS = 10.0
 MAX_SSML_CHARS = 8000
@@ -76,10 +76,7 @@ class Speech:
             if isinstance(part, _Pause):
                 body.extend(_breaks(part.seconds))
             else:
-                # html.escape, not xml.sax.saxutils.escape (the same three replacements): the
-                # xml.sax package imports urllib.request and with it ssl, http.client and email,
-                # ~8 MiB and ~20 ms that a Lambda has no other use for.
-                body.append(html.escape(part.text, quote=False))
+                body.append(escape(part.text))
         ssml = "<speak>" + " ".join(body) + "</speak>"
         if len(ssml) > MAX_SSML_CHARS:
             raise SpeechError(f"speech is {len(ssml)} characters; Alexa allows {MAX_SSML_CHARS}")

@@ -4,17 +4,11 @@ keep it that way (memory and cold start are measured by ``python -m bench``, not
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import subprocess
 import sys
-from xml.sax.saxutils import escape as sax_escape
 
-from hypothesis import given
-from hypothesis import strategies as st
-
-from skill.speech import Speech
 from tests.support import SKILL_ID
 
 # Module → what it would have been loaded for, and why a serving process does without it.
@@ -22,14 +16,11 @@ NOT_LOADED_TO_SERVE = {
     "num2words": "spoken numbers come from skill.spoken_numbers' table",
     "yaml": "the catalog comes from its checked snapshot",
     "marshmallow": "current user records are read and written directly",
-    "xml.sax": "SSML is escaped with html.escape",
-    "urllib.request": "(with ssl, http.client, email) was loaded by xml.sax",
-    "ssl": "nothing in the skill itself talks TLS; the Settings API client loads on first use",
-    "tempfile": "only a process that writes a new catalog snapshot needs it",
+    "requests": "the Settings API client loads it on its first call",
 }
 
 # A fresh process answering through the Lambda entry (the memory store: the DynamoDB store's
-# boto3 brings much of the above itself), from a launch through a whole routine to its end.
+# boto3 would bring more modules of its own), from a launch through a whole routine to its end.
 PROBE = """
 import datetime as dt, json, sys, zoneinfo
 from ask_sdk_model import ResponseEnvelope
@@ -78,13 +69,3 @@ def test_a_whole_routine_is_coached_without_loading_what_serving_does_not_need(c
 def _inherited_env() -> dict[str, str]:
 
     return {k: v for k, v in os.environ.items() if not k.startswith("RLS_COACH_")}
-
-
-@given(st.text())
-def test_ssml_escaping_is_what_xml_sax_escaped(text):
-    assert html.escape(text, quote=False) == sax_escape(text)
-
-
-def test_speech_escapes_what_xml_needs_and_leaves_quotes():
-    speech = Speech().say('Heel & toe: <gently> "slow" isn\'t fast')
-    assert speech.ssml() == ('<speak>Heel &amp; toe: &lt;gently&gt; "slow" isn\'t fast</speak>')
