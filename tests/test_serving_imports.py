@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.support import SKILL_ID
 
 # Module → what it would have been loaded for, and why a serving process does without it.
@@ -19,21 +21,40 @@ NOT_LOADED_TO_SERVE = {
     "requests": "the Settings API client loads it on its first call",
 }
 
-# A fresh process answering through the Lambda entry (the memory store: the DynamoDB store's
-# boto3 would bring more modules of its own), from a launch through a whole routine to its end.
-PROBE = """
+# How a fresh process answers: through the Lambda entry, or through the webhook's Flask app (its
+# WSGI callable, without a server). Both with the memory store, so only the skill's own imports
+# count (the stores' clients bring their own).
+ENTRIES = {
+    "lambda": """
+from skill.lambda_entry import handler
+
+def answer(body):
+    return handler(body, None)
+""",
+    "webhook": """
+from skill.settings import Settings
+from webhook.app import create_app
+
+client = create_app({"SETTINGS": Settings.from_env()}).test_client()
+
+def answer(body):
+    return client.post("/alexa", json=body).get_json()
+""",
+}
+
+# From a launch through a whole routine to its end, as one user would.
+CONVERSATION = """
 import datetime as dt, json, sys, zoneinfo
 from ask_sdk_model import ResponseEnvelope
-from skill.lambda_entry import handler
 from tests.support import SERIALIZER, Conversation
 
-class LambdaSkill:
+class Entry:
     def invoke(self, request_envelope, context):
-        answer = handler(SERIALIZER.serialize(request_envelope), None)
-        return SERIALIZER.deserialize(json.dumps(answer), ResponseEnvelope)
+        body = answer(SERIALIZER.serialize(request_envelope))
+        return SERIALIZER.deserialize(json.dumps(body), ResponseEnvelope)
 
 now = dt.datetime(2026, 11, 17, 8, 15, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
-talk = Conversation(skill=LambdaSkill(), now=now)
+talk = Conversation(skill=Entry(), now=now)
 texts = [talk.launch().text]
 morning = ("morning stretches", "morning_stretches")
 texts.append(talk.intent("StartRoutineIntent", routine=morning).text)
@@ -46,11 +67,17 @@ print(json.dumps([texts, sorted(sys.modules)]))
 """
 
 
-def test_a_whole_routine_is_coached_without_loading_what_serving_does_not_need(catalog):
+@pytest.mark.parametrize("entry", sorted(ENTRIES))
+def test_a_whole_routine_is_coached_without_loading_what_serving_does_not_need(entry, catalog):
     """(``catalog`` has made sure the shipped snapshot matches this checkout.)"""
-    env = {"RLS_COACH_STORE": "memory://", "RLS_COACH_SKILL_ID": SKILL_ID}
+    env = {
+        "RLS_COACH_STORE": "memory://",
+        "RLS_COACH_SKILL_ID": SKILL_ID,
+        "RLS_COACH_VERIFY": "false",
+        "RLS_COACH_TIMEZONE": "America/New_York",
+    }
     completed = subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", ENTRIES[entry] + CONVERSATION],
         capture_output=True,
         text=True,
         check=True,
