@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from skill import spoken_numbers
 from skill.catalog import Catalog, Exercise
 from skill.speech import Speech
 
@@ -78,14 +79,11 @@ _planning_phrases: weakref.WeakSet[Callable[..., str]] = weakref.WeakSet()
 _longest_by_catalog: dict[tuple[int, str], tuple[Catalog, Phrase]] = {}
 
 
-@functools.lru_cache(maxsize=PLANNING_CACHE_SIZE)
 def number_words(number: int, language: str = "en") -> str:
     """A count as the coach says it: 5 → "five"."""
-    # Imported on the first count (~17 ms): a cold start's first answer is usually the welcome,
-    # which has none.
-    from num2words import num2words  # noqa: PLC0415
-
-    return num2words(number, lang=language)
+    # From a table generated from num2words (skill.spoken_numbers); num2words itself, with its
+    # ~50 languages, is imported only for a number the table does not hold.
+    return spoken_numbers.number_words(number, language)
 
 
 def list_words(items: Sequence[str], phrase: Phrase) -> str:

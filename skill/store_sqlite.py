@@ -30,6 +30,12 @@ from skill.persistence import user_key
 logger = logging.getLogger(__name__)
 
 DEFAULT_BUSY_TIMEOUT = 5.0  # seconds a writer waits for another to finish before giving up
+# Page cache per connection, in KiB. There is a connection per server thread, and SQLite's
+# default (2,000 KiB each) grows with the file: 8 threads on a 20 MiB store held ~9 MiB more than
+# with this, at no measurable cost per turn. A turn reads one record by its key, so what is worth
+# keeping is the B-tree's upper pages (~200 KiB at 40,000 users); the OS caches the file itself.
+# (Memory-mapped I/O stays off, as SQLite ships it.)
+PAGE_CACHE_KIB = 512
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS user_state (
     user_key   TEXT PRIMARY KEY,
@@ -148,6 +154,7 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
             # In WAL mode NORMAL is still safe against corruption; it only gives up durability
             # of the very last commits on power loss, which for progress through a stretch is fine.
             connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
             # On every new connection, not only at start-up: a store that could not be written
             # when the server started gets its table once it can be.
             connection.execute(_SCHEMA)

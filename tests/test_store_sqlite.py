@@ -14,7 +14,7 @@ from ask_sdk_core.exceptions import PersistenceException
 from skill.builder import build_skill
 from skill.persistence import open_store
 from skill.state import state_from_record
-from skill.store_sqlite import SQLiteAdapter
+from skill.store_sqlite import PAGE_CACHE_KIB, SQLiteAdapter
 from tests.support import Conversation, store_record, stored_record, user_envelope
 
 
@@ -86,6 +86,26 @@ def test_many_threads_saving_at_once_lose_nothing(adapter):
         assert stored_record(adapter, f"user-{n}") == {"turn": 19, "thread": n}
     shared = stored_record(adapter, "shared-user")
     assert shared["turn"] == 19 and shared["thread"] in range(8)  # whole, never torn
+
+
+def test_each_threads_connection_keeps_a_small_page_cache(adapter):
+    """One connection per server thread: each caches at most PAGE_CACHE_KIB of pages (SQLite's
+    default, 2,000 KiB each, grows with the file) and maps none of it into memory."""
+
+    def work(thread: int) -> None:
+        store_record(adapter, {"thread": thread}, f"user-{thread}")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    connections = adapter._connections
+    assert len(connections) == 5  # the one opened at start-up, and one per thread
+    for connection in connections:
+        assert connection.execute("PRAGMA cache_size").fetchone()[0] == -PAGE_CACHE_KIB
+        assert connection.execute("PRAGMA mmap_size").fetchone()[0] == 0
+    assert PAGE_CACHE_KIB < 2000
 
 
 def _save_from_another_process(path: str, worker: int, count: int) -> int:
