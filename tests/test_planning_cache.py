@@ -72,3 +72,6 @@ def test_a_routine_is_timed_the_same_from_memory(catalog):
                 )
                 fresh += sum(voice._body(s).seconds for s in _plan_segments(voice, budget))
             assert player.estimated_seconds(routine) == pytest.approx(fresh, abs=1e-9)
+            # A later turn's player (a new one every turn) gets the very same figure.
+            again = RoutinePlayer(catalog, pace).estimated_seconds(routine)
+            assert again == player._sum_segment_seconds(routine)
