@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from skill.catalog import Catalog, Exercise, Pace, Routine
 from skill.exercise_speech import (
+    PLANNING_CACHE_SIZE,
     ExerciseVoice,
     Segment,
     frame_seconds,
@@ -28,6 +29,9 @@ from skill.exercise_speech import (
 from skill.state import Progress
 
 logger = logging.getLogger(__name__)
+
+# (planning phrases, language, pace factor, routine) → the routine's estimated seconds.
+_routine_seconds: dict[tuple[object, str, float, Routine], float] = {}
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,19 @@ class RoutinePlayer:
 
     def estimated_seconds(self, routine: Routine) -> float:
         """How long the routine's speech runs at this pace, counting every segment."""
+        # Every routine start says "about N minutes": summing every segment of every exercise
+        # took longer than the rest of the turn. It is pure in what the key names (the planning
+        # phrases stand for the catalog and language), so it is worked out once.
+        key = (self._phrase, self.language, self.pace.factor, routine)
+        seconds = _routine_seconds.get(key)
+        if seconds is None:
+            seconds = self._sum_segment_seconds(routine)
+            if len(_routine_seconds) >= PLANNING_CACHE_SIZE:
+                _routine_seconds.clear()
+            _routine_seconds[key] = seconds
+        return seconds
+
+    def _sum_segment_seconds(self, routine: Routine) -> float:
         total = 0.0
         last_step = len(routine.steps) - 1
         for index, step in enumerate(routine.steps):

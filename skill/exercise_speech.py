@@ -67,6 +67,23 @@ LAST_CLOSES: Alternatives = (
     ("routine.finished", "routine.days_this_week", "routine.finished_goodbye"),
     ("routine.exercise_done", "common.anything_else"),
 )
+# Every speech string an exercise's body and card may say. A turn's variant of each is fixed up
+# front (:class:`ChosenVariants`), so what a turn says of an exercise can be remembered.
+VOICE_KEYS = (
+    "routine.release",
+    "routine.switch_side",
+    "routine.set_side_in_parts",
+    "routine.set_in_parts",
+    "routine.set_side",
+    "routine.set",
+    "routine.set_continue_side",
+    "routine.set_continue",
+    "routine.rep_start",
+    "routine.card_reps_side",
+    "routine.card_reps",
+    "routine.card_step",
+    "routine.card_each_rep",
+)
 
 
 # Planning is pure (catalog, exercise, reps, pace, language in; segments and durations out), yet
@@ -123,6 +140,50 @@ def longest_phrases(catalog: Catalog, language: str = "en") -> Phrase:
         _longest_by_catalog.clear()
     _longest_by_catalog[(id(catalog), language)] = (catalog, phrase)
     return phrase
+
+
+class ChosenVariants:
+    """A phrase function that says, of each speech string, the variant a turn chose for it.
+
+    A turn picks variants by its request id, so speech built with the turn's own phrase function
+    is never the same object twice. This one holds only the choices (for the strings of
+    :data:`VOICE_KEYS` that have more than one variant), so two turns that chose alike get equal
+    functions, and the exercise speech built with it can be remembered: the same words the turn's
+    phrase function gives (``tests/test_planning_cache.py`` checks every exercise, segment and
+    pace)."""
+
+    __slots__ = ("_hash", "_index", "catalog", "choices", "language")
+
+    def __init__(self, catalog: Catalog, language: str, choose: Callable[[str, int], int]) -> None:
+        self.catalog = catalog
+        self.language = language
+        self.choices = tuple(
+            (key, choose(key, count))
+            for key in VOICE_KEYS
+            if (count := len(catalog.phrases(key, language))) > 1
+        )
+        self._index = dict(self.choices)
+        self._hash = hash((id(catalog), language, self.choices))
+
+    def __call__(self, key: str, **values: Any) -> str:
+        variants = self.catalog.phrases(key, self.language)
+        index = 0
+        if len(variants) > 1:
+            index = self._index.get(key, -1)
+            if index < 0:
+                raise KeyError(f"'{key}' is not among the exercise's speech strings (VOICE_KEYS)")
+        return variants[index].format(**values)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, ChosenVariants)
+            and other.catalog is self.catalog
+            and other.language == self.language
+            and other.choices == self.choices
+        )
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 class _LongestFiller(dict):
@@ -192,6 +253,7 @@ class ExerciseVoice:
         self.phrase = phrase
         self.language = language
         self.sides = exercise.sides.order
+        self._remembers = isinstance(phrase, ChosenVariants) or phrase in _planning_phrases
 
     @property
     def total(self) -> int:
@@ -216,7 +278,7 @@ class ExerciseVoice:
 
     def body(self, segment: Segment) -> Speech:
         """The segment's own speech: setup or side switch, then each rep counted and paced."""
-        if self.phrase in _planning_phrases:  # planning: the same every time, so remembered
+        if self._remembers:  # the same for the same choices every time, so remembered
             parts = _remembered_body(
                 self.exercise, self.reps, self.factor, self.phrase, self.language, segment
             )
@@ -280,6 +342,13 @@ class ExerciseVoice:
 
     def card_text(self, side: str | None) -> str:
         """The exercise's steps as readable text for the Alexa app card, for ``side``."""
+        if self._remembers:
+            return _remembered_card_text(
+                self.exercise, self.reps, self.factor, self.phrase, self.language, side
+            )
+        return self._card_text(side)
+
+    def _card_text(self, side: str | None) -> str:
         lines = [self.fill(s, side) for s in (*self.exercise.setup, *self.exercise.movement)]
         if self.exercise.sides.per_side:
             first = self.sides[0]
@@ -300,6 +369,13 @@ def _remembered_body(
 ) -> tuple[Any, ...]:
     voice = ExerciseVoice(exercise, reps, factor, phrase, language)
     return tuple(voice._body(segment).parts)  # the parts are frozen; callers get a fresh list
+
+
+@functools.lru_cache(maxsize=PLANNING_CACHE_SIZE)
+def _remembered_card_text(
+    exercise: Exercise, reps: int, factor: float, phrase: Phrase, language: str, side: str | None
+) -> str:
+    return ExerciseVoice(exercise, reps, factor, phrase, language)._card_text(side)
 
 
 def _num(seconds: float) -> str:

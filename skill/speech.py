@@ -7,6 +7,7 @@ refuses output over 8,000 characters or with leftover ``{template}`` markers.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -24,14 +25,25 @@ class SpeechError(ValueError):
     """Speech that would break an Alexa limit; raised where it is built, never sent."""
 
 
+# Each part renders its own SSML once, when it is made: a routine step's speech is remembered
+# across turns (skill.exercise_speech), so its parts are rendered once, not on every turn. The
+# rendering is left out of equality, hashing and repr: those are the text's and the pause's alone.
 @dataclass(frozen=True)
 class _Text:
     text: str
+    rendered: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rendered", escape(self.text))
 
 
 @dataclass(frozen=True)
 class _Pause:
     seconds: float
+    rendered: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rendered", _rendered_pause(self.seconds))
 
 
 @dataclass
@@ -70,13 +82,7 @@ class Speech:
         return total
 
     def ssml(self) -> str:
-        body: list[str] = []
-        for part in self.parts:
-            if isinstance(part, _Pause):
-                body.extend(_breaks(part.seconds))
-            else:
-                body.append(escape(part.text))
-        ssml = "<speak>" + " ".join(body) + "</speak>"
+        ssml = "<speak>" + " ".join([part.rendered for part in self.parts]) + "</speak>"
         if len(ssml) > MAX_SSML_CHARS:
             raise SpeechError(f"speech is {len(ssml)} characters; Alexa allows {MAX_SSML_CHARS}")
         return ssml
@@ -104,6 +110,12 @@ def prefixed(ssml: str, speech: Speech) -> str:
     if len(combined) > MAX_SSML_CHARS:
         raise SpeechError(f"speech is {len(combined)} characters; Alexa allows {MAX_SSML_CHARS}")
     return combined
+
+
+@functools.lru_cache(maxsize=1024)
+def _rendered_pause(seconds: float) -> str:
+    """A pause as SSML (a routine uses a few dozen distinct lengths, so they are remembered)."""
+    return " ".join(_breaks(seconds))
 
 
 def _breaks(seconds: float) -> list[str]:

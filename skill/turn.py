@@ -117,8 +117,11 @@ class Turn:
         """A speech string with its placeholders filled. Among variants, the choice is stable for
         a given request (so tests are reproducible) but varies from turn to turn."""
         variants = self.catalog.phrases(key, self.language)
-        index = zlib.crc32(f"{self.request_id}:{key}".encode()) % len(variants)
-        return variants[index].format(**values)
+        return variants[self.variant(key, len(variants))].format(**values)
+
+    def variant(self, key: str, count: int) -> int:
+        """Which of the ``count`` variants of ``key`` this turn says."""
+        return zlib.crc32(f"{self.request_id}:{key}".encode()) % count
 
     def respond(
         self,

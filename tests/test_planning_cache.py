@@ -6,17 +6,27 @@ planning caches in skill.exercise_speech must never change a plan, a duration or
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import Intent, IntentRequest, RequestEnvelope
 
 from skill.coach import RoutinePlayer
 from skill.exercise_speech import (
+    VOICE_KEYS,
+    ChosenVariants,
     ExerciseVoice,
+    Segment,
     _frame_seconds,
     _plan_segments,
     frame_seconds,
     longest_phrases,
     plan_segments,
 )
+from skill.settings import Settings
+from skill.state import UserState
+from skill.turn import Turn
 
 
 def test_the_same_catalog_gives_the_same_planning_phrases(catalog):
@@ -72,3 +82,78 @@ def test_a_routine_is_timed_the_same_from_memory(catalog):
                 )
                 fresh += sum(voice._body(s).seconds for s in _plan_segments(voice, budget))
             assert player.estimated_seconds(routine) == pytest.approx(fresh, abs=1e-9)
+            # A later turn's player (a new one every turn) gets the very same figure.
+            again = RoutinePlayer(catalog, pace).estimated_seconds(routine)
+            assert again == player._sum_segment_seconds(routine)
+
+
+def _turn(catalog, request_id: str) -> Turn:
+    """A real Turn, as far as choosing variants goes: they depend on the request id alone."""
+    request = IntentRequest(request_id=request_id, intent=Intent(name="AMAZON.NextIntent"))
+    return Turn(
+        handler_input=HandlerInput(request_envelope=RequestEnvelope(request=request)),
+        catalog=catalog,
+        settings=Settings(),
+        state=UserState(),
+        now=dt.datetime(2026, 11, 17, 8, 15, tzinfo=dt.UTC),
+    )
+
+
+def _every_segment(player: RoutinePlayer, exercise, reps: int) -> set[Segment]:
+    segments = {Segment(0, reps * len(exercise.sides.order) - 1)}
+    for first in (False, True):
+        for last in (False, True):
+            segments.update(player.segments(exercise, reps, first=first, last=last))
+    return segments
+
+
+def test_remembered_exercise_speech_is_the_turns_own_for_every_exercise_segment_and_pace(catalog):
+    # Enough request ids that every two-variant string is said both ways.
+    turns = [_turn(catalog, f"amzn1.echo-api.request.{n}") for n in range(8)]
+    choices_seen = set()
+    for pace in catalog.rules.paces:
+        player = RoutinePlayer(catalog, pace)
+        for exercise in catalog.exercises.values():
+            for reps in sorted({1, 3, exercise.reps.guided}):
+                for turn in turns:
+                    own = ExerciseVoice(exercise, reps, pace.factor, turn.phrase)
+                    chosen = ChosenVariants(catalog, "en", turn.variant)
+                    choices_seen.add(chosen.choices)
+                    remembered = ExerciseVoice(exercise, reps, pace.factor, chosen)
+                    for side in (*exercise.sides.order, None):
+                        assert remembered.card_text(side) == own.card_text(side)
+                        assert remembered.card_text(side) == own.card_text(side)  # from memory
+                    for segment in _every_segment(player, exercise, reps):
+                        expected = own.body(segment)
+                        for _ in range(2):  # made, then remembered
+                            body = remembered.body(segment)
+                            assert body == expected
+                            assert body.ssml() == expected.ssml()
+                            assert body.plain() == expected.plain()
+                            assert body.seconds == expected.seconds
+                            body.say("changed")  # a caller's change must not reach the memory
+    assert len(choices_seen) > 1
+
+
+def test_exercise_speech_says_only_strings_whose_variant_is_chosen_up_front(catalog):
+    asked: set[str] = set()
+    plain = ChosenVariants(catalog, "en", lambda key, count: 0)
+
+    def recording(key, **values):
+        asked.add(key)
+        return plain(key, **values)
+
+    for exercise in catalog.exercises.values():
+        voice = ExerciseVoice(exercise, exercise.reps.guided, 1.0, recording)
+        voice.body(Segment(0, voice.total - 1))
+        voice.body(Segment(1, voice.total - 1))
+        for side in (*exercise.sides.order, None):
+            voice.card_text(side)
+    assert asked <= set(VOICE_KEYS)
+    assert {"routine.switch_side", "routine.rep_start", "routine.card_step"} <= asked
+
+
+def test_a_string_with_variants_but_no_choice_is_refused(catalog):
+    chosen = ChosenVariants(catalog, "en", lambda key, count: 0)
+    with pytest.raises(KeyError, match="VOICE_KEYS"):
+        chosen("routine.close_more")

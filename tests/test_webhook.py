@@ -9,15 +9,19 @@ import logging
 import runpy
 from typing import Any
 
+import hypothesis
 import pytest
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.skill_builder import CustomSkillBuilder
+from flask import Flask, jsonify
+from hypothesis import given
+from hypothesis import strategies as st
 
 from skill.builder import build_skill
 from skill.persistence import MemoryAdapter
 from skill.settings import Settings, SettingsError
 from tests.support import Reply, envelope, intent_request, launch_request
-from webhook.app import MAX_BODY_BYTES, create_app, hash_user_id
+from webhook.app import MAX_BODY_BYTES, create_app, hash_user_id, json_answer
 
 USER = "amzn1.ask.account.PRIVATE-PERSON-42"
 
@@ -308,3 +312,28 @@ def test_request_supplied_names_cannot_forge_log_lines(client, morning, caplog):
     assert len(lines) == 1
     assert "\n" not in lines[0] and '"admin"' not in lines[0]
     assert "intent=TipIntent?POST?/alexa?status?200?user??admin? user=" in lines[0]
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@hypothesis.settings(max_examples=200, deadline=None)
+@given(payload=st.dictionaries(st.text(max_size=8), _JSON_VALUES, max_size=6))
+def test_the_skills_answer_is_encoded_exactly_as_jsonify_would(payload):
+    app = Flask(__name__)
+    with app.app_context():
+        expected = jsonify(payload)
+        answer = json_answer(payload)
+    assert answer.get_data() == expected.get_data()
+    assert answer.headers == expected.headers
+    assert answer.status_code == expected.status_code

@@ -51,6 +51,10 @@ REQUIRED_FIELDS = (
     ("context", "System", "application", "applicationId"),
     ("context", "System", "user", "userId"),
 )
+# The skill's answers are encoded by one encoder made once, with jsonify's settings outside debug
+# mode (compact, sorted keys, ASCII escapes): jsonify looks up its provider and builds a new
+# encoder on every call, which was a tenth of a simple turn's time in the webhook.
+_ANSWER_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
 _UNSAFE_IN_LOG = re.compile(r"[^A-Za-z0-9._:/-]")
 _MAX_LOGGED_NAME = 100
 HEALTH_PROBE_USER = "amzn1.ask.account.rls-coach-health-probe"
@@ -151,7 +155,7 @@ def alexa() -> Response:
         webhook.verifier.verify_envelope(envelope)
     if envelope["request"]["type"] not in KNOWN_REQUEST_TYPES:
         logger.info("answering unknown request type %s with an empty response", g.request_type)
-        return jsonify(EMPTY_RESPONSE)
+        return json_answer(EMPTY_RESPONSE)
     try:
         # The one deserialisation into ask-sdk's model, from the dict the checks above parsed.
         request_envelope = SERIALIZER.from_json_value(envelope, RequestEnvelope)
@@ -163,7 +167,14 @@ def alexa() -> Response:
     response: ResponseEnvelope = webhook.skill.invoke(
         request_envelope=request_envelope, context=None
     )
-    return jsonify(SERIALIZER.serialize(response))
+    return json_answer(SERIALIZER.serialize(response))
+
+
+def json_answer(payload: Any) -> Response:
+    """``payload`` (plain JSON values, as the SDK's serializer gives) as a JSON response: the same
+    bytes and headers as ``jsonify(payload)`` gives outside debug mode, a trailing newline
+    included."""
+    return Response(_ANSWER_ENCODER.encode(payload) + "\n", mimetype="application/json")
 
 
 def healthz() -> tuple[Response, int]:

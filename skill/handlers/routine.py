@@ -17,7 +17,13 @@ from ask_sdk_model import Response
 
 from skill.clock import effective_bedtime, is_near_bedtime
 from skill.coach import Place, RoutinePlayer, faster, slower
-from skill.exercise_speech import ExerciseVoice, estimated_minutes, list_words, number_words
+from skill.exercise_speech import (
+    ChosenVariants,
+    ExerciseVoice,
+    estimated_minutes,
+    list_words,
+    number_words,
+)
 from skill.handlers.common import LaunchHandler
 from skill.speech import Speech
 from skill.turn import Turn
@@ -131,7 +137,10 @@ def speak_place(turn: Turn, opening: Speech | None = None, *, name_it: bool = Fa
         intro = _exercise_intro(turn, place)
         if intro:
             speech.say(intro)
-    voice = ExerciseVoice(place.exercise, place.reps, coach.pace.factor, turn.phrase, turn.language)
+    # The exercise speaks with the turn's choice of variants, fixed up front: the same choices
+    # give the same words, so the segment's speech and card are remembered, not rebuilt.
+    phrase = ChosenVariants(turn.catalog, turn.language, turn.variant)
+    voice = ExerciseVoice(place.exercise, place.reps, coach.pace.factor, phrase, turn.language)
     speech.extend(voice.body(place.segment))
     card = (_title(place.exercise.name), voice.card_text(voice.side(place.segment.first)))
     if place.is_last:
