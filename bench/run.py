@@ -38,7 +38,7 @@ from bench.dynamo import running_dynamodb
 from bench.inprocess import TurnTimer, call_wsgi, time_turns, time_verification
 from bench.load import LoadResult, Shot, run_load
 from bench.pki import SigningPKI
-from bench.processes import HOST, first_answer_ms, lambda_run, running_server
+from bench.processes import HOST, REPO, first_answer_ms, lambda_run, running_server
 from bench.stats import Summary, ratio, summarize
 from bench.turns import LOAD_VISIT, MEASURED_TURNS, Session, hello_equivalent
 from skill.settings import Settings
@@ -423,6 +423,22 @@ def measure_start_and_memory(
             )
 
 
+def compile_sources() -> None:
+    """Byte-compile this checkout's packages before timing fresh processes.
+
+    pip compiled the baseline's code (ask-sdk, in site-packages) when it was installed; the coach's
+    own modules come from the checkout and are compiled on first import. Where
+    PYTHONDONTWRITEBYTECODE is set, nothing writes that bytecode, so every fresh process would
+    recompile them and the cold-start figure would time the compiler, not the start-up. Both
+    sides' own packages (``skill``, ``webhook``, ``bench``) are compiled alike.
+    """
+    import compileall  # noqa: PLC0415
+
+    for package in ("skill", "webhook", "bench"):
+        if not compileall.compile_dir(REPO / package, quiet=1):
+            raise RuntimeError(f"{package}: a module does not compile")
+
+
 # ---- output ------------------------------------------------------------------------------------
 
 
@@ -547,6 +563,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 step()
         if "start" in sections or "memory" in sections:
             print("measuring start-up and memory …", file=sys.stderr, flush=True)
+            compile_sources()
             measure_start_and_memory(
                 plan, scratch, report, start="start" in sections, memory="memory" in sections
             )
