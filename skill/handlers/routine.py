@@ -25,6 +25,7 @@ from skill.exercise_speech import (
     number_words,
 )
 from skill.handlers.common import LaunchHandler
+from skill.routing import intents, requests
 from skill.speech import Speech
 from skill.turn import Turn
 
@@ -391,6 +392,8 @@ def _exercise_named(turn: Turn, words: str) -> str | None:
 class YesToCoachOfferHandler(AbstractRequestHandler):
     """ "Yes" to picking up where they left off, to a fresh start, or to "walk me through it"."""
 
+    takes = intents("AMAZON.YesIntent")
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return _is(handler_input, "AMAZON.YesIntent") and offer_kind(Turn.of(handler_input)) in (
             RESUME_OFFER,
@@ -416,6 +419,8 @@ class YesToCoachOfferHandler(AbstractRequestHandler):
 class NoToCoachOfferHandler(AbstractRequestHandler):
     """ "No" to picking up or starting fresh: forget the old place and ask what they'd like."""
 
+    takes = intents("AMAZON.NoIntent")
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return _is(handler_input, "AMAZON.NoIntent") and offer_kind(Turn.of(handler_input)) in (
             RESUME_OFFER,
@@ -435,6 +440,8 @@ class NoToCoachOfferHandler(AbstractRequestHandler):
 class LaunchWithProgressHandler(AbstractRequestHandler):
     """Opening the skill with a routine left unfinished: offer to pick it up (or start fresh)."""
 
+    takes = requests("LaunchRequest")
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return (
             handler_input.request_envelope.request.object_type == "LaunchRequest"
@@ -452,6 +459,8 @@ class LaunchWithProgressHandler(AbstractRequestHandler):
 
 class StartRoutineHandler(AbstractRequestHandler):
     """ "Start my morning stretches", or "start my stretches" (picked by the time of day)."""
+
+    takes = intents("StartRoutineIntent")
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return _is(handler_input, "StartRoutineIntent")
@@ -474,6 +483,8 @@ class StartRoutineHandler(AbstractRequestHandler):
 class GuideExerciseHandler(AbstractRequestHandler):
     """ "Walk me through the lunge and stretch", "do a bridge with me"."""
 
+    takes = intents("GuideExerciseIntent")
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return _is(handler_input, "GuideExerciseIntent")
 
@@ -487,6 +498,8 @@ class GuideExerciseHandler(AbstractRequestHandler):
 
 class StartAnywayHandler(AbstractRequestHandler):
     """ "Start anyway" after the bedtime warning: start what they asked for, without the check."""
+
+    takes = intents("StartAnywayIntent")
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return _is(handler_input, "StartAnywayIntent")
@@ -502,6 +515,8 @@ class StartAnywayHandler(AbstractRequestHandler):
 class ResumeHandler(AbstractRequestHandler):
     """ "Resume my stretches" / "resume" with a saved place: pick it up; after a long gap, offer a
     fresh start (saying "resume" again then resumes anyway)."""
+
+    takes = intents(*RESUME_INTENTS)
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return _is(handler_input, *RESUME_INTENTS) and (
@@ -525,6 +540,8 @@ class ResumeHandler(AbstractRequestHandler):
 
 
 class NothingToResumeHandler(AbstractRequestHandler):
+    takes = intents(*RESUME_INTENTS)
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return _is(handler_input, *RESUME_INTENTS)
 
@@ -534,6 +551,8 @@ class NothingToResumeHandler(AbstractRequestHandler):
 
 class NextHandler(AbstractRequestHandler):
     """ "Next" / "skip": the next segment, the next exercise, or the finish."""
+
+    takes = intents("AMAZON.NextIntent")
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return _is(handler_input, "AMAZON.NextIntent") and guiding(Turn.of(handler_input))
@@ -551,6 +570,8 @@ class NextHandler(AbstractRequestHandler):
 class PreviousHandler(AbstractRequestHandler):
     """ "Go back": the previous segment, or the previous exercise from its start."""
 
+    takes = intents("AMAZON.PreviousIntent")
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return _is(handler_input, "AMAZON.PreviousIntent") and guiding(Turn.of(handler_input))
 
@@ -565,6 +586,8 @@ class PreviousHandler(AbstractRequestHandler):
 
 class StartOverHandler(AbstractRequestHandler):
     """ "Start over": the routine (or exercise) from the top, in this session or a later one."""
+
+    takes = intents("AMAZON.StartOverIntent")
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return (
@@ -586,6 +609,8 @@ class PauseHandler(AbstractRequestHandler):
     """ "Pause" / "take a break": keep the place and close the session (a break outlasts the
     microphone); "resume my stretches" picks it up."""
 
+    takes = intents("AMAZON.PauseIntent")
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return _is(handler_input, "AMAZON.PauseIntent") and guiding(Turn.of(handler_input))
 
@@ -595,6 +620,8 @@ class PauseHandler(AbstractRequestHandler):
 
 class RoutineStopHandler(AbstractRequestHandler):
     """Stop / cancel / home while guiding: save the place and say so."""
+
+    takes = intents(*STOP_INTENTS)
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return _is(handler_input, *STOP_INTENTS) and guiding(Turn.of(handler_input))
@@ -618,6 +645,8 @@ def _hold_place(turn: Turn, key: str) -> Response:
 class RoutineHelpHandler(AbstractRequestHandler):
     """Help while guiding: where they are and what they can say. The place stays, and "repeat"
     afterwards still repeats the exercise (help is not remembered as the last response)."""
+
+    takes = intents("AMAZON.HelpIntent")
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return _is(handler_input, "AMAZON.HelpIntent") and guiding(Turn.of(handler_input))
@@ -645,6 +674,8 @@ class RoutineHelpHandler(AbstractRequestHandler):
 class RoutineFallbackHandler(AbstractRequestHandler):
     """Not understood while guiding (or a yes/no to no question): keep the place, say what works."""
 
+    takes = intents("AMAZON.FallbackIntent", "AMAZON.YesIntent", "AMAZON.NoIntent")
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
         turn = Turn.of(handler_input)
         if not guiding(turn):
@@ -668,6 +699,8 @@ class RoutineFallbackHandler(AbstractRequestHandler):
 class PaceHandler(AbstractRequestHandler):
     """ "Slow down" / "count slower" / "speed up": change the tempo of counts and holds for this
     and later exercises, remembered per user. While guiding, the current set is taken again."""
+
+    takes = intents("SlowDownIntent", "SpeedUpIntent")
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return _is(handler_input, "SlowDownIntent", "SpeedUpIntent")
@@ -704,6 +737,8 @@ class PaceHandler(AbstractRequestHandler):
 class RepeatHandler(AbstractRequestHandler):
     """ "Repeat": the last response again, exactly (inside a routine, the current segment)."""
 
+    takes = intents("AMAZON.RepeatIntent")
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return _is(handler_input, "AMAZON.RepeatIntent")
 
@@ -719,6 +754,8 @@ class RepeatHandler(AbstractRequestHandler):
 
 class NotGuidingHandler(AbstractRequestHandler):
     """Next / go back / start over / pause with no routine running: say what would work."""
+
+    takes = intents(*NAVIGATION_INTENTS)
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return _is(handler_input, *NAVIGATION_INTENTS)
