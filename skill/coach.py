@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from skill.catalog import Catalog, Exercise, Pace, Routine
 from skill.exercise_speech import (
@@ -69,12 +70,18 @@ def stamp(now: dt.datetime) -> str:
 
 
 class RoutinePlayer:
-    """Moves through routines for one user's pace. Every move returns a new Progress."""
+    """Moves through routines for one user's pace. Every move returns a new Progress.
+
+    A player holds nothing of a user or a turn: it is a pure function of (catalog, pace, language),
+    so :func:`player_for` keeps one per pace, and each remembers the places it has resolved."""
 
     def __init__(self, catalog: Catalog, pace: Pace, language: str = "en") -> None:
         self.catalog = catalog
         self.pace = pace
         self.language = language
+        # (routine id, exercise id, step, segment) → the Place: a routine turn resolves the
+        # user's progress two or three times (~5 µs each), and a place is all catalog data.
+        self._places: dict[tuple[Any, ...], Place] = {}
         self._phrase = longest_phrases(catalog, language)
         limit = catalog.rules.max_segment_seconds
         # The budget for a segment's own speech: what the opening and close around it leave.
@@ -116,6 +123,19 @@ class RoutinePlayer:
         """Where ``progress`` points, or None if it points nowhere that exists."""
         if progress is None:
             return None
+        # Only these fields locate a place (not ``paused`` or ``updated_at``).
+        key = (progress.routine_id, progress.exercise_id, progress.step, progress.segment)
+        place = self._places.get(key)
+        if place is None:
+            place = self.find_place(progress)
+            if place is not None:  # a place that is not there is looked for (and logged) again
+                if len(self._places) >= PLANNING_CACHE_SIZE:
+                    self._places.clear()
+                self._places[key] = place
+        return place
+
+    def find_place(self, progress: Progress) -> Place | None:
+        """:meth:`place`, worked out afresh."""
         steps = self.steps(progress)
         if not steps or not 0 <= progress.step < len(steps):
             logger.warning("progress %s points at nothing in the catalog", progress)
@@ -244,6 +264,23 @@ class RoutinePlayer:
             paused=False,
             updated_at=stamp(now),
         )
+
+
+_players: dict[tuple[int, Pace, str], tuple[Catalog, RoutinePlayer]] = {}
+
+
+def player_for(catalog: Catalog, pace: Pace, language: str = "en") -> RoutinePlayer:
+    """The player for this catalog, pace and language: the same one every turn (making one costs
+    ~2 µs, and a new one would remember no places)."""
+    key = (id(catalog), pace, language)
+    cached = _players.get(key)
+    if cached is not None and cached[0] is catalog:
+        return cached[1]
+    player = RoutinePlayer(catalog, pace, language)
+    if len(_players) >= 64:  # catalogs are loaded once per process; tests load a few
+        _players.clear()
+    _players[key] = (catalog, player)
+    return player
 
 
 def slower(paces: tuple[Pace, ...], current: Pace) -> Pace | None:

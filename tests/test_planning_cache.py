@@ -6,13 +6,17 @@ planning caches in skill.exercise_speech must never change a plan, a duration or
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Intent, IntentRequest, RequestEnvelope
+from hypothesis import given
+from hypothesis import strategies as st
 
-from skill.coach import RoutinePlayer
+from skill.catalog import default_catalog
+from skill.coach import RoutinePlayer, player_for
 from skill.exercise_speech import (
     VOICE_KEYS,
     ChosenVariants,
@@ -25,8 +29,9 @@ from skill.exercise_speech import (
     plan_segments,
 )
 from skill.settings import Settings
-from skill.state import UserState
+from skill.state import Progress, UserState
 from skill.turn import Turn
+from tests.hardening.scale import fuzz_settings
 
 
 def test_the_same_catalog_gives_the_same_planning_phrases(catalog):
@@ -157,3 +162,39 @@ def test_a_string_with_variants_but_no_choice_is_refused(catalog):
     chosen = ChosenVariants(catalog, "en", lambda key, count: 0)
     with pytest.raises(KeyError, match="VOICE_KEYS"):
         chosen("routine.close_more")
+
+
+def test_a_pace_has_one_player_per_catalog_and_language(catalog):
+    normal, slow = catalog.rules.normal_pace, catalog.rules.pace("slower")
+    assert player_for(catalog, normal) is player_for(catalog, normal, "en")
+    assert player_for(catalog, normal) is not player_for(catalog, slow)
+    assert player_for(catalog, slow).pace == slow
+    other = dataclasses.replace(catalog)  # an equal catalog, but not this one
+    assert player_for(other, normal) is not player_for(catalog, normal)
+    assert player_for(other, normal).catalog is other
+
+
+CATALOG = default_catalog()
+routine_ids = st.sampled_from([None, *CATALOG.routines, "gone_routine"])
+exercise_ids = st.sampled_from([None, *CATALOG.exercises, "gone_exercise"])
+progresses = st.builds(
+    Progress,
+    routine_id=routine_ids,
+    exercise_id=exercise_ids,
+    step=st.integers(0, 12),
+    segment=st.integers(0, 100),
+    paused=st.booleans(),
+    updated_at=st.sampled_from(["", "2026-11-17T13:15:00+00:00"]),
+)
+
+
+@fuzz_settings(quick=300, stress=5000)
+@given(progresses, st.sampled_from(CATALOG.rules.paces))
+def test_a_remembered_place_is_the_place_worked_out_afresh(progress, pace):
+    player = player_for(CATALOG, pace)
+    fresh = RoutinePlayer(CATALOG, pace).find_place(progress)
+    assert player.place(progress) == fresh
+    assert player.place(progress) == fresh  # and again, from memory
+    # Pausing or a later stamp does not move the place.
+    moved = dataclasses.replace(progress, paused=not progress.paused, updated_at="later")
+    assert player.place(moved) == fresh

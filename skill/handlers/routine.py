@@ -16,7 +16,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
 from skill.clock import effective_bedtime, is_near_bedtime
-from skill.coach import Place, RoutinePlayer, faster, slower
+from skill.coach import Place, RoutinePlayer, faster, player_for, slower
 from skill.exercise_speech import (
     ChosenVariants,
     ExerciseVoice,
@@ -81,7 +81,7 @@ def offer_kind(turn: Turn) -> str | None:
 
 
 def player(turn: Turn) -> RoutinePlayer:
-    return RoutinePlayer(turn.catalog, turn.catalog.rules.pace(turn.state.pace), turn.language)
+    return player_for(turn.catalog, turn.catalog.rules.pace(turn.state.pace), turn.language)
 
 
 def _routine_intro(turn: Turn, coach: RoutinePlayer, place: Place) -> str:
