@@ -122,13 +122,23 @@ def effective_bedtime(
     return state_bedtime or settings.default_bedtime or default
 
 
+_DAY = dt.timedelta(days=1)
+_BEDTIME_GRACE = dt.timedelta(hours=4)
+
+
 def next_bedtime(now: dt.datetime, bedtime: dt.time) -> dt.datetime:
     """The next occurrence of ``bedtime`` at or after ``now`` (local)."""
-    today = now.replace(hour=bedtime.hour, minute=bedtime.minute, second=0, microsecond=0)
+    # fold=0, as date arithmetic gives (this was once ``today + timedelta(days=0)``).
+    today = now.replace(hour=bedtime.hour, minute=bedtime.minute, second=0, microsecond=0, fold=0)
     # A moment up to four hours past bedtime (say 1 a.m. with a 22:30 bedtime) still belongs to
-    # that night's bedtime, so the earliest candidate after "now minus four hours" wins.
-    candidates = (today + dt.timedelta(days=offset) for offset in (-1, 0, 1))
-    return min(c for c in candidates if c >= now - dt.timedelta(hours=4))
+    # that night's bedtime, so the earliest candidate after "now minus four hours" wins. The
+    # candidates rise day by day, so the first that qualifies is the earliest (a generator and
+    # min() cost twice as much, and a "can I" answer asks twice).
+    earliest = now - _BEDTIME_GRACE
+    for candidate in (today - _DAY, today):
+        if candidate >= earliest:
+            return candidate
+    return today + _DAY
 
 
 def hours_before_bedtime(moment: dt.datetime, bedtime: dt.time) -> float:
