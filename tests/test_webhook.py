@@ -21,8 +21,17 @@ from hypothesis import strategies as st
 from skill.builder import build_skill
 from skill.persistence import MemoryAdapter
 from skill.settings import Settings, SettingsError
+from tests.hardening.strategies import envelopes, graft
 from tests.support import Reply, envelope, intent_request, launch_request
-from webhook.app import MAX_BODY_BYTES, create_app, hash_user_id, json_answer
+from webhook.app import (
+    MAX_BODY_BYTES,
+    REQUIRED_FIELDS,
+    _has_required_fields,
+    _text_at,
+    create_app,
+    hash_user_id,
+    json_answer,
+)
 
 USER = "amzn1.ask.account.PRIVATE-PERSON-42"
 
@@ -122,6 +131,14 @@ def test_json_that_is_not_an_envelope_is_400_naming_every_missing_field(client):
         "not an Alexa request envelope: missing request.timestamp, "
         "context.System.application.applicationId, context.System.user.userId"
     )
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@given(st.data(), envelopes())
+def test_the_one_pass_field_check_agrees_with_the_walk_per_field(data, body):
+    damaged = data.draw(graft(body)) if data.draw(st.booleans()) else body
+    walked = all(_text_at(damaged, path) for path in REQUIRED_FIELDS)
+    assert _has_required_fields(damaged) == walked
 
 
 def test_an_envelope_without_a_request_type_is_400(client, morning):
