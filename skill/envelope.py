@@ -215,19 +215,12 @@ class EnvelopeSerializer(DefaultSerializer):
         return decode
 
     def _timestamp_decoder(self, payload: Any) -> Any:
-        match = _ALEXA_TIMESTAMP.fullmatch(payload) if type(payload) is str else None
-        if match is not None:
-            year, month, day, hour, minute, second, fraction = match.groups()
+        if type(payload) is str and _ALEXA_TIMESTAMP.fullmatch(payload) is not None:
             try:
-                naive = dt.datetime(
-                    int(year),
-                    int(month),
-                    int(day),
-                    int(hour),
-                    int(minute),
-                    int(second),
-                    int(fraction.ljust(6, "0")) if fraction else 0,
-                )
+                # What the pattern matched, fromisoformat reads as the same fields (a fraction
+                # of 1-6 digits as that many leading digits of the microseconds), and it refuses
+                # an impossible date or time alike; ~0.6 µs faster than int() of each group.
+                naive = dt.datetime.fromisoformat(payload[:-1])
             except ValueError:
                 pass  # e.g. February 30th: dateutil decides what that means, and says so
             else:
@@ -244,7 +237,16 @@ class EnvelopeSerializer(DefaultSerializer):
         return self._fields_decoder(model)
 
     def _enum_decoder(self, enum: type[Enum]) -> Decoder:
+        # A string is looked up by value directly, as ``enum(payload)`` first does, without the
+        # enum machinery's call (0.1 against 0.6 µs, and an envelope has several); anything else,
+        # or a string that names no member, takes the full call.
+        members = {member.value: member for member in enum if type(member.value) is str}
+
         def decode(payload: Any) -> Any:
+            if type(payload) is str:
+                member = members.get(payload)
+                if member is not None:
+                    return member
             try:
                 return enum(payload)
             except Exception:
@@ -284,30 +286,44 @@ class EnvelopeSerializer(DefaultSerializer):
         attribute_of = {key: attribute for attribute, key in attribute_map.items()}
         if len(attribute_of) != len(attribute_map):  # two attributes read one key: no shortcut
             return lambda payload: self._sdk(payload, model)
-        field_decoders: dict[str, Decoder] = {}
+        # JSON key → (attribute, decoder, the JSON type the decoder returns as is), made the first
+        # time the key is met: one lookup per key, and no call for a string that stays a string.
+        fields: dict[str, tuple[str, Decoder, type | None]] = {}
+
+        def field(key: str) -> tuple[str, Decoder, type | None] | None:
+            attribute = attribute_of.get(key)
+            if attribute is None:
+                return None
+            field_type = field_types[attribute]
+            primitive = self.NATIVE_TYPES_MAPPING.get(field_type)
+            as_is = primitive if primitive in self.PRIMITIVE_TYPES else None
+            entry = fields[key] = (attribute, self._decoder(field_type), as_is)
+            return entry
 
         def decode(payload: Any) -> Any:
             if type(payload) is not dict:
                 return self._sdk(payload, model)
             try:
                 instance = model()
-                unknown = []
+                unknown = None
                 for key, raw in payload.items():
-                    attribute = attribute_of.get(key)
-                    if attribute is None:
+                    entry = fields.get(key) or field(key)
+                    if entry is None:
+                        if unknown is None:
+                            unknown = []
                         unknown.append((key, raw))
                         continue
-                    value = None
-                    if raw is not None:
-                        decoder = field_decoders.get(key)
-                        if decoder is None:
-                            decoder = field_decoders[key] = self._decoder(field_types[attribute])
-                        value = decoder(raw)
-                    setattr(instance, attribute, value)
-                for key, value in unknown:
-                    setattr(
-                        instance, key, value
-                    )  # unknown JSON keys become attributes, as in the SDK
+                    attribute, decoder, as_is = entry
+                    if raw is None:
+                        setattr(instance, attribute, None)
+                    elif type(raw) is as_is:
+                        setattr(instance, attribute, raw)
+                    else:
+                        setattr(instance, attribute, decoder(raw))
+                if unknown is not None:
+                    # Unknown JSON keys become attributes, last, as in the SDK.
+                    for key, value in unknown:
+                        setattr(instance, key, value)
             except Exception:
                 return self._sdk(payload, model)
             return instance
@@ -345,14 +361,47 @@ def _as_dateutil_utc(naive: dt.datetime) -> dt.datetime:
     dateutil 2.x's ``_build_tzaware``/``_assign_tzname`` for the name "UTC" and offset 0).
     """
     if "UTC" not in time.tzname:
-        return naive.replace(tzinfo=tz.UTC)
-    aware = naive.replace(tzinfo=tz.tzlocal())
+        return _in_zone(naive, tz.UTC)
+    local, fixed = _local_zone()
+    if fixed is not None:
+        return _in_zone(naive, fixed)
+    aware = _in_zone(naive, local)
     if aware.tzname() == "UTC":
         return aware
     folded = tz.enfold(aware, fold=1)
     if folded.tzname() == "UTC":
         return folded
     return aware.replace(tzinfo=tz.UTC)
+
+
+_local_zones: dict[Any, tuple[dt.tzinfo, dt.tzinfo | None]] = {}
+
+
+def _local_zone() -> tuple[dt.tzinfo, dt.tzinfo | None]:
+    """``tz.tzlocal()`` for the process's zone as it is now, and, where that zone has no
+    daylight saving time, the tzinfo ``_as_dateutil_utc`` attaches to every naive time in it.
+
+    A tzlocal holds only what it read from the ``time`` module when it was made, and never
+    changes, so one made for the same readings is as good as a new one (equal, same repr, same
+    fields) and each can be shared; the key is every reading it takes. Without DST its tzname
+    is the same at every instant, so the choice of tzinfo is too. Making a tzlocal and asking its
+    tzname was more than half of parsing a timestamp (1.7 of 3.1 µs).
+    """
+    key = (time.timezone, time.altzone, time.daylight, time.tzname)
+    zone = _local_zones.get(key)
+    if zone is None:
+        local = tz.tzlocal()
+        fixed = None
+        if not time.daylight or time.altzone == time.timezone:
+            fixed = local if local.tzname(None) == "UTC" else tz.UTC
+        zone = _local_zones[key] = (local, fixed)
+    return zone
+
+
+def _in_zone(naive: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """``naive.replace(tzinfo=zone)``, fold included, in a quarter of the time (0.15 against
+    0.6 µs: ``replace`` parses its eight keyword arguments on every call)."""
+    return dt.datetime.combine(naive, naive.time(), zone)
 
 
 def _identity(payload: Any) -> Any:

@@ -16,8 +16,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,11 @@ _UPSERT = """
 INSERT INTO user_state (user_key, record, updated_at) VALUES (?, ?, ?)
 ON CONFLICT (user_key) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at
 """
+_READ = "SELECT record FROM user_state WHERE user_key = ?"
+_DELETE = "DELETE FROM user_state WHERE user_key = ?"
+# Records are compact JSON with sorted keys, made by one encoder: json.dumps with these options
+# builds a new encoder on every call (0.8 of a record's 4 µs).
+_RECORD_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
 
 
 class SQLiteAdapter(AbstractPersistenceAdapter):
@@ -76,8 +80,10 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
         # /healthz reports the store unreachable), so fixing the permissions or ending the other
         # writer brings the skill back without a restart.
         try:
-            with self._failures("open"):
+            try:
                 self._connection()
+            except sqlite3.Error as exc:
+                raise self._failure("open", exc) from exc
         except PersistenceException as exc:
             if not _may_pass(exc.__cause__):
                 raise
@@ -91,12 +97,10 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
 
     def get_attributes(self, request_envelope: RequestEnvelope) -> dict[str, Any]:
         key = user_key(request_envelope)
-        with self._failures("read from"):
-            row = (
-                self._connection()
-                .execute("SELECT record FROM user_state WHERE user_key = ?", (key,))
-                .fetchone()
-            )
+        try:
+            row = self._connection().execute(_READ, (key,)).fetchone()
+        except sqlite3.Error as exc:
+            raise self._failure("read from", exc) from exc
         if row is None:
             return {}
         try:
@@ -115,17 +119,14 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
     ) -> None:
         key = user_key(request_envelope)
         try:
-            record = json.dumps(attributes, separators=(",", ":"), sort_keys=True)
+            record = _RECORD_ENCODER.encode(attributes)
         except (TypeError, ValueError) as exc:
             raise PersistenceException(f"cannot store these attributes as JSON: {exc}") from exc
         saved_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with self._failures("write to"), self._transaction() as connection:
-            connection.execute(_UPSERT, (key, record, saved_at))
+        self._write("write to", _UPSERT, (key, record, saved_at))
 
     def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
-        key = user_key(request_envelope)
-        with self._failures("delete from"), self._transaction() as connection:
-            connection.execute("DELETE FROM user_state WHERE user_key = ?", (key,))
+        self._write("delete from", _DELETE, (user_key(request_envelope),))
 
     # ---- connections -------------------------------------------------------------------------
 
@@ -167,31 +168,33 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
             self._connections.append(connection)
         return connection
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        connection = self._connection()
-        with self._writer:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-                connection.execute("COMMIT")
-            except BaseException:
-                # Leave the connection clean for the next turn whatever went wrong, the commit
-                # included.
-                if connection.in_transaction:
-                    with suppress(sqlite3.Error):
-                        connection.execute("ROLLBACK")
-                raise
+    def _write(self, action: str, statement: str, parameters: tuple[str, ...]) -> None:
+        """Run one writing statement in its own transaction.
 
-    @contextmanager
-    def _failures(self, action: str) -> Iterator[None]:
+        Plain try blocks rather than context managers: the two generator-based ones this had
+        (one transaction, one translating errors) were ~2 µs of a ~14 µs save.
+        """
         try:
-            yield
+            connection = self._connection()
+            with self._writer:
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    connection.execute(statement, parameters)
+                    connection.execute("COMMIT")
+                except BaseException:
+                    # Leave the connection clean for the next turn whatever went wrong, the
+                    # commit included.
+                    if connection.in_transaction:
+                        with suppress(sqlite3.Error):
+                            connection.execute("ROLLBACK")
+                    raise
         except sqlite3.Error as exc:
-            logger.error("SQLite store %s: could not %s it: %s", self.path, action, exc)
-            raise PersistenceException(
-                f"could not {action} the store {self.path}: {exc}" + _hint(exc)
-            ) from exc
+            raise self._failure(action, exc) from exc
+
+    def _failure(self, action: str, exc: sqlite3.Error) -> PersistenceException:
+        """Log a failed use of the store, and say what failed in the exception to raise."""
+        logger.error("SQLite store %s: could not %s it: %s", self.path, action, exc)
+        return PersistenceException(f"could not {action} the store {self.path}: {exc}" + _hint(exc))
 
 
 def _may_pass(exc: BaseException | None) -> bool:

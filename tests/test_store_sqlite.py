@@ -3,6 +3,8 @@ on top of it across a restart."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import multiprocessing
 import sqlite3
 import threading
@@ -42,6 +44,37 @@ def test_records_round_trip_per_user_and_can_be_deleted(adapter):
     adapter.delete_attributes(user_envelope("amzn1.ask.account.A"))
     assert stored_record(adapter, "amzn1.ask.account.A") == {}
     assert stored_record(adapter, "amzn1.ask.account.B") == {"pace": "faster"}
+
+
+def test_records_are_stored_as_compact_json_with_sorted_keys(adapter, db_path):
+    attributes = {"pace": "slower", "completions": {"m": ["2026-11-17"]}, "é": 1.5}
+    store_record(adapter, attributes, "amzn1.ask.account.A")
+    with sqlite3.connect(db_path) as raw:
+        text, saved_at = raw.execute(
+            "SELECT record, updated_at FROM user_state WHERE user_key = ?",
+            ("amzn1.ask.account.A",),
+        ).fetchone()
+    raw.close()
+    assert text == json.dumps(attributes, separators=(",", ":"), sort_keys=True)
+    assert text == '{"completions":{"m":["2026-11-17"]},"pace":"slower","\\u00e9":1.5}'
+    assert dt.datetime.fromisoformat(saved_at).utcoffset() == dt.timedelta(0)
+
+
+def test_a_failed_delete_is_reported_and_the_record_kept(db_path):
+    store = SQLiteAdapter(db_path, busy_timeout=0.1)
+    store_record(store, {"pace": "slower"})
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(PersistenceException, match=r"could not delete from .*locked"):
+            store.delete_attributes(user_envelope())
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert stored_record(store) == {"pace": "slower"}
+    store.delete_attributes(user_envelope())
+    assert stored_record(store) == {}
+    store.close()
 
 
 def test_it_creates_the_folder_uses_wal_and_survives_reopening(db_path):

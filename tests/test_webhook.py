@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import runpy
 from typing import Any
 
@@ -20,8 +21,17 @@ from hypothesis import strategies as st
 from skill.builder import build_skill
 from skill.persistence import MemoryAdapter
 from skill.settings import Settings, SettingsError
+from tests.hardening.strategies import envelopes, graft
 from tests.support import Reply, envelope, intent_request, launch_request
-from webhook.app import MAX_BODY_BYTES, create_app, hash_user_id, json_answer
+from webhook.app import (
+    MAX_BODY_BYTES,
+    REQUIRED_FIELDS,
+    _has_required_fields,
+    _text_at,
+    create_app,
+    hash_user_id,
+    json_answer,
+)
 
 USER = "amzn1.ask.account.PRIVATE-PERSON-42"
 
@@ -121,6 +131,14 @@ def test_json_that_is_not_an_envelope_is_400_naming_every_missing_field(client):
         "not an Alexa request envelope: missing request.timestamp, "
         "context.System.application.applicationId, context.System.user.userId"
     )
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@given(st.data(), envelopes())
+def test_the_one_pass_field_check_agrees_with_the_walk_per_field(data, body):
+    damaged = data.draw(graft(body)) if data.draw(st.booleans()) else body
+    walked = all(_text_at(damaged, path) for path in REQUIRED_FIELDS)
+    assert _has_required_fields(damaged) == walked
 
 
 def test_an_envelope_without_a_request_type_is_400(client, morning):
@@ -255,6 +273,85 @@ def test_one_log_line_per_request_with_type_intent_outcome_latency_and_hashed_us
     assert f"user={hash_user_id(USER)}" in line
     assert "latency_ms=" in line
     assert USER not in caplog.text and "PRIVATE-PERSON" not in caplog.text
+
+
+LATENCY = r"latency_ms=[0-9]+\.[0-9]"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "level", "line"),
+    [
+        (
+            "POST",
+            "/alexa",
+            "launch",
+            logging.INFO,
+            rf"POST /alexa status=200 type=LaunchRequest intent=- user=[0-9a-f]{{12}} {LATENCY}",
+        ),
+        (
+            "POST",
+            "/alexa",
+            "unknown type",
+            logging.INFO,
+            rf"POST /alexa status=200 type=Alexa.New.Thing intent=- user=[0-9a-f]{{12}} {LATENCY}",
+        ),
+        (
+            "POST",
+            "/alexa",
+            b"[1]",
+            logging.INFO,
+            rf"POST /alexa status=400 type=- intent=- user=- {LATENCY} "
+            r'reason="not an Alexa request envelope: the body is not a JSON object"',
+        ),
+        (
+            "GET",
+            "/alexa",
+            None,
+            logging.INFO,
+            rf'GET /alexa status=405 type=- intent=- user=- {LATENCY} reason="method not allowed"',
+        ),
+        (
+            "GET",
+            "/admin<script>",
+            None,
+            logging.INFO,
+            rf"GET /admin\?script\? status=404 type=- intent=- user=- {LATENCY} "
+            r'reason="not found: the skill answers POST /alexa, and GET /healthz reports its '
+            r'health"',
+        ),
+        (
+            "GET",
+            "/healthz",
+            None,
+            logging.DEBUG,
+            rf"GET /healthz status=200 type=- intent=- user=- {LATENCY}",
+        ),
+    ],
+)
+def test_each_request_is_one_line_in_the_same_format_whatever_its_outcome(
+    client, morning, caplog, method, path, body, level, line
+):
+    if body == "launch":
+        data = json.dumps(launch(morning)).encode()
+    elif body == "unknown type":
+        unknown = launch(morning)
+        unknown["request"]["type"] = "Alexa.New.Thing"
+        data = json.dumps(unknown).encode()
+    else:
+        data = body
+    with caplog.at_level(logging.DEBUG, logger="webhook"):
+        client.open(path, method=method, data=data, content_type="application/json")
+    records = [r for r in caplog.records if r.name == "webhook.app" and "status=" in r.msg]
+    assert len(records) == 1
+    assert records[0].levelno == level
+    assert re.fullmatch(line, records[0].getMessage()), records[0].getMessage()
+
+
+def test_nothing_is_logged_per_request_when_info_is_off(client, morning, caplog):
+    with caplog.at_level(logging.WARNING, logger="webhook"):
+        assert client.post("/alexa", json=launch(morning)).status_code == 200
+        assert client.get("/admin").status_code == 404
+    assert not [r for r in caplog.records if r.name == "webhook.app"]
 
 
 def test_health_probes_log_only_at_debug(client, caplog):

@@ -16,15 +16,17 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+import flask
 from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.response_helper import ResponseFactory
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import Context, Request, RequestEnvelope, ResponseEnvelope
 from ask_sdk_model.interfaces.system import SystemState
 from ask_sdk_model.user import User
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from skill.builder import build_skill
@@ -75,6 +77,25 @@ class NotAnEnvelopeError(BadRequest):
     """The body is not a JSON Alexa request envelope; the description says what is wrong."""
 
 
+class AlexaRequest(flask.Request):
+    """Flask's request, carrying what its one log line will say about it.
+
+    The route and the error handlers set these as plain attributes, and the line reads them once
+    at the end. (They were kept on ``g``: with the clock, some fifteen lookups through Flask's
+    context proxies per request, and the log line took ~10 µs of a turn even when INFO was off.)
+    The request type, intent and user id are kept as the envelope gave them and made safe for
+    the log (or hashed) only when a line is written.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.started = time.perf_counter()
+        self.alexa_type: Any = None
+        self.alexa_intent: Any = None
+        self.alexa_user: str | None = None
+        self.outcome: str | None = None  # why it was refused or apologised for
+
+
 @dataclass(frozen=True)
 class Webhook:
     """What the routes need, built once by the factory and kept in ``app.extensions``."""
@@ -120,19 +141,30 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         verifier = None
 
     app = Flask(__name__)
+    app.request_class = AlexaRequest
     app.config.from_mapping(DEFAULTS)
     app.config.from_mapping(given)
     app.config["SETTINGS"] = settings
     catalog = given.get("CATALOG") or default_catalog()
     skill = given.get("SKILL") or build_skill(catalog, settings=settings)
-    app.extensions[EXTENSION] = Webhook(
+    webhook = app.extensions[EXTENSION] = Webhook(
         skill=skill, catalog=catalog, verifier=verifier, apology=_apology(catalog)
     )
-    app.add_url_rule("/alexa", view_func=alexa, methods=["POST"], provide_automatic_options=False)
+    # The routes get what they need as an argument rather than from current_app on each request.
     app.add_url_rule(
-        "/healthz", view_func=healthz, methods=["GET"], provide_automatic_options=False
+        "/alexa",
+        "alexa",
+        view_func=partial(alexa, webhook),
+        methods=["POST"],
+        provide_automatic_options=False,
     )
-    app.before_request(_start_clock)
+    app.add_url_rule(
+        "/healthz",
+        "healthz",
+        view_func=partial(healthz, webhook),
+        methods=["GET"],
+        provide_automatic_options=False,
+    )
     app.after_request(_log_request)
     app.register_error_handler(VerificationFailedError, _rejected)
     app.register_error_handler(HTTPException, _http_error)
@@ -143,18 +175,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 # ---- routes ----------------------------------------------------------------------------------
 
 
-def alexa() -> Response:
-    webhook = Webhook.current()
-    body = request.get_data(cache=False)
+def alexa(webhook: Webhook) -> Response:
+    this: AlexaRequest = request._get_current_object()  # type: ignore[attr-defined]
+    body = this.get_data(cache=False)
     if webhook.verifier is not None:
         # On the raw bytes, before anything reads them: the signature covers exactly these.
-        webhook.verifier.verify_signature(request.headers, body)
+        webhook.verifier.verify_signature(this.headers, body)
     envelope = _parse_envelope(body)
-    _describe(envelope)
+    _describe(this, envelope)
     if webhook.verifier is not None:
         webhook.verifier.verify_envelope(envelope)
     if envelope["request"]["type"] not in KNOWN_REQUEST_TYPES:
-        logger.info("answering unknown request type %s with an empty response", g.request_type)
+        logger.info(
+            "answering unknown request type %s with an empty response",
+            loggable(envelope["request"]["type"]),
+        )
         return json_answer(EMPTY_RESPONSE)
     try:
         # The one deserialisation into ask-sdk's model, from the dict the checks above parsed.
@@ -177,9 +212,8 @@ def json_answer(payload: Any) -> Response:
     return Response(_ANSWER_ENCODER.encode(payload) + "\n", mimetype="application/json")
 
 
-def healthz() -> tuple[Response, int]:
+def healthz(webhook: Webhook) -> tuple[Response, int]:
     """Cheap: the process answers, the catalog is loaded, and the store answers one keyed read."""
-    webhook = Webhook.current()
     store_ok = _store_answers(webhook.skill)
     body = {
         "status": "ok" if store_ok else "unavailable",
@@ -219,8 +253,8 @@ def _parse_envelope(body: bytes) -> dict[str, Any]:
         raise NotAnEnvelopeError("request body is not JSON") from None
     if not isinstance(envelope, dict):
         raise NotAnEnvelopeError("not an Alexa request envelope: the body is not a JSON object")
-    missing = [".".join(path) for path in REQUIRED_FIELDS if not _text_at(envelope, path)]
-    if missing:
+    if not _has_required_fields(envelope):
+        missing = [".".join(path) for path in REQUIRED_FIELDS if not _text_at(envelope, path)]
         raise NotAnEnvelopeError(f"not an Alexa request envelope: missing {', '.join(missing)}")
     try:
         dt.datetime.fromisoformat(envelope["request"]["timestamp"])
@@ -229,6 +263,24 @@ def _parse_envelope(body: bytes) -> dict[str, Any]:
             "not an Alexa request envelope: request.timestamp is not an ISO 8601 time"
         ) from None
     return envelope
+
+
+def _has_required_fields(envelope: dict[str, Any]) -> bool:
+    """Whether every one of REQUIRED_FIELDS is there and is text that is not blank, as
+    ``_text_at`` finds them, in one pass instead of a walk per field (~1 µs less per turn). Only
+    a JSON object can be indexed by a name without a TypeError."""
+    try:
+        alexa_request = envelope["request"]
+        system = envelope["context"]["System"]
+        fields = (
+            alexa_request["type"],
+            alexa_request["timestamp"],
+            system["application"]["applicationId"],
+            system["user"]["userId"],
+        )
+    except (KeyError, TypeError):
+        return False
+    return all(isinstance(value, str) and value.strip() for value in fields)
 
 
 def _text_at(data: Any, path: tuple[str, ...]) -> str | None:
@@ -251,7 +303,7 @@ def _apology(catalog: Catalog) -> dict[str, Any]:
 
 
 def _rejected(error: VerificationFailedError) -> tuple[Response, int]:
-    g.reason = error.reason
+    request.outcome = error.reason
     return jsonify(error=f"request verification failed: {error.reason}"), 400
 
 
@@ -264,7 +316,7 @@ def _http_error(error: HTTPException) -> Response:
         reason = f"request body is larger than {cap_kib} KiB"
     else:
         reason = HTTP_REASONS.get(code, error.description or error.name)
-    g.reason = reason
+    request.outcome = reason
     response = error.get_response()  # keeps headers such as Allow on a 405
     response.set_data(json.dumps({"error": reason}))
     response.content_type = "application/json"
@@ -275,24 +327,20 @@ def _unexpected_error(error: Exception) -> tuple[Response, int]:
     """Anything the skill's own exception handler did not catch: the stack trace goes to the
     server log, and the user hears an apology in a valid Alexa response."""
     logger.error("unexpected error while answering %s", request.path, exc_info=error)
-    g.reason = f"unexpected {type(error).__name__}, apologised"
+    request.outcome = f"unexpected {type(error).__name__}, apologised"
     return jsonify(Webhook.current().apology), 200
 
 
 # ---- one log line per request ----------------------------------------------------------------
 
 
-def _start_clock() -> None:
-    g.started = time.perf_counter()
-
-
-def _describe(envelope: dict[str, Any]) -> None:
-    """Remember what the log line says about the request: its type, intent and hashed user."""
-    g.request_type = loggable(envelope["request"]["type"])
-    intent = envelope["request"].get("intent")
-    g.intent = loggable(intent.get("name")) if isinstance(intent, dict) else None
-    user_id = envelope["context"]["System"]["user"]["userId"]
-    g.user = hash_user_id(user_id)
+def _describe(this: AlexaRequest, envelope: dict[str, Any]) -> None:
+    """Remember what the log line says about the request: its type, intent and user."""
+    alexa_request = envelope["request"]
+    this.alexa_type = alexa_request["type"]
+    intent = alexa_request.get("intent")
+    this.alexa_intent = intent.get("name") if isinstance(intent, dict) else None
+    this.alexa_user = envelope["context"]["System"]["user"]["userId"]
 
 
 def loggable(value: Any) -> str | None:
@@ -310,23 +358,23 @@ def hash_user_id(user_id: str) -> str:
 
 
 def _log_request(response: Response) -> Response:
-    latency_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-    reason = g.get("reason")
+    this: AlexaRequest = request._get_current_object()  # type: ignore[attr-defined]
+    status = response.status_code
     # Health probes arrive every few seconds; at INFO they would drown the requests that matter.
-    level = (
-        logging.DEBUG
-        if request.path == "/healthz" and response.status_code == 200
-        else logging.INFO
-    )
+    level = logging.DEBUG if status == 200 and this.path == "/healthz" else logging.INFO
+    if not logger.isEnabledFor(level):
+        return response
+    latency_ms = (time.perf_counter() - this.started) * 1000
+    reason = this.outcome
     logger.log(
         level,
         "%s %s status=%d type=%s intent=%s user=%s latency_ms=%.1f%s",
-        loggable(request.method),
-        loggable(request.path),
-        response.status_code,
-        g.get("request_type") or "-",
-        g.get("intent") or "-",
-        g.get("user") or "-",
+        loggable(this.method),
+        loggable(this.path),
+        status,
+        loggable(this.alexa_type) or "-",
+        loggable(this.alexa_intent) or "-",
+        hash_user_id(this.alexa_user) if this.alexa_user else "-",
         latency_ms,
         f' reason="{reason}"' if reason else "",
     )
