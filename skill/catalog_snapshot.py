@@ -15,7 +15,6 @@ trusts nothing the code itself does not already trust.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
 import os
@@ -23,6 +22,7 @@ import pickle
 from pathlib import Path
 
 from skill.catalog import Catalog, load_catalog
+from skill.records import replace
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 FORMAT = b"rls-coach catalog snapshot 1"
 _PACKAGE_DIR = Path(__file__).parent
 # The code whose behaviour the snapshot captures: the dataclasses, the checks, template expansion.
-_CODE_FILES = ("catalog.py", "catalog_loader.py", "utterances.py")
+_CODE_FILES = ("catalog.py", "catalog_loader.py", "records.py", "utterances.py")
 
 
 def content_key(directory: Path) -> str:
@@ -100,7 +100,7 @@ def load_with_snapshot(directory: Path, snapshot: Path) -> Catalog:
     catalog = read_snapshot(snapshot, key)
     if catalog is not None:
         # The directory is not part of the key: the package may have moved since.
-        return dataclasses.replace(catalog, directory=directory)
+        return replace(catalog, directory=directory)
     catalog = load_catalog(directory)
     write_snapshot(snapshot, key, catalog)
     return catalog
