@@ -39,12 +39,12 @@ import threading
 import time
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Underflow
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from skill.http_exchange import Connection, ProtocolError, RemoteDisconnectedError
+from skill.records import Record
 
 logger = logging.getLogger(__name__)
 
@@ -128,8 +128,7 @@ class DynamoDBCredentialsError(DynamoDBError):
 # ---- credentials and SigV4 -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(Record):
     access_key: str
     secret_key: str
     token: str | None = None
