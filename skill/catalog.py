@@ -21,7 +21,7 @@ from typing import Any
 from skill.records import Record, field
 
 CONTENT_DIR = Path(__file__).parent / "content"
-# The checked catalog, pickled (see skill.catalog_snapshot); made on first load or by packaging.
+# The checked catalog as plain data (skill.catalog_snapshot); made on first load or by packaging.
 SNAPSHOT_PATH = Path(__file__).parent / "catalog.snapshot"
 
 KINDS = ("stretch", "strength", "aerobic", "mind-body")

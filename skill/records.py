@@ -145,6 +145,11 @@ class Record:
         return type(self)(**{**self.__dict__, **changes})
 
 
+def field_names(record: Record | type[Record]) -> tuple[str, ...]:
+    """A record's (or record class's) field names in declaration order."""
+    return record._fields
+
+
 def replace(record: R, /, **changes: Any) -> R:
     """A copy of ``record`` with some fields changed (as ``dataclasses.replace``)."""
     if not isinstance(record, Record):
