@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import pickle
 from typing import Any
@@ -144,8 +145,10 @@ def test_records_are_immutable_as_frozen_dataclasses_are():
 
 
 @given(step_arguments())
-def test_records_survive_pickling(arguments):
+def test_records_survive_pickling_and_copying(arguments):
     record = Step(*arguments[0], **arguments[1])
+    for again in (copy.copy(record), copy.deepcopy(record)):
+        assert again == record and vars(again) == vars(record) and type(again) is Step
     for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
         again = pickle.loads(pickle.dumps(record, protocol=protocol))
         assert again == record and vars(again) == vars(record) and type(again) is Step
