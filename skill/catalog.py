@@ -1,4 +1,5 @@
-"""The content catalog: authored YAML under ``skill/content`` loaded into frozen dataclasses.
+"""The content catalog: authored YAML under ``skill/content`` loaded into frozen records
+(:mod:`skill.records`: frozen-dataclass semantics without their import-time cost).
 
 Every file is parsed with ``yaml.safe_load`` and validated with marshmallow schemas
 (``unknown=RAISE``, so a typo in a key fails loudly) by :mod:`skill.catalog_loader`. Entries are
@@ -12,15 +13,15 @@ file → entry → field. Processes that need only the loaded catalog get it fro
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from skill.records import Record, field
+
 CONTENT_DIR = Path(__file__).parent / "content"
-# The checked catalog, pickled (see skill.catalog_snapshot); made on first load or by packaging.
+# The checked catalog as plain data (skill.catalog_snapshot); made on first load or by packaging.
 SNAPSHOT_PATH = Path(__file__).parent / "catalog.snapshot"
 
 KINDS = ("stretch", "strength", "aerobic", "mind-body")
@@ -43,8 +44,7 @@ FALLBACK_INTENT = "AMAZON.FallbackIntent"
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, order=True)
-class ContentError:
+class ContentError(Record, order=True):
     """One problem in the content, addressed by file (relative to the content dir) and path."""
 
     file: str
@@ -69,24 +69,24 @@ class CatalogError(Exception):
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A "; did you mean 'x'?" suffix when one of ``choices`` is close to ``word``."""
+    import difflib  # noqa: PLC0415 - only checking content needs it, not answering
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
 # --------------------------------------------------------------------------------------------
-# Dataclasses: what the rest of the skill reads
+# Records: what the rest of the skill reads
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(Record):
     article: str
     section: str
     says: str | None = None
 
 
-@dataclass(frozen=True)
-class RepPhase:
+class RepPhase(Record):
     """One spoken phase of a rep ("lift your heel") and how long the movement or hold takes."""
 
     cue: str
@@ -94,8 +94,7 @@ class RepPhase:
     hold: bool = False
 
 
-@dataclass(frozen=True)
-class Reps:
+class Reps(Record):
     """``up_to`` N (min is None), or a range ``from``–``to``. ``spoken`` overrides the wording."""
 
     min: int | None
@@ -115,8 +114,7 @@ class Reps:
         return f"up to {self.max}"
 
 
-@dataclass(frozen=True)
-class Sides:
+class Sides(Record):
     per_side: bool
     first: str | None = None
 
@@ -129,8 +127,7 @@ class Sides:
         return (first, "right" if first == "left" else "left")
 
 
-@dataclass(frozen=True)
-class Exercise:
+class Exercise(Record):
     id: str
     name: str
     synonyms: tuple[str, ...]
@@ -153,14 +150,12 @@ class Exercise:
         return sum(phase.seconds for phase in self.rep)
 
 
-@dataclass(frozen=True)
-class RoutineStep:
+class RoutineStep(Record):
     exercise: str
     reps: int | None = None
 
 
-@dataclass(frozen=True)
-class Routine:
+class Routine(Record):
     id: str
     name: str
     synonyms: tuple[str, ...]
@@ -169,8 +164,7 @@ class Routine:
     steps: tuple[RoutineStep, ...]
 
 
-@dataclass(frozen=True)
-class Activity:
+class Activity(Record):
     id: str
     name: str
     synonyms: tuple[str, ...]
@@ -187,8 +181,7 @@ class Activity:
     exercise: str | None = None
 
 
-@dataclass(frozen=True)
-class TipTopic:
+class TipTopic(Record):
     id: str
     name: str
     synonyms: tuple[str, ...]
@@ -197,8 +190,7 @@ class TipTopic:
     sensitive: bool = False
 
 
-@dataclass(frozen=True)
-class TimePhrase:
+class TimePhrase(Record):
     """A spoken time ("tonight"). Exactly one of ``now``, ``at`` or ``before_bed_minutes``."""
 
     id: str
@@ -209,20 +201,17 @@ class TimePhrase:
     before_bed_minutes: int | None = None
 
 
-@dataclass(frozen=True)
-class DayPart:
+class DayPart(Record):
     id: str
     starts: dt.time
 
 
-@dataclass(frozen=True)
-class Pace:
+class Pace(Record):
     id: str
     factor: float
 
 
-@dataclass(frozen=True)
-class Rules:
+class Rules(Record):
     day_parts: tuple[DayPart, ...]
     bedtime_buffer_hours: float
     default_bedtime: dt.time
@@ -249,15 +238,13 @@ class Rules:
         return next(p for p in self.paces if p.id == "normal")
 
 
-@dataclass(frozen=True)
-class IntentPhrasing:
+class IntentPhrasing(Record):
     name: str
     slots: Mapping[str, str]
     samples: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Phrasings:
+class Phrasings(Record):
     """The intent contract. ``samples`` are templates (see :mod:`skill.utterances`);
     ``builtin_samples`` extends Alexa's built-in intents with phrasings the dialog needs."""
 
@@ -267,8 +254,7 @@ class Phrasings:
     builtin_samples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Catalog:
+class Catalog(Record):
     exercises: Mapping[str, Exercise]
     routines: Mapping[str, Routine]
     activities: Mapping[str, Activity]

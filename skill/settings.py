@@ -6,9 +6,10 @@ import datetime as dt
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from skill.records import Record, replace
 
 PREFIX = "RLS_COACH_"
 DEFAULT_STORE = "sqlite:///rls-coach.sqlite3"
@@ -21,8 +22,7 @@ class SettingsError(ValueError):
     """A configuration value is wrong; the message names the variable and what it expects."""
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(Record):
     skill_id: str | None = None
     store_url: str = DEFAULT_STORE
     verify: bool = True

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from skill import catalog_snapshot
 from skill.catalog import CONTENT_DIR, CatalogError, default_catalog, load_catalog
-from skill.catalog_snapshot import content_key, load_with_snapshot, read_snapshot
+from skill.catalog_snapshot import content_key, load_with_snapshot, read_snapshot, write_snapshot
+from skill.records import replace
 
 WELCOME_FILE = Path("speech") / "en" / "common.yaml"
 
@@ -88,7 +90,7 @@ def test_a_fresh_process_with_a_current_snapshot_reads_no_yaml():
         "from skill.catalog import default_catalog\n"
         "catalog = default_catalog()\n"
         "print(json.dumps([catalog.phrases('common.welcome'),"
-        " sorted(m for m in ('yaml', 'marshmallow') if m in sys.modules)]))\n"
+        " sorted(m for m in ('yaml', 'marshmallow', 'pickle') if m in sys.modules)]))\n"
     )
     completed = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
@@ -96,3 +98,45 @@ def test_a_fresh_process_with_a_current_snapshot_reads_no_yaml():
     welcome, imported = json.loads(completed.stdout)
     assert tuple(welcome) == load_catalog().phrases("common.welcome")
     assert imported == []
+
+
+def test_the_snapshot_keeps_every_value_and_type_the_full_load_has(content, snapshot):
+    full = load_catalog(content)
+    load_with_snapshot(content, snapshot)
+    again = read_snapshot(snapshot, content_key(content))
+
+    def walk(a: object, b: object) -> None:
+        assert type(a) is type(b)
+        if isinstance(a, tuple | list):
+            assert len(a) == len(b)  # type: ignore[arg-type]
+            for x, y in zip(a, b, strict=True):  # type: ignore[call-overload]
+                walk(x, y)
+        elif isinstance(a, dict):
+            assert list(a) == list(b)  # type: ignore[call-overload]
+            for key in a:
+                walk(a[key], b[key])  # type: ignore[index]
+        elif hasattr(a, "__dict__") and not isinstance(a, Path):
+            walk(vars(a), vars(b))
+        else:
+            assert a == b
+
+    walk(full, again)
+
+
+def test_a_snapshot_that_names_anything_but_a_catalog_record_is_ignored(content, snapshot, caplog):
+    import marshal
+
+    key = content_key(content)
+    for plain in (["CatalogError", ()], ["load_catalog"], ["Source", "a", "b"], ("not", "a")):
+        snapshot.write_bytes(marshal.dumps((key, plain)))
+        assert read_snapshot(snapshot, key) is None
+    assert "ignoring" in caplog.text
+    assert load_with_snapshot(content, snapshot) == load_catalog(content)
+
+
+def test_a_catalog_the_snapshot_cannot_hold_is_simply_not_snapshotted(content, snapshot, caplog):
+    odd = replace(load_catalog(content), speech={"en": {"odd.key": {1.5j}}})
+    assert not write_snapshot(snapshot, content_key(content), odd)
+    assert not snapshot.exists()
+    assert "cannot hold" in caplog.text
+    assert catalog_snapshot.FORMAT.startswith(b"rls-coach catalog snapshot 2")

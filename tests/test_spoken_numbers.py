@@ -4,8 +4,6 @@ anything else to num2words itself."""
 
 from __future__ import annotations
 
-import dataclasses
-
 from hypothesis import given
 from hypothesis import strategies as st
 from num2words import num2words
@@ -15,6 +13,7 @@ from skill.builder import build_skill
 from skill.coach import RoutinePlayer
 from skill.exercise_speech import estimated_minutes, number_words
 from skill.persistence import MemoryAdapter
+from skill.records import replace
 from tests.support import Conversation
 
 MORNING = ("morning stretches", "morning_stretches")
@@ -64,9 +63,9 @@ def test_a_routine_step_of_more_reps_than_the_table_holds_is_still_counted(
     catalog, settings, morning
 ):
     routine = catalog.routines["morning_stretches"]
-    long_step = dataclasses.replace(routine.steps[0], reps=150)
-    longer = dataclasses.replace(routine, steps=(long_step, *routine.steps[1:]))
-    edited = dataclasses.replace(catalog, routines={**catalog.routines, routine.id: longer})
+    long_step = replace(routine.steps[0], reps=150)
+    longer = replace(routine, steps=(long_step, *routine.steps[1:]))
+    edited = replace(catalog, routines={**catalog.routines, routine.id: longer})
     talk = Conversation(skill=build_skill(edited, MemoryAdapter(), settings), now=morning)
     reply = talk.one_shot("StartRoutineIntent", routine=MORNING)
     assert "one hundred and fifty" in reply.text
