@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import string
+import zlib
 
 import pytest
 from ask_sdk_core.handler_input import HandlerInput
@@ -245,3 +247,13 @@ def test_the_speech_of_a_routine_place_is_the_turns_own(where, segment, pace, la
         assert player.speaker.card_text(place.exercise, place.reps, side, choices) == (
             own.card_text(side)
         )
+
+
+@given(st.sampled_from(sorted(CATALOG.speech["en"])), st.text(min_size=1, max_size=40))
+def test_a_turn_says_the_variant_its_request_chooses_of_every_string(key, request):
+    turn = _turn(CATALOG, request)
+    variants = CATALOG.phrases(key)
+    fields = {name for v in variants for _, name, _, _ in string.Formatter().parse(v) if name}
+    values = {name: f"<{name}>" for name in fields}
+    chosen = variants[zlib.crc32(f"{request}:{key}".encode()) % len(variants)]
+    assert turn.phrase(key, **values) == chosen.format(**values)
