@@ -80,6 +80,8 @@ class RoutinePlayer:
         # (routine id, exercise id, step, segment) → the Place: a routine turn resolves the
         # user's progress two or three times (~5 µs each), and a place is all catalog data.
         self._places: dict[tuple[Any, ...], Place] = {}
+        # (routine id, or the exercise id of a guided exercise) → each step's exercise id.
+        self._step_ids: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
         # Routine id → its estimated seconds at this pace (see estimated_seconds).
         self._routine_seconds: dict[str, float] = {}
         # What the exercises say at this pace, remembered across turns.
@@ -254,16 +256,22 @@ class RoutinePlayer:
         return hours > self.catalog.rules.resume_within_hours
 
     def _at(self, progress: Progress, step: int, segment: int, now: dt.datetime) -> Progress:
-        steps = self.steps(progress) or []
-        exercise_id = steps[step][0].id if step < len(steps) else progress.exercise_id
-        return dataclasses.replace(
-            progress,
-            step=step,
-            segment=segment,
-            exercise_id=exercise_id,
-            paused=False,
-            updated_at=stamp(now),
-        )
+        # Every move lands here: the steps are looked up once per routine (not rebuilt each
+        # move), and the Progress is made directly (dataclasses.replace costs ~1.5 µs more).
+        steps = self._steps_of(progress)
+        exercise_id = steps[step] if step < len(steps) else progress.exercise_id
+        return Progress(progress.routine_id, exercise_id, step, segment, False, stamp(now))
+
+    def _steps_of(self, progress: Progress) -> tuple[str, ...]:
+        """The exercise id of each step of what ``progress`` is in (none if it is gone)."""
+        key = (progress.routine_id, progress.exercise_id if progress.routine_id is None else None)
+        ids = self._step_ids.get(key)
+        if ids is None:
+            ids = tuple(exercise.id for exercise, _ in self.steps(progress) or ())
+            if len(self._step_ids) >= PLANNING_CACHE_SIZE:
+                self._step_ids.clear()
+            self._step_ids[key] = ids
+        return ids
 
 
 _players: dict[tuple[int, str, str], tuple[Catalog, RoutinePlayer]] = {}

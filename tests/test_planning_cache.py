@@ -257,3 +257,21 @@ def test_a_turn_says_the_variant_its_request_chooses_of_every_string(key, reques
     values = {name: f"<{name}>" for name in fields}
     chosen = variants[zlib.crc32(f"{request}:{key}".encode()) % len(variants)]
     assert turn.phrase(key, **values) == chosen.format(**values)
+
+
+@fuzz_settings(quick=300, stress=5000)
+@given(progresses, st.integers(0, 12), st.integers(0, 100), st.sampled_from(CATALOG.rules.paces))
+def test_a_move_lands_where_the_steps_worked_out_afresh_say(progress, step, segment, pace):
+    now = dt.datetime(2026, 11, 17, 13, 15, tzinfo=dt.UTC)
+    steps = RoutinePlayer(CATALOG, pace).steps(progress) or []
+    expected = dataclasses.replace(
+        progress,
+        step=step,
+        segment=segment,
+        exercise_id=steps[step][0].id if step < len(steps) else progress.exercise_id,
+        paused=False,
+        updated_at="2026-11-17T13:15:00+00:00",
+    )
+    player = player_for(CATALOG, pace)
+    assert player._at(progress, step, segment, now) == expected
+    assert player._at(progress, step, segment, now) == expected  # and again, from memory
