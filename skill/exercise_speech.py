@@ -186,6 +186,75 @@ class ChosenVariants:
         return self._hash
 
 
+class ExerciseSpeaker:
+    """What the exercises of one catalog say, in one language at one pace, for a turn's choice of
+    variants: each segment's body and each card, remembered across turns.
+
+    A routine turn used to remember them in caches keyed by the whole :class:`Exercise` and a
+    fresh :class:`ChosenVariants`: hashing a frozen exercise hashes every field (~1.1 µs, twice a
+    turn), and the choices were worked out for every one of :data:`VOICE_KEYS` (~3 µs). Here the
+    speaker is the catalog's, language's and pace's (each :class:`~skill.coach.RoutinePlayer` has
+    one), so a remembered speech is keyed by the exercise's id, the reps, the segment's bounds and
+    the turn's choices for the few strings that have variants. ``tests/test_planning_cache.py``
+    checks that what it says is what the turn's own phrase function says."""
+
+    def __init__(self, catalog: Catalog, language: str, factor: float) -> None:
+        self.catalog = catalog
+        self.language = language
+        self.factor = factor
+        # Only the strings with more than one variant can be said differently by two turns.
+        self.varied = tuple(
+            (key, count) for key in VOICE_KEYS if (count := len(catalog.phrases(key, language))) > 1
+        )
+        self._phrases: dict[tuple[int, ...], ChosenVariants] = {}
+        self._bodies: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._cards: dict[tuple[Any, ...], str] = {}
+
+    def choices(self, choose: Callable[[str, int], int]) -> tuple[int, ...]:
+        """A turn's choice for each string of :attr:`varied`, from its ``variant`` function."""
+        return tuple([choose(key, count) for key, count in self.varied])
+
+    def voice(self, exercise: Exercise, reps: int, choices: tuple[int, ...]) -> ExerciseVoice:
+        """The voice that speaks ``exercise`` (one of this catalog's) with these choices."""
+        return ExerciseVoice(exercise, reps, self.factor, self.phrase(choices), self.language)
+
+    def phrase(self, choices: tuple[int, ...]) -> ChosenVariants:
+        phrase = self._phrases.get(choices)
+        if phrase is None:
+            chosen = dict(zip([key for key, _ in self.varied], choices, strict=True))
+            phrase = ChosenVariants(self.catalog, self.language, lambda key, _: chosen[key])
+            self._phrases[choices] = phrase  # a handful: two variants of one or two strings
+        return phrase
+
+    def body(
+        self, exercise: Exercise, reps: int, segment: Segment, choices: tuple[int, ...]
+    ) -> Speech:
+        """:meth:`ExerciseVoice.body`, remembered."""
+        key = (exercise.id, reps, segment.first, segment.last, choices)
+        parts = self._bodies.get(key)
+        if parts is None:
+            parts = tuple(self.voice(exercise, reps, choices).body(segment).parts)
+            _remember(self._bodies, key, parts)
+        return Speech(list(parts))  # the parts are frozen; the caller gets a list of its own
+
+    def card_text(
+        self, exercise: Exercise, reps: int, side: str | None, choices: tuple[int, ...]
+    ) -> str:
+        """:meth:`ExerciseVoice.card_text`, remembered."""
+        key = (exercise.id, reps, side, choices)
+        text = self._cards.get(key)
+        if text is None:
+            text = self.voice(exercise, reps, choices).card_text(side)
+            _remember(self._cards, key, text)
+        return text
+
+
+def _remember(memory: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memory) >= PLANNING_CACHE_SIZE:  # bounded: a long-running server sees many choices
+        memory.clear()
+    memory[key] = value
+
+
 class _LongestFiller(dict):
     """Fills any placeholder: names with the longest catalog name, the rest with a long number."""
 
@@ -224,6 +293,11 @@ def _frame_seconds(phrase: Phrase, *, first: bool, last: bool) -> float:
     return total
 
 
+def locate(flat: int, reps: int) -> tuple[int, int]:
+    """(side index, 1-based rep number on that side) of a flat rep index, ``reps`` per side."""
+    return flat // reps, flat % reps + 1
+
+
 @dataclass(frozen=True)
 class Segment:
     """Reps ``first``..``last`` (inclusive, 0-based) of an exercise's flat run across sides."""
@@ -253,7 +327,8 @@ class ExerciseVoice:
         self.phrase = phrase
         self.language = language
         self.sides = exercise.sides.order
-        self._remembers = isinstance(phrase, ChosenVariants) or phrase in _planning_phrases
+        # Planning speech is remembered here; a turn's own is remembered by ExerciseSpeaker.
+        self._remembers = phrase in _planning_phrases
 
     @property
     def total(self) -> int:
@@ -262,7 +337,7 @@ class ExerciseVoice:
 
     def locate(self, flat: int) -> tuple[int, int]:
         """(side index, 1-based rep number on that side) of a flat rep index."""
-        return flat // self.reps, flat % self.reps + 1
+        return locate(flat, self.reps)
 
     def side(self, flat: int) -> str | None:
         return self.sides[self.locate(flat)[0]]
@@ -278,7 +353,7 @@ class ExerciseVoice:
 
     def body(self, segment: Segment) -> Speech:
         """The segment's own speech: setup or side switch, then each rep counted and paced."""
-        if self._remembers:  # the same for the same choices every time, so remembered
+        if self._remembers:  # the longest variants are the same every time, so remembered
             parts = _remembered_body(
                 self.exercise, self.reps, self.factor, self.phrase, self.language, segment
             )

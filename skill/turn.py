@@ -117,6 +117,8 @@ class Turn:
         """A speech string with its placeholders filled. Among variants, the choice is stable for
         a given request (so tests are reproducible) but varies from turn to turn."""
         variants = self.catalog.phrases(key, self.language)
+        if len(variants) == 1:  # most strings have one variant: no choice to work out
+            return variants[0].format(**values)
         return variants[self.variant(key, len(variants))].format(**values)
 
     def variant(self, key: str, count: int) -> int:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import string
+import zlib
 
 import pytest
 from ask_sdk_core.handler_input import HandlerInput
@@ -118,26 +120,39 @@ def test_remembered_exercise_speech_is_the_turns_own_for_every_exercise_segment_
     choices_seen = set()
     for pace in catalog.rules.paces:
         player = RoutinePlayer(catalog, pace)
+        speaker = player.speaker
         for exercise in catalog.exercises.values():
             for reps in sorted({1, 3, exercise.reps.guided}):
                 for turn in turns:
                     own = ExerciseVoice(exercise, reps, pace.factor, turn.phrase)
-                    chosen = ChosenVariants(catalog, "en", turn.variant)
-                    choices_seen.add(chosen.choices)
-                    remembered = ExerciseVoice(exercise, reps, pace.factor, chosen)
+                    choices = speaker.choices(turn.variant)
+                    choices_seen.add(choices)
                     for side in (*exercise.sides.order, None):
-                        assert remembered.card_text(side) == own.card_text(side)
-                        assert remembered.card_text(side) == own.card_text(side)  # from memory
+                        for _ in range(2):  # made, then remembered
+                            assert speaker.card_text(exercise, reps, side, choices) == (
+                                own.card_text(side)
+                            )
                     for segment in _every_segment(player, exercise, reps):
                         expected = own.body(segment)
                         for _ in range(2):  # made, then remembered
-                            body = remembered.body(segment)
+                            body = speaker.body(exercise, reps, segment, choices)
                             assert body == expected
                             assert body.ssml() == expected.ssml()
                             assert body.plain() == expected.plain()
                             assert body.seconds == expected.seconds
                             body.say("changed")  # a caller's change must not reach the memory
     assert len(choices_seen) > 1
+
+
+def test_a_turns_choices_are_its_choices_of_the_strings_with_variants(catalog):
+    speaker = RoutinePlayer(catalog, catalog.rules.normal_pace).speaker
+    assert {key for key, _ in speaker.varied} == {
+        key for key in VOICE_KEYS if len(catalog.phrases(key)) > 1
+    }
+    turn = _turn(catalog, "amzn1.echo-api.request.choices")
+    chosen = ChosenVariants(catalog, "en", turn.variant)
+    assert speaker.phrase(speaker.choices(turn.variant)) == chosen
+    assert speaker.phrase(speaker.choices(turn.variant)).choices == chosen.choices
 
 
 def test_exercise_speech_says_only_strings_whose_variant_is_chosen_up_front(catalog):
@@ -198,3 +213,65 @@ def test_a_remembered_place_is_the_place_worked_out_afresh(progress, pace):
     # Pausing or a later stamp does not move the place.
     moved = dataclasses.replace(progress, paused=not progress.paused, updated_at="later")
     assert player.place(moved) == fresh
+
+
+routine_places = st.sampled_from(
+    [
+        (routine.id, step.exercise, index)
+        for routine in CATALOG.routines.values()
+        for index, step in enumerate(routine.steps)
+    ]
+)
+
+
+@fuzz_settings(quick=200, stress=3000)
+@given(
+    routine_places,
+    st.integers(0, 12),
+    st.sampled_from(CATALOG.rules.paces),
+    st.sampled_from(sorted(CATALOG.speech)),
+    st.text(min_size=1, max_size=40),
+)
+def test_the_speech_of_a_routine_place_is_the_turns_own(where, segment, pace, language, request):
+    routine_id, exercise_id, step = where
+    player = player_for(CATALOG, pace, language)
+    place = player.place(Progress(routine_id, exercise_id, step, segment))
+    assert place is not None
+    turn = dataclasses.replace(_turn(CATALOG, request), language=language)
+    own = ExerciseVoice(place.exercise, place.reps, pace.factor, turn.phrase, language)
+    choices = player.speaker.choices(turn.variant)
+    for _ in range(2):  # made (or remembered by an earlier example), then remembered
+        body = player.speaker.body(place.exercise, place.reps, place.segment, choices)
+        assert body.ssml() == own.body(place.segment).ssml()
+        side = own.side(place.segment.first)
+        assert player.speaker.card_text(place.exercise, place.reps, side, choices) == (
+            own.card_text(side)
+        )
+
+
+@given(st.sampled_from(sorted(CATALOG.speech["en"])), st.text(min_size=1, max_size=40))
+def test_a_turn_says_the_variant_its_request_chooses_of_every_string(key, request):
+    turn = _turn(CATALOG, request)
+    variants = CATALOG.phrases(key)
+    fields = {name for v in variants for _, name, _, _ in string.Formatter().parse(v) if name}
+    values = {name: f"<{name}>" for name in fields}
+    chosen = variants[zlib.crc32(f"{request}:{key}".encode()) % len(variants)]
+    assert turn.phrase(key, **values) == chosen.format(**values)
+
+
+@fuzz_settings(quick=300, stress=5000)
+@given(progresses, st.integers(0, 12), st.integers(0, 100), st.sampled_from(CATALOG.rules.paces))
+def test_a_move_lands_where_the_steps_worked_out_afresh_say(progress, step, segment, pace):
+    now = dt.datetime(2026, 11, 17, 13, 15, tzinfo=dt.UTC)
+    steps = RoutinePlayer(CATALOG, pace).steps(progress) or []
+    expected = dataclasses.replace(
+        progress,
+        step=step,
+        segment=segment,
+        exercise_id=steps[step][0].id if step < len(steps) else progress.exercise_id,
+        paused=False,
+        updated_at="2026-11-17T13:15:00+00:00",
+    )
+    player = player_for(CATALOG, pace)
+    assert player._at(progress, step, segment, now) == expected
+    assert player._at(progress, step, segment, now) == expected  # and again, from memory

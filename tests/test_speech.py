@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skill.speech import MAX_SSML_CHARS, Speech, SpeechError, escape
+from skill.speech import MAX_SSML_CHARS, Speech, SpeechError, _sentence_part, escape
 
 
 def breaks_ms(ssml: str) -> list[int]:
@@ -78,3 +78,39 @@ def test_text_is_escaped_exactly_as_the_standard_library_escapes_it(text):
     from xml.sax.saxutils import escape as standard_escape
 
     assert escape(text) == standard_escape(text)
+
+
+def _part_or_error(sentence: str) -> object:
+    try:
+        return _sentence_part(sentence)
+    except SpeechError as exc:
+        return ("refused", str(exc))
+
+
+def _said_or_error(sentence: str) -> object:
+    try:
+        parts = Speech().say(sentence).parts
+    except SpeechError as exc:
+        return ("refused", str(exc))
+    assert len(parts) <= 1
+    return parts[0] if parts else None
+
+
+sentences = (
+    st.text()
+    | st.text(alphabet=" \t\n\x00\x0b\ufffe{}_abc&<>")
+    | st.sampled_from(
+        ["", "   ", "Now your {side} leg", "Tom & Jerry", "\x00{count}\x01", "a\u00a0 b"]
+    )
+)
+
+
+@given(sentences)
+def test_a_remembered_sentence_is_the_sentence_worked_out_afresh(sentence):
+    fresh = _part_or_error(sentence)
+    for _ in range(2):  # said, then remembered (or refused both times: refusals are not kept)
+        said = _said_or_error(sentence)
+        assert said == fresh
+        if fresh is not None and not isinstance(fresh, tuple):
+            assert said.rendered == fresh.rendered
+            assert Speech().say(sentence).ssml() == f"<speak>{fresh.rendered}</speak>"

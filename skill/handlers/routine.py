@@ -17,13 +17,7 @@ from ask_sdk_model import Response
 
 from skill.clock import effective_bedtime, is_near_bedtime
 from skill.coach import Place, RoutinePlayer, faster, player_for, slower
-from skill.exercise_speech import (
-    ChosenVariants,
-    ExerciseVoice,
-    estimated_minutes,
-    list_words,
-    number_words,
-)
+from skill.exercise_speech import estimated_minutes, list_words, locate, number_words
 from skill.handlers.common import LaunchHandler
 from skill.routing import intents, requests
 from skill.speech import Speech
@@ -140,18 +134,20 @@ def speak_place(turn: Turn, opening: Speech | None = None, *, name_it: bool = Fa
             speech.say(intro)
     # The exercise speaks with the turn's choice of variants, fixed up front: the same choices
     # give the same words, so the segment's speech and card are remembered, not rebuilt.
-    phrase = ChosenVariants(turn.catalog, turn.language, turn.variant)
-    voice = ExerciseVoice(place.exercise, place.reps, coach.pace.factor, phrase, turn.language)
-    speech.extend(voice.body(place.segment))
-    card = (_title(place.exercise.name), voice.card_text(voice.side(place.segment.first)))
+    speaker = coach.speaker
+    choices = speaker.choices(turn.variant)
+    exercise, segment = place.exercise, place.segment
+    speech.extend(speaker.body(exercise, place.reps, segment, choices))
+    side = exercise.sides.order[locate(segment.first, place.reps)[0]]
+    card = (_title(exercise.name), speaker.card_text(exercise, place.reps, side, choices))
     if place.is_last:
         return _finish(turn, place, speech, card)
     turn.session[GUIDING_KEY] = True
-    close, reprompt = _close(turn, place, voice)
+    close, reprompt = _close(turn, place)
     return turn.respond(speech.say(close), Speech().say(reprompt), card=card)
 
 
-def _close(turn: Turn, place: Place, voice: ExerciseVoice) -> tuple[str, str]:
+def _close(turn: Turn, place: Place) -> tuple[str, str]:
     following = place.next_segment
     if following is None:
         assert place.next_exercise is not None
@@ -160,9 +156,9 @@ def _close(turn: Turn, place: Place, voice: ExerciseVoice) -> tuple[str, str]:
             turn.phrase("routine.close_next_exercise", exercise=name),
             turn.phrase("routine.close_next_exercise_reprompt", exercise=name),
         )
-    side_index, rep = voice.locate(following.first)
+    side_index, rep = locate(following.first, place.reps)
     if rep == 1 and side_index > 0:
-        side = voice.sides[side_index]
+        side = place.exercise.sides.order[side_index]
         return (
             turn.phrase("routine.close_other_side", side=side),
             turn.phrase("routine.close_other_side_reprompt", side=side),
