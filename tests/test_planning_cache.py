@@ -17,6 +17,7 @@ from ask_sdk_model import Intent, IntentRequest, RequestEnvelope
 from hypothesis import given
 from hypothesis import strategies as st
 
+from skill import records
 from skill.catalog import default_catalog
 from skill.coach import RoutinePlayer, player_for
 from skill.exercise_speech import (
@@ -184,7 +185,7 @@ def test_a_pace_has_one_player_per_catalog_and_language(catalog):
     assert player_for(catalog, normal) is player_for(catalog, normal, "en")
     assert player_for(catalog, normal) is not player_for(catalog, slow)
     assert player_for(catalog, slow).pace == slow
-    other = dataclasses.replace(catalog)  # an equal catalog, but not this one
+    other = records.replace(catalog)  # an equal catalog, but not this one
     assert player_for(other, normal) is not player_for(catalog, normal)
     assert player_for(other, normal).catalog is other
 
