@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from skill import records
 from skill.catalog import default_catalog
-from skill.coach import RoutinePlayer, player_for
+from skill.coach import RoutinePlayer, player_for, player_for_pace_id
 from skill.exercise_speech import (
     VOICE_KEYS,
     ChosenVariants,
@@ -31,6 +31,7 @@ from skill.exercise_speech import (
     longest_phrases,
     plan_segments,
 )
+from skill.handlers.routine import ROUTINE_INTRO_KEYS, _routine_intro, spoken_routine_intro
 from skill.settings import Settings
 from skill.state import Progress, UserState
 from skill.turn import Turn
@@ -188,6 +189,54 @@ def test_a_pace_has_one_player_per_catalog_and_language(catalog):
     other = records.replace(catalog)  # an equal catalog, but not this one
     assert player_for(other, normal) is not player_for(catalog, normal)
     assert player_for(other, normal).catalog is other
+
+
+def test_a_pace_id_finds_the_player_of_the_pace_the_catalog_names_by_it(catalog):
+    for pace in catalog.rules.paces:
+        for language in sorted(catalog.speech):
+            expected = player_for(catalog, pace, language)
+            assert player_for_pace_id(catalog, pace.id, language) is expected
+            assert player_for_pace_id(catalog, pace.id, language) is expected  # from memory
+    # An id the catalog does not know: the normal pace, as ``rules.pace`` says.
+    assert player_for_pace_id(catalog, "sideways") is player_for(catalog, catalog.rules.normal_pace)
+    other = records.replace(catalog)
+    assert player_for_pace_id(other, "normal").catalog is other
+
+
+def test_a_remembered_routine_intro_is_the_turns_own_for_every_routine_pace_and_language(catalog):
+    # Enough request ids that every string with variants is said each way.
+    requests = [f"amzn1.echo-api.request.intro-{n}" for n in range(12)]
+    intros_seen = set()
+    for language in sorted(catalog.speech):
+        for pace in catalog.rules.paces:
+            player = player_for(catalog, pace, language)
+            for routine in catalog.routines.values():
+                place = player.place(Progress(routine.id, routine.steps[0].exercise))
+                assert place is not None
+                for request in requests:
+                    turn = dataclasses.replace(_turn(catalog, request), language=language)
+                    expected = spoken_routine_intro(turn, player, routine)
+                    intros_seen.add(expected)
+                    for _ in range(2):  # made (or remembered by an earlier turn), then remembered
+                        assert _routine_intro(turn, player, place) == expected
+    assert len(intros_seen) > len(catalog.routines)
+
+
+def test_a_routine_intro_says_only_the_intro_strings(catalog):
+    asked: set[str] = set()
+    turn = _turn(catalog, "amzn1.echo-api.request.intro")
+    own = turn.phrase
+
+    def recording(key, **values):
+        asked.add(key)
+        return own(key, **values)
+
+    turn.phrase = recording  # type: ignore[method-assign]
+    for pace in catalog.rules.paces:
+        for routine in catalog.routines.values():
+            spoken_routine_intro(turn, player_for(catalog, pace), routine)
+    assert asked <= set(ROUTINE_INTRO_KEYS)
+    assert "routine.routine_intro" in asked
 
 
 CATALOG = default_catalog()

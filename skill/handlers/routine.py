@@ -15,9 +15,16 @@ from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
+from skill.catalog import Routine
 from skill.clock import effective_bedtime, is_near_bedtime
-from skill.coach import Place, RoutinePlayer, faster, player_for, slower
-from skill.exercise_speech import estimated_minutes, list_words, locate, number_words
+from skill.coach import Place, RoutinePlayer, faster, player_for_pace_id, slower
+from skill.exercise_speech import (
+    PLANNING_CACHE_SIZE,
+    estimated_minutes,
+    list_words,
+    locate,
+    number_words,
+)
 from skill.handlers.common import LaunchHandler
 from skill.routing import intents, requests
 from skill.speech import Speech
@@ -75,13 +82,52 @@ def offer_kind(turn: Turn) -> str | None:
 
 
 def player(turn: Turn) -> RoutinePlayer:
-    return player_for(turn.catalog, turn.catalog.rules.pace(turn.state.pace), turn.language)
+    return player_for_pace_id(turn.catalog, turn.state.pace, turn.language)
+
+
+# The speech strings a routine's introduction is made of.
+ROUTINE_INTRO_KEYS = (
+    "routine.routine_intro",
+    "routine.exercise_count_one",
+    "routine.exercise_count",
+    "routine.minutes_one",
+    "routine.minutes",
+)
+# (player, routine id, the turn's variant of each intro string that has several) → the intro.
+# Every start says it, and it is the same for the same routine, pace, language and choices: made
+# afresh it took ~10 µs of a start turn (two spoken numbers, four strings filled in).
+# tests/test_planning_cache.py checks remembered and fresh intros agree.
+_routine_intros: dict[tuple[RoutinePlayer, str, tuple[int, ...]], str] = {}
+# Player → (key, count) of each ROUTINE_INTRO_KEYS string with more than one variant.
+_intro_variants: dict[RoutinePlayer, tuple[tuple[str, int], ...]] = {}
 
 
 def _routine_intro(turn: Turn, coach: RoutinePlayer, place: Place) -> str:
     routine = place.routine
     if routine is None:
         return turn.phrase("routine.guided_intro", exercise=place.exercise.name)
+    varied = _intro_variants.get(coach)
+    if varied is None:
+        varied = tuple(
+            (key, count)
+            for key in ROUTINE_INTRO_KEYS
+            if (count := len(coach.catalog.phrases(key, coach.language))) > 1
+        )
+        if len(_intro_variants) >= 64:  # a player per catalog, pace and language
+            _intro_variants.clear()
+        _intro_variants[coach] = varied
+    key = (coach, routine.id, tuple([turn.variant(name, count) for name, count in varied]))
+    intro = _routine_intros.get(key)
+    if intro is None:
+        intro = spoken_routine_intro(turn, coach, routine)
+        if len(_routine_intros) >= PLANNING_CACHE_SIZE:
+            _routine_intros.clear()
+        _routine_intros[key] = intro
+    return intro
+
+
+def spoken_routine_intro(turn: Turn, coach: RoutinePlayer, routine: Routine) -> str:
+    """The routine's introduction as ``turn`` says it, made afresh."""
     steps = len(routine.steps)
     exercises = (
         turn.phrase("routine.exercise_count_one")
