@@ -25,7 +25,7 @@ from skill.persistence import open_store
 from skill.routing import IndexedRequestMapper
 from skill.settings import Settings, SettingsError
 from skill.speech import Speech, SpeechError, prefixed
-from skill.state import state_from_record
+from skill.state import loaded_state
 from skill.turn import TURN_KEY, Turn
 
 logger = logging.getLogger(__name__)
@@ -50,17 +50,19 @@ class TurnInterceptor(AbstractRequestInterceptor):
             store_failed = True
         request = handler_input.request_envelope.request
         locale = (getattr(request, "locale", None) or "en-US").split("-")[0].lower()
+        state, loaded_record = loaded_state(record)
         turn = Turn(
             handler_input=handler_input,
             catalog=self.catalog,
             settings=self.settings,
-            state=state_from_record(record),
+            state=state,
             now=local_now(handler_input, self.settings),
             language=locale if locale in self.catalog.speech else "en",
             store_failed=store_failed,
         )
         attributes.request_attributes[TURN_KEY] = turn
-        attributes.request_attributes[LOADED_RECORD_KEY] = turn.state.to_record()
+        # What the state saves as now, to compare with at the end of the turn.
+        attributes.request_attributes[LOADED_RECORD_KEY] = loaded_record
 
 
 class FirstTurnInterceptor(AbstractResponseInterceptor):

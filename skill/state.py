@@ -85,6 +85,28 @@ def state_from_record(record: Any) -> UserState:
     return state if state is not None else _schema_state(record)
 
 
+def loaded_state(record: Any) -> tuple[UserState, dict[str, Any]]:
+    """The state in a stored ``record``, and ``state.to_record()`` as it is now: what a turn
+    compares with at the end to tell whether there is anything to save.
+
+    A complete current record (every field, as this code writes it) is its own ``to_record()``:
+    it is returned as it is rather than written again (~2 µs of every turn in a real visit).
+    tests/test_state_fast_path.py checks that with Hypothesis."""
+    if not record:
+        state = UserState()
+        return state, state.to_record()
+    state = _fast_state(record)
+    if state is None:
+        state = _schema_state(record)
+        return state, state.to_record()
+    progress = record.get("progress")
+    if len(record) == len(_STATE_KEYS) and (
+        progress is None or len(progress) == len(_PROGRESS_KEYS)
+    ):
+        return state, record
+    return state, state.to_record()
+
+
 def _schema_state(record: Any) -> UserState:
     """The state the schema reads from ``record``; a fresh one (and a warning) if it refuses."""
     from marshmallow import ValidationError  # noqa: PLC0415 - only off the fast path

@@ -19,6 +19,7 @@ from skill.state import (
     _fast_record,
     _fast_state,
     _schema_state,
+    loaded_state,
     state_from_record,
 )
 from skill.state_schema import SCHEMA
@@ -109,6 +110,18 @@ def test_what_the_fast_path_reads_the_schema_reads_the_same_and_the_rest_goes_to
         assert fast == _schema_state(record)
     expected = _schema_state(record) if record else UserState()
     assert state_from_record(record) == expected
+
+
+@PROPERTY
+@given(st.one_of(valid_records, damaged_records(), odd_values, st.lists(valid_records, max_size=1)))
+@example({})
+@example({"version": 1})
+@example({"version": 1, "progress": {"routine_id": "morning_stretches"}})
+def test_a_loaded_state_comes_with_the_record_it_saves_as(record):
+    state, saved_as = loaded_state(record)
+    assert state == state_from_record(record)
+    # Only compared (to decide whether to save), so equal is all it needs to be.
+    assert saved_as == state.to_record()
 
 
 def test_unusual_records_are_left_to_the_schema():
