@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from skill.catalog import Activity, Catalog, Rules
-from skill.clock import hours_before_bedtime, is_near_bedtime, next_bedtime
+from skill.clock import hours_before_bedtime, next_bedtime
 
 
 class Verdict(StrEnum):
@@ -55,7 +55,7 @@ def advise(activity: Activity, moment: dt.datetime, bedtime: dt.time, rules: Rul
 
     if not activity.allowed:
         return advice(Verdict.NO, Reason.NOT_RECOMMENDED)
-    if is_near_bedtime(moment, bedtime, rules.bedtime_buffer_hours):
+    if hours <= rules.bedtime_buffer_hours:  # is_near_bedtime, without working out hours twice
         reason = Reason.PAST_BEDTIME if hours < 0 else Reason.NEAR_BEDTIME
         return advice(Verdict.BETTER_ANOTHER_TIME, reason)
     if day_part == "night":
