@@ -28,10 +28,16 @@ from skill.exercise_speech import (
     _frame_seconds,
     _plan_segments,
     frame_seconds,
+    locate,
     longest_phrases,
     plan_segments,
 )
-from skill.handlers.routine import ROUTINE_INTRO_KEYS, _routine_intro, spoken_routine_intro
+from skill.handlers.routine import (
+    ROUTINE_INTRO_KEYS,
+    _close,
+    _routine_intro,
+    spoken_routine_intro,
+)
 from skill.settings import Settings
 from skill.state import Progress, UserState
 from skill.turn import Turn
@@ -325,3 +331,50 @@ def test_a_move_lands_where_the_steps_worked_out_afresh_say(progress, step, segm
     player = player_for(CATALOG, pace)
     assert player._at(progress, step, segment, now) == expected
     assert player._at(progress, step, segment, now) == expected  # and again, from memory
+
+
+def _close_as_first_written(turn: Turn, place) -> tuple[str, str]:
+    """A routine turn's closing words, chosen and filled in on every turn."""
+    following = place.next_segment
+    if following is None:
+        name = place.next_exercise.name
+        return (
+            turn.phrase("routine.close_next_exercise", exercise=name),
+            turn.phrase("routine.close_next_exercise_reprompt", exercise=name),
+        )
+    side_index, rep = locate(following.first, place.reps)
+    if rep == 1 and side_index > 0:
+        side = place.exercise.sides.order[side_index]
+        return (
+            turn.phrase("routine.close_other_side", side=side),
+            turn.phrase("routine.close_other_side_reprompt", side=side),
+        )
+    return turn.phrase("routine.close_more"), turn.phrase("routine.close_more_reprompt")
+
+
+def test_a_remembered_close_is_the_turns_own_for_every_place_pace_and_language(catalog):
+    # Enough request ids that every string with variants is said each way.
+    requests = [f"amzn1.echo-api.request.close-{n}" for n in range(12)]
+    closes_seen = set()
+    for language in sorted(catalog.speech):
+        for pace in catalog.rules.paces:
+            player = player_for(catalog, pace, language)
+            for routine in catalog.routines.values():
+                for step, routine_step in enumerate(routine.steps):
+                    for segment in range(12):
+                        progress = Progress(routine.id, routine_step.exercise, step, segment)
+                        place = player.place(progress)
+                        if place is None or place.is_last or place.segment_index != segment:
+                            continue
+                        for request in requests:
+                            turn = dataclasses.replace(
+                                _turn(catalog, request),
+                                language=language,
+                                state=UserState(pace=pace.id),
+                            )
+                            expected = _close_as_first_written(turn, place)
+                            closes_seen.add(expected)
+                            for _ in range(2):  # made (or remembered earlier), then remembered
+                                assert _close(turn, place) == expected
+    # Every kind of close was said, each string in more than one way where it has variants.
+    assert len(closes_seen) > 6

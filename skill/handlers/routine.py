@@ -193,23 +193,58 @@ def speak_place(turn: Turn, opening: Speech | None = None, *, name_it: bool = Fa
     return turn.respond(speech.say(close), Speech().say(reprompt), card=card)
 
 
+# What a routine turn closes with, by what comes next: (speech key, reprompt key, placeholder).
+CLOSE_NEXT_EXERCISE = (
+    "routine.close_next_exercise",
+    "routine.close_next_exercise_reprompt",
+    "exercise",
+)
+CLOSE_OTHER_SIDE = ("routine.close_other_side", "routine.close_other_side_reprompt", "side")
+CLOSE_MORE = ("routine.close_more", "routine.close_more_reprompt", "")
+# (player, closing keys, the name or side said, the turn's variant of each key) → the closing
+# words. Every start and "next" says them, the same for the same choices: made afresh they took
+# ~2 µs (two strings looked up, chosen and filled in). tests/test_planning_cache.py checks
+# remembered and fresh closes agree.
+_closes: dict[tuple[RoutinePlayer, tuple[str, str, str], str, int, int], tuple[str, str]] = {}
+
+
 def _close(turn: Turn, place: Place) -> tuple[str, str]:
+    keys, value = closing_keys(place)
+    coach = player(turn)
+    speech_key, reprompt_key, _ = keys
+    key = (coach, keys, value, _choice(turn, speech_key), _choice(turn, reprompt_key))
+    close = _closes.get(key)
+    if close is None:
+        close = spoken_close(turn, keys, value)
+        if len(_closes) >= PLANNING_CACHE_SIZE:
+            _closes.clear()
+        _closes[key] = close
+    return close
+
+
+def _choice(turn: Turn, key: str) -> int:
+    """The variant of ``key`` the turn says (0 for a string with one)."""
+    count = len(turn.catalog.phrases(key, turn.language))
+    return turn.variant(key, count) if count > 1 else 0
+
+
+def closing_keys(place: Place) -> tuple[tuple[str, str, str], str]:
+    """Which closing words follow ``place``, and the exercise or side they name ("" for none)."""
     following = place.next_segment
     if following is None:
         assert place.next_exercise is not None
-        name = place.next_exercise.name
-        return (
-            turn.phrase("routine.close_next_exercise", exercise=name),
-            turn.phrase("routine.close_next_exercise_reprompt", exercise=name),
-        )
+        return CLOSE_NEXT_EXERCISE, place.next_exercise.name
     side_index, rep = locate(following.first, place.reps)
     if rep == 1 and side_index > 0:
-        side = place.exercise.sides.order[side_index]
-        return (
-            turn.phrase("routine.close_other_side", side=side),
-            turn.phrase("routine.close_other_side_reprompt", side=side),
-        )
-    return turn.phrase("routine.close_more"), turn.phrase("routine.close_more_reprompt")
+        return CLOSE_OTHER_SIDE, place.exercise.sides.order[side_index]
+    return CLOSE_MORE, ""
+
+
+def spoken_close(turn: Turn, keys: tuple[str, str, str], value: str) -> tuple[str, str]:
+    """The closing words and their reprompt as ``turn`` says them, made afresh."""
+    speech_key, reprompt_key, placeholder = keys
+    values = {placeholder: value} if placeholder else {}
+    return turn.phrase(speech_key, **values), turn.phrase(reprompt_key, **values)
 
 
 def _finish(turn: Turn, place: Place, speech: Speech, card: tuple[str, str]) -> Response:
