@@ -330,8 +330,9 @@ class CanIDoHandler(AbstractRequestHandler):
         elif moment.clock is not None:
             speech.say(turn.phrase("answers.at_clock", clock=clock_words(turn, moment.clock)))
         advice = advise(activity, moment.at, bedtime, turn.catalog.rules)
-        speech.extend(verdict_speech(turn, advice)).extend(anything_else(turn))
-        return turn.respond(speech, anything_else(turn))
+        closing = anything_else(turn)
+        speech.extend(verdict_speech(turn, advice)).extend(closing)
+        return turn.respond(speech, closing)
 
 
 class ActivityLimitHandler(AbstractRequestHandler):
@@ -363,8 +364,8 @@ class ActivityLimitHandler(AbstractRequestHandler):
             )
         else:
             speech.say(activity.about, turn.phrase("answers.no_limit"))
-        speech.extend(anything_else(turn))
-        return turn.respond(speech, anything_else(turn))
+        closing = anything_else(turn)
+        return turn.respond(speech.extend(closing), closing)
 
 
 # --------------------------------------------------------------------------------------------
@@ -421,7 +422,8 @@ def medication_answer(turn: Turn, topic: TipTopic | None = None) -> Response:
     """A kind word, then the catalog's own answer: talk to your doctor. Never more."""
     topic = topic or turn.catalog.tips[MEDICATION_TOPIC]
     speech = Speech().say(turn.phrase("answers.medication_lead"), *topic.points)
-    return turn.respond(speech.extend(anything_else(turn)), anything_else(turn))
+    closing = anything_else(turn)
+    return turn.respond(speech.extend(closing), closing)
 
 
 class TipHandler(AbstractRequestHandler):
@@ -527,7 +529,8 @@ class SetBedtimeHandler(AbstractRequestHandler):
                 hours=int(hours) if float(hours).is_integer() else hours,
             )
         )
-        return turn.respond(speech.extend(anything_else(turn)), anything_else(turn))
+        closing = anything_else(turn)
+        return turn.respond(speech.extend(closing), closing)
 
 
 # Order matters: the first handler whose can_handle is true takes the request. The routine
