@@ -249,3 +249,44 @@ def test_sigterm_stops_the_server_cleanly_and_its_log_has_one_line_per_request()
     assert "type=LaunchRequest" in request_lines[0] and "status=200" in request_lines[0]
     assert user not in log
     assert "Traceback" not in log
+
+
+LOGGING_BURST = """
+import logging, threading
+from webhook.serve import configure_logging
+configure_logging("INFO", queued=True)
+logging.getLogger("waitress.queue").setLevel(logging.DEBUG)
+configure_logging("DEBUG", queued=True)  # already configured: changes nothing, as basicConfig
+assert logging.getLogger("waitress.queue").level == logging.ERROR  # ...but its own quieting
+log = logging.getLogger("burst")
+log.debug("not at INFO")
+def burst(thread):
+    for number in range(500):
+        log.info("thread=%d line=%d", thread, number)
+threads = [threading.Thread(target=burst, args=(thread,)) for thread in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+log.info("last line")
+"""
+
+
+def test_every_log_line_is_written_in_order_before_a_clean_exit():
+    """The server's threads queue their lines and one thread writes them: a burst from eight
+    threads at once, then an exit straight away, still gives every line, each thread's in the
+    order it logged them, in the server's format."""
+    result = subprocess.run(
+        [sys.executable, "-c", LOGGING_BURST],
+        capture_output=True,
+        text=True,
+        env=_environment(),
+        timeout=STARTUP_LIMIT_SECONDS,
+        check=True,
+    )
+    lines = result.stderr.splitlines()
+    assert len(lines) == 8 * 500 + 1
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d [\d:,]+ INFO burst: last line", lines[-1])
+    for thread in range(8):
+        numbers = [int(line.rsplit("line=", 1)[1]) for line in lines if f"thread={thread} " in line]
+        assert numbers == list(range(500))
