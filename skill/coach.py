@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from skill.catalog import Catalog, Exercise, Pace, Routine
@@ -28,13 +27,13 @@ from skill.exercise_speech import (
     longest_phrases,
     plan_segments,
 )
+from skill.records import Record
 from skill.state import Progress
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(Record):
     """A Progress resolved against the catalog: everything needed to speak where the user is."""
 
     routine: Routine | None

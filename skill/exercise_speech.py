@@ -17,11 +17,11 @@ import functools
 import logging
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from skill import spoken_numbers
 from skill.catalog import Catalog, Exercise
+from skill.records import Record
 from skill.speech import Speech
 
 logger = logging.getLogger(__name__)
@@ -298,8 +298,7 @@ def locate(flat: int, reps: int) -> tuple[int, int]:
     return flat // reps, flat % reps + 1
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(Record):
     """Reps ``first``..``last`` (inclusive, 0-based) of an exercise's flat run across sides."""
 
     first: int

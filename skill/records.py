@@ -142,7 +142,8 @@ class Record:
         raise FrozenInstanceError(f"cannot delete field {name!r}")
 
     def __replace__(self: R, **changes: Any) -> R:
-        return type(self)(**{**self.__dict__, **changes})
+        values = self.__dict__
+        return type(self)(**{**{name: values[name] for name in self._fields}, **changes})
 
 
 def field_names(record: Record | type[Record]) -> tuple[str, ...]:

@@ -14,7 +14,6 @@ declaration, and that the choice is the SDK's for every intent of the model, in 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ask_sdk_runtime.dispatch_components.request_components import (
@@ -22,12 +21,13 @@ from ask_sdk_runtime.dispatch_components.request_components import (
     GenericRequestHandlerChain,
 )
 
+from skill.records import Record
+
 INTENT_REQUEST = "IntentRequest"
 Chain = GenericRequestHandlerChain
 
 
-@dataclass(frozen=True)
-class Takes:
+class Takes(Record):
     """The requests a handler can possibly take: a handler's ``can_handle`` is false for any
     other. ``None`` means no limit: any request type, or any intent of an IntentRequest."""
 

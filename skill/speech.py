@@ -12,6 +12,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from skill.records import Record
+
 MAX_BREAK_SECONDS = 10.0
 MAX_SSML_CHARS = 8000
 WORDS_PER_SECOND = 2.5  # a typical Alexa speaking rate, used to estimate how long speech lasts
@@ -27,23 +29,20 @@ class SpeechError(ValueError):
 
 # Each part renders its own SSML once, when it is made: a routine step's speech is remembered
 # across turns (skill.exercise_speech), so its parts are rendered once, not on every turn. The
-# rendering is left out of equality, hashing and repr: those are the text's and the pause's alone.
-@dataclass(frozen=True)
-class _Text:
+# rendering is an attribute, not a field: equality, hashing, repr and replace() are the text's
+# and the pause's alone (as the frozen dataclasses these were, with ``rendered`` init=False).
+class _Text(Record):
     text: str
-    rendered: str = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "rendered", escape(self.text))
+    def __init__(self, text: str) -> None:
+        self.__dict__.update(text=text, rendered=escape(text))
 
 
-@dataclass(frozen=True)
-class _Pause:
+class _Pause(Record):
     seconds: float
-    rendered: str = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "rendered", _rendered_pause(self.seconds))
+    def __init__(self, seconds: float) -> None:
+        self.__dict__.update(seconds=seconds, rendered=_rendered_pause(seconds))
 
 
 @dataclass

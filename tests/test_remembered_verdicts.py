@@ -86,5 +86,5 @@ def test_a_verdict_is_not_taken_from_another_catalogs_memory(catalog):
     edited = records.replace(activity, about="Edited words.")
     other = records.replace(catalog, activities={**catalog.activities, activity.id: edited})
     other_turn = dataclasses.replace(turn, catalog=other)
-    other_advice = dataclasses.replace(advice, activity=edited)
+    other_advice = records.replace(advice, activity=edited)
     assert "Edited words." in verdict_speech(other_turn, other_advice).ssml()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import pickle
 import re
 import xml.etree.ElementTree as ET
 
@@ -10,7 +12,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skill.speech import MAX_SSML_CHARS, Speech, SpeechError, _sentence_part, escape
+from skill import records
+from skill.speech import (
+    MAX_SSML_CHARS,
+    Speech,
+    SpeechError,
+    _Pause,
+    _rendered_pause,
+    _sentence_part,
+    _Text,
+    escape,
+)
 
 
 def breaks_ms(ssml: str) -> list[int]:
@@ -114,3 +126,46 @@ def test_a_remembered_sentence_is_the_sentence_worked_out_afresh(sentence):
         if fresh is not None and not isinstance(fresh, tuple):
             assert said.rendered == fresh.rendered
             assert Speech().say(sentence).ssml() == f"<speak>{fresh.rendered}</speak>"
+
+
+# The speech parts were frozen dataclasses with ``rendered`` declared init=False, repr=False,
+# compare=False; as records they must behave as those did.
+@dataclasses.dataclass(frozen=True)
+class TextTwin:
+    text: str
+    rendered: str = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rendered", escape(self.text))
+
+
+@dataclasses.dataclass(frozen=True)
+class PauseTwin:
+    seconds: float
+    rendered: str = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rendered", _rendered_pause(self.seconds))
+
+
+@given(
+    st.sampled_from([(_Text, TextTwin), (_Pause, PauseTwin)]),
+    st.data(),
+)
+def test_speech_parts_behave_as_the_dataclasses_they_were(classes, data):
+    part_class, twin_class = classes
+    values = (
+        st.text(max_size=8) if part_class is _Text else st.floats(0, 30).map(lambda s: round(s, 2))
+    )
+    value, other = data.draw(values), data.draw(values)
+    part, twin = part_class(value), twin_class(value)
+    assert part.rendered == twin.rendered
+    assert repr(part).replace("_Text", "TextTwin").replace("_Pause", "PauseTwin") == repr(twin)
+    assert (part == part_class(other)) == (twin == twin_class(other))
+    assert hash(part) == hash(part_class(value))
+    assert pickle.loads(pickle.dumps(part)).rendered == part.rendered
+    name = "text" if part_class is _Text else "seconds"
+    changed = records.replace(part, **{name: other})
+    assert changed.rendered == dataclasses.replace(twin, **{name: other}).rendered
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        part.rendered = "x"
