@@ -1,8 +1,9 @@
 """A small stand-in for the Alexa Settings API: a real HTTPS server on 127.0.0.1, in a thread.
 
-The SDK's API client refuses plain HTTP, so the server speaks TLS with a certificate from a CA
-made here; tests make requests trust that CA through ``REQUESTS_CA_BUNDLE``, the variable requests
-itself reads, so the skill's own client is used exactly as built.
+The SDK's API client (and so the skill's) refuses plain HTTP, so the server speaks TLS with a
+certificate from a CA made here. Tests make the skill's client trust that CA through
+``SSL_CERT_FILE`` (which ``ssl.create_default_context()`` reads), so it is used exactly as built,
+and the SDK's own client through ``REQUESTS_CA_BUNDLE``, the variable requests reads.
 """
 
 from __future__ import annotations
@@ -48,21 +49,33 @@ def make_tls_files(folder: Path) -> TlsFiles:
     return files
 
 
+# BaseHTTPRequestHandler dates every answer; a fixed date makes two answers comparable.
+ANSWER_DATE = "Tue, 17 Nov 2026 08:15:00 GMT"
+
+
 @dataclass
 class SeenRequest:
     path: str
     authorization: str | None
+    method: str = "GET"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
 
 
 @dataclass
 class FakeAlexaApi:
     """Answers the time-zone request with ``zone`` (200), ``status`` (e.g. 403), or, with
-    ``delay``, only after that many seconds (or when the test ends)."""
+    ``delay``, only after that many seconds (or when the test ends). ``body``, ``content_type``
+    and ``extra_headers``, when given, replace or add to what is answered; any method is
+    answered alike."""
 
     tls: TlsFiles
     zone: str = "Asia/Tokyo"
     status: int = 200
     delay: float = 0.0
+    body: bytes | None = None
+    content_type: str = "application/json"
+    extra_headers: list[tuple[str, str]] = field(default_factory=list)
     seen: list[SeenRequest] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -71,21 +84,39 @@ class FakeAlexaApi:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                api.seen.append(SeenRequest(self.path, self.headers.get("Authorization")))
+                length = int(self.headers.get("Content-Length") or 0)
+                api.seen.append(
+                    SeenRequest(
+                        self.path,
+                        self.headers.get("Authorization"),
+                        self.command,
+                        list(self.headers.items()),
+                        self.rfile.read(length),
+                    )
+                )
                 if api.delay:
                     api._release.wait(api.delay)
-                if api.status == 200:
+                if api.body is not None:
+                    body = api.body
+                elif api.status == 200:
                     body = json.dumps(api.zone).encode()
                 else:
                     body = json.dumps({"type": "FORBIDDEN", "message": "no access"}).encode()
                 try:
                     self.send_response(api.status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", api.content_type)
+                    for name, value in api.extra_headers:
+                        self.send_header(name, value)
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)
                 except OSError:
                     pass  # the client gave up waiting, as the timeout test intends
+
+            do_POST = do_PUT = do_PATCH = do_DELETE = do_GET  # noqa: N815 - http.server names
+
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                return ANSWER_DATE
 
             def log_message(self, format: str, *args: object) -> None:
                 pass  # keep the test output quiet

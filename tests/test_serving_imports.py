@@ -8,9 +8,12 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.fake_alexa_api import FakeAlexaApi, make_tls_files
 from tests.support import SKILL_ID
 
 # Module → what it would have been loaded for, and why a serving process does without it.
@@ -18,7 +21,8 @@ NOT_LOADED_TO_SERVE = {
     "num2words": "spoken numbers come from skill.spoken_numbers' table",
     "yaml": "the catalog comes from its checked snapshot",
     "marshmallow": "current user records are read and written directly",
-    "requests": "the Settings API client loads it on its first call",
+    "requests": "the Settings API client is on the standard library's urllib.request",
+    "urllib3": "the Settings API client is on the standard library's urllib.request",
 }
 
 # How a fresh process answers: through the Lambda entry, or through the webhook's Flask app (its
@@ -55,6 +59,8 @@ class Entry:
 
 now = dt.datetime(2026, 11, 17, 8, 15, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
 talk = Conversation(skill=Entry(), now=now)
+if len(sys.argv) > 1:  # as Alexa sends it: the skill asks the Settings API for the device's zone
+    talk.api_endpoint, talk.api_access_token = sys.argv[1], "token-for-this-test"
 texts = [talk.launch().text]
 morning = ("morning stretches", "morning_stretches")
 texts.append(talk.intent("StartRoutineIntent", routine=morning).text)
@@ -67,17 +73,33 @@ print(json.dumps([texts, sorted(sys.modules)]))
 """
 
 
+@pytest.fixture(scope="module")
+def settings_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeAlexaApi]:
+    tls = make_tls_files(Path(tmp_path_factory.mktemp("tls")))
+    with FakeAlexaApi(tls, zone="America/New_York") as api:  # morning there: a routine
+        yield api
+
+
+@pytest.mark.parametrize("with_token", [False, True], ids=["no-api-token", "api-token"])
 @pytest.mark.parametrize("entry", sorted(ENTRIES))
-def test_a_whole_routine_is_coached_without_loading_what_serving_does_not_need(entry, catalog):
-    """(``catalog`` has made sure the shipped snapshot matches this checkout.)"""
+def test_a_whole_routine_is_coached_without_loading_what_serving_does_not_need(
+    entry, with_token, catalog, settings_api
+):
+    """(``catalog`` has made sure the shipped snapshot matches this checkout.) With an API token,
+    as every real Alexa request has, the first turn asks the Settings API for the zone."""
     env = {
         "RLS_COACH_STORE": "memory://",
         "RLS_COACH_SKILL_ID": SKILL_ID,
         "RLS_COACH_VERIFY": "false",
         "RLS_COACH_TIMEZONE": "America/New_York",
+        "SSL_CERT_FILE": str(settings_api.tls.ca),
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
     }
+    asked_before = len(settings_api.seen)
     completed = subprocess.run(
-        [sys.executable, "-c", ENTRIES[entry] + CONVERSATION],
+        [sys.executable, "-c", ENTRIES[entry] + CONVERSATION]
+        + ([settings_api.endpoint] if with_token else []),
         capture_output=True,
         text=True,
         check=True,
@@ -91,6 +113,7 @@ def test_a_whole_routine_is_coached_without_loading_what_serving_does_not_need(e
     assert "exercises" in texts[1] and "minutes" in texts[1]
     assert "this week" in texts[-1]
     assert sorted(set(NOT_LOADED_TO_SERVE) & set(loaded)) == []
+    assert len(settings_api.seen) - asked_before == (1 if with_token else 0)  # cached after
 
 
 def _inherited_env() -> dict[str, str]:
