@@ -13,11 +13,9 @@ keeps off its start-up path) or have not been released for years; the signature 
 Behaviour follows the boto3 client the coach configures (``skill.store_dynamodb``): connect
 timeout 1 s, read timeout 2 s, two attempts in all. The second attempt follows a throttling error
 (after up to 1 s, jittered), a 5xx answer or a lost connection (after up to 25 ms), as botocore's
-"standard" retry mode does for DynamoDB. Connections (:mod:`skill.http_exchange`, an HTTP/1.1
-exchange that spares the cold start ``http.client``'s ``email`` imports) are kept alive and
-reused, one in use per thread at a time. Failures raise ``DynamoDBError`` subclasses whose
-messages read like botocore's, so ``skill.store_dynamodb.describe_failure`` words them the same
-on either path.
+"standard" retry mode does for DynamoDB. Connections are kept alive and reused, one in use per
+thread at a time. Failures raise ``DynamoDBError`` subclasses whose messages read like botocore's,
+so ``skill.store_dynamodb.describe_failure`` words them the same on either path.
 
 Credentials are read from the environment on every request (AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY, and AWS_SESSION_TOKEN when set): what AWS Lambda gives a function. Over
@@ -32,11 +30,13 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import random
 import select
-import ssl  # AWS's endpoints are https: a first answer in production needs it loaded
+import socket
+import ssl  # loaded by http.client in any case
 import threading
 import time
 import zlib
@@ -45,7 +45,6 @@ from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Under
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from skill.http_exchange import Connection, ProtocolError, RemoteDisconnectedError
 from skill.records import Record
 
 logger = logging.getLogger(__name__)
@@ -276,10 +275,10 @@ class _Connections:
     unclosed socket to the garbage collector; what is left is closed at exit."""
 
     def __init__(self) -> None:
-        self._idle: dict[_PoolKey, list[Connection]] = {}
+        self._idle: dict[_PoolKey, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
 
-    def take(self, key: _PoolKey) -> Connection | None:
+    def take(self, key: _PoolKey) -> http.client.HTTPConnection | None:
         with self._lock:
             idle = self._idle.get(key)
             while idle:
@@ -289,7 +288,7 @@ class _Connections:
                 connection.close()
         return None
 
-    def give_back(self, key: _PoolKey, connection: Connection) -> None:
+    def give_back(self, key: _PoolKey, connection: http.client.HTTPConnection) -> None:
         with self._lock:
             self._idle.setdefault(key, []).append(connection)
 
@@ -301,7 +300,7 @@ class _Connections:
             self._idle.clear()
 
 
-def _still_open(connection: Connection) -> bool:
+def _still_open(connection: http.client.HTTPConnection) -> bool:
     """Whether an idle connection can be reused: a socket that is readable while idle has been
     closed by the server (or holds stray bytes), as urllib3 checks before reuse."""
     sock = connection.sock
@@ -402,14 +401,16 @@ class DirectDynamoDB:
             if connection is None:
                 connection = self._connect()
             try:
-                response = connection.post(self.path, headers, body)
+                connection.request("POST", self.path, body, headers)
+                response = connection.getresponse()
+                answer = response.read()
             except TimeoutError:
                 connection.close()
                 raise DynamoDBTimeoutError(f'Read timeout on endpoint URL: "{self.url}"') from None
-            except (ProtocolError, OSError) as error:
+            except (http.client.HTTPException, OSError) as error:
                 connection.close()
                 if reused and isinstance(
-                    error, RemoteDisconnectedError | BrokenPipeError | ConnectionResetError
+                    error, http.client.RemoteDisconnected | BrokenPipeError | ConnectionResetError
                 ):
                     connection, reused = None, False
                     continue
@@ -422,8 +423,7 @@ class DirectDynamoDB:
             connection.close()
         else:
             _CONNECTIONS.give_back(key, connection)
-        answer = response.body
-        checksum = response.headers.get("x-amz-crc32")
+        checksum = response.getheader("x-amz-crc32")
         if checksum is not None and checksum.isdigit() and int(checksum) != zlib.crc32(answer):
             raise DynamoDBConnectionError(
                 f'The answer from endpoint URL "{self.url}" failed its CRC32 check.'
@@ -433,9 +433,9 @@ class DirectDynamoDB:
     def _ca_bundle(self) -> str | None:
         return self._environ.get("AWS_CA_BUNDLE", "").strip() or None
 
-    def _connect(self) -> Connection:
+    def _connect(self) -> http.client.HTTPConnection:
         scheme, host, port = self._address
-        context = None
+        connection: http.client.HTTPConnection
         if scheme == "https":
             ca_bundle = self._ca_bundle()
             try:
@@ -445,7 +445,11 @@ class DirectDynamoDB:
                     "Could not find a suitable TLS CA certificate bundle, invalid path: "
                     f"{ca_bundle}"
                 ) from None
-        connection = Connection(host, port, timeout=self._connect_timeout, context=context)
+            connection = http.client.HTTPSConnection(
+                host, port, timeout=self._connect_timeout, context=context
+            )
+        else:
+            connection = http.client.HTTPConnection(host, port, timeout=self._connect_timeout)
         try:
             connection.connect()
         except TimeoutError:
@@ -461,6 +465,7 @@ class DirectDynamoDB:
             ) from None
         assert connection.sock is not None
         connection.sock.settimeout(self._read_timeout)
+        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return connection
 
 
