@@ -19,13 +19,13 @@ from typing import Any
 
 from skill.catalog import Catalog, Exercise, Pace, Routine
 from skill.exercise_speech import (
-    PLANNING_CACHE_SIZE,
     ExerciseSpeaker,
     ExerciseVoice,
     Segment,
     frame_seconds,
     longest_phrases,
     plan_segments,
+    remember,
 )
 from skill.records import Record
 from skill.state import Progress
@@ -132,9 +132,7 @@ class RoutinePlayer:
         if place is None:
             place = self.find_place(progress)
             if place is not None:  # a place that is not there is looked for (and logged) again
-                if len(self._places) >= PLANNING_CACHE_SIZE:
-                    self._places.clear()
-                self._places[key] = place
+                remember(self._places, key, place)
         return place
 
     def find_place(self, progress: Progress) -> Place | None:
@@ -267,12 +265,12 @@ class RoutinePlayer:
         ids = self._step_ids.get(key)
         if ids is None:
             ids = tuple(exercise.id for exercise, _ in self.steps(progress) or ())
-            if len(self._step_ids) >= PLANNING_CACHE_SIZE:
-                self._step_ids.clear()
-            self._step_ids[key] = ids
+            remember(self._step_ids, key, ids)
         return ids
 
 
+# Players are kept per catalog, pace and language: a process loads one catalog (tests a few).
+PLAYERS_LIMIT = 64
 _players: dict[tuple[int, str, str], tuple[Catalog, RoutinePlayer]] = {}
 
 
@@ -285,9 +283,8 @@ def player_for(catalog: Catalog, pace: Pace, language: str = "en") -> RoutinePla
     if cached is not None and cached[0] is catalog and cached[1].pace == pace:
         return cached[1]
     player = RoutinePlayer(catalog, pace, language)
-    if len(_players) >= 64:  # catalogs are loaded once per process; tests load a few
-        _players.clear()
-    _players[key] = (catalog, player)
+    # Catalogs are loaded once per process (tests load a few), so few players are ever made.
+    remember(_players, key, (catalog, player), limit=PLAYERS_LIMIT)
     return player
 
 
@@ -305,9 +302,7 @@ def player_for_pace_id(catalog: Catalog, pace_id: str, language: str = "en") -> 
     if cached is not None and cached[0] is catalog:
         return cached[1]
     player = player_for(catalog, catalog.rules.pace(pace_id), language)
-    if len(_players_by_pace_id) >= 64:
-        _players_by_pace_id.clear()
-    _players_by_pace_id[key] = (catalog, player)
+    remember(_players_by_pace_id, key, (catalog, player), limit=PLAYERS_LIMIT)
     return player
 
 

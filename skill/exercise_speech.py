@@ -234,7 +234,7 @@ class ExerciseSpeaker:
         parts = self._bodies.get(key)
         if parts is None:
             parts = tuple(self.voice(exercise, reps, choices).body(segment).parts)
-            _remember(self._bodies, key, parts)
+            remember(self._bodies, key, parts)
         return Speech(list(parts))  # the parts are frozen; the caller gets a list of its own
 
     def card_text(
@@ -245,12 +245,16 @@ class ExerciseSpeaker:
         text = self._cards.get(key)
         if text is None:
             text = self.voice(exercise, reps, choices).card_text(side)
-            _remember(self._cards, key, text)
+            remember(self._cards, key, text)
         return text
 
 
-def _remember(memory: dict[Any, Any], key: Any, value: Any) -> None:
-    if len(memory) >= PLANNING_CACHE_SIZE:  # bounded: a long-running server sees many choices
+def remember(
+    memory: dict[Any, Any], key: Any, value: Any, limit: int = PLANNING_CACHE_SIZE
+) -> None:
+    """Keep ``value`` under ``key`` in a cache of at most ``limit`` entries, emptied when full
+    (bounded: a long-running server sees many choices; emptying is cheap and rare)."""
+    if len(memory) >= limit:
         memory.clear()
     memory[key] = value
 

@@ -28,7 +28,7 @@ from skill.advice import (
 )
 from skill.catalog import DAY_PARTS, KINDS, Activity, Exercise, TipTopic
 from skill.clock import effective_bedtime, is_near_bedtime
-from skill.exercise_speech import PLANNING_CACHE_SIZE
+from skill.exercise_speech import remember
 from skill.routing import intents
 from skill.speech import Speech
 from skill.turn import OFFER_KEY, Turn
@@ -303,9 +303,7 @@ def verdict_speech(turn: Turn, advice: Advice) -> Speech:
     if remembered is not None and remembered[0] is turn.catalog:
         return Speech(list(remembered[1]))
     speech = spoken_verdict(turn, advice)
-    if len(_verdicts) >= PLANNING_CACHE_SIZE:
-        _verdicts.clear()
-    _verdicts[memory_key] = (turn.catalog, tuple(speech.parts))
+    remember(_verdicts, memory_key, (turn.catalog, tuple(speech.parts)))
     return speech
 
 

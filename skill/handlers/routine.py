@@ -17,13 +17,20 @@ from ask_sdk_model import Response
 
 from skill.catalog import Routine
 from skill.clock import effective_bedtime, is_near_bedtime
-from skill.coach import Place, RoutinePlayer, faster, player_for_pace_id, slower
+from skill.coach import (
+    PLAYERS_LIMIT,
+    Place,
+    RoutinePlayer,
+    faster,
+    player_for_pace_id,
+    slower,
+)
 from skill.exercise_speech import (
-    PLANNING_CACHE_SIZE,
     estimated_minutes,
     list_words,
     locate,
     number_words,
+    remember,
 )
 from skill.handlers.common import LaunchHandler
 from skill.routing import intents, requests
@@ -113,16 +120,13 @@ def _routine_intro(turn: Turn, coach: RoutinePlayer, place: Place) -> str:
             for key in ROUTINE_INTRO_KEYS
             if (count := len(coach.catalog.phrases(key, coach.language))) > 1
         )
-        if len(_intro_variants) >= 64:  # a player per catalog, pace and language
-            _intro_variants.clear()
-        _intro_variants[coach] = varied
+        # One entry per player (a player per catalog, pace and language).
+        remember(_intro_variants, coach, varied, limit=PLAYERS_LIMIT)
     key = (coach, routine.id, tuple([turn.variant(name, count) for name, count in varied]))
     intro = _routine_intros.get(key)
     if intro is None:
         intro = spoken_routine_intro(turn, coach, routine)
-        if len(_routine_intros) >= PLANNING_CACHE_SIZE:
-            _routine_intros.clear()
-        _routine_intros[key] = intro
+        remember(_routine_intros, key, intro)
     return intro
 
 
@@ -216,9 +220,7 @@ def _close(turn: Turn, place: Place) -> tuple[str, str]:
     close = _closes.get(key)
     if close is None:
         close = spoken_close(turn, keys, value)
-        if len(_closes) >= PLANNING_CACHE_SIZE:
-            _closes.clear()
-        _closes[key] = close
+        remember(_closes, key, close)
     return close
 
 
