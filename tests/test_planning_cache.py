@@ -12,8 +12,6 @@ import string
 import zlib
 
 import pytest
-from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_model import Intent, IntentRequest, RequestEnvelope
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -38,10 +36,10 @@ from skill.handlers.routine import (
     _routine_intro,
     spoken_routine_intro,
 )
-from skill.settings import Settings
 from skill.state import Progress, UserState
 from skill.turn import Turn
 from tests.hardening.scale import fuzz_settings
+from tests.support import variant_turn
 
 
 def test_the_same_catalog_gives_the_same_planning_phrases(catalog):
@@ -103,15 +101,7 @@ def test_a_routine_is_timed_the_same_from_memory(catalog):
 
 
 def _turn(catalog, request_id: str) -> Turn:
-    """A real Turn, as far as choosing variants goes: they depend on the request id alone."""
-    request = IntentRequest(request_id=request_id, intent=Intent(name="AMAZON.NextIntent"))
-    return Turn(
-        handler_input=HandlerInput(request_envelope=RequestEnvelope(request=request)),
-        catalog=catalog,
-        settings=Settings(),
-        state=UserState(),
-        now=dt.datetime(2026, 11, 17, 8, 15, tzinfo=dt.UTC),
-    )
+    return variant_turn(catalog, request_id, "AMAZON.NextIntent")
 
 
 def _every_segment(player: RoutinePlayer, exercise, reps: int) -> set[Segment]:

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-
-from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_model import Intent, IntentRequest, RequestEnvelope
 
 from skill import records
 from skill.advice import Advice, Reason, Verdict
 from skill.handlers.answers import spoken_verdict, verdict_keys, verdict_speech
-from skill.settings import Settings
-from skill.state import UserState
 from skill.turn import Turn
+from tests.support import variant_turn
 
 # Every verdict with every reason it can be given for.
 VERDICTS = [
@@ -28,16 +23,7 @@ VERDICTS = [
 
 
 def _turn(catalog, request_id: str, language: str) -> Turn:
-    """A real Turn, as far as choosing variants goes: they depend on the request id alone."""
-    request = IntentRequest(request_id=request_id, intent=Intent(name="CanIDoIntent"))
-    return Turn(
-        handler_input=HandlerInput(request_envelope=RequestEnvelope(request=request)),
-        catalog=catalog,
-        settings=Settings(),
-        state=UserState(),
-        now=dt.datetime(2026, 11, 17, 8, 15, tzinfo=dt.UTC),
-        language=language,
-    )
+    return variant_turn(catalog, request_id, "CanIDoIntent", language)
 
 
 def test_a_remembered_verdict_is_the_turns_own_for_every_activity_and_language(catalog):
