@@ -6,6 +6,10 @@ than fail half-way). Each thread gets its own connection (sqlite3 connections mu
 between threads), and a process that forks gets fresh ones. Every failure — a read-only or locked
 file, a file that is not a database — becomes ask-sdk's ``PersistenceException`` with a message
 naming the file, so the skill apologises instead of crashing and nothing already stored is lost.
+
+Records this process has just read or written are kept in memory while the file's WAL-index
+header shows that nothing has been committed since, except by this process's own saves. See
+:class:`_RecordCache` for why and how.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import mmap
 import os
 import sqlite3
+import struct
 import threading
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
@@ -35,6 +41,8 @@ DEFAULT_BUSY_TIMEOUT = 5.0  # seconds a writer waits for another to finish befor
 # keeping is the B-tree's upper pages (~200 KiB at 40,000 users); the OS caches the file itself.
 # (Memory-mapped I/O stays off, as SQLite ships it.)
 PAGE_CACHE_KIB = 512
+# Records kept in memory per process (emptied when full), as JSON text of ~0.5 KiB each.
+RECORD_CACHE_SIZE = 4096
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS user_state (
     user_key   TEXT PRIMARY KEY,
@@ -42,10 +50,11 @@ CREATE TABLE IF NOT EXISTS user_state (
     updated_at TEXT NOT NULL
 )
 """
-_UPSERT = """
-INSERT INTO user_state (user_key, record, updated_at) VALUES (?, ?, ?)
-ON CONFLICT (user_key) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at
-"""
+# REPLACE rather than an upsert: it deletes the old row and inserts the new one, so every save
+# writes to the WAL and moves its header on, even when nothing in the row changes. An upsert
+# that changes no byte commits nothing, and _RecordCache could then take someone else's commit
+# for this one.
+_SAVE = "INSERT OR REPLACE INTO user_state (user_key, record, updated_at) VALUES (?, ?, ?)"
 _READ = "SELECT record FROM user_state WHERE user_key = ?"
 _DELETE = "DELETE FROM user_state WHERE user_key = ?"
 # Records are compact JSON with sorted keys, made by one encoder: json.dumps with these options
@@ -68,6 +77,8 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
         # throughput ~8% higher, for a median ~5 ms higher (docs/benchmarks.md). Other processes
         # are still kept apart by SQLite's own lock.
         self._writer = threading.Lock()
+        self._shared: _SharedMemoryFile | None = None
+        self._cache: _RecordCache | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -98,13 +109,21 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
     def get_attributes(self, request_envelope: RequestEnvelope) -> dict[str, Any]:
         key = user_key(request_envelope)
         try:
-            row = self._connection().execute(_READ, (key,)).fetchone()
+            connection = self._connection()
+            cache = self._cache
+            stamp = cache.stamp() if cache is not None else None
+            text = cache.get(key, stamp) if cache is not None else _UNKNOWN
+            if text is _UNKNOWN:
+                row = connection.execute(_READ, (key,)).fetchone()
+                text = None if row is None else row[0]
+                if cache is not None:
+                    cache.keep(key, text, stamp)
         except sqlite3.Error as exc:
             raise self._failure("read from", exc) from exc
-        if row is None:
+        if text is None:
             return {}
         try:
-            record = json.loads(row[0])
+            record = json.loads(text)
         except ValueError:
             record = None
         if not isinstance(record, dict):
@@ -123,10 +142,19 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
         except (TypeError, ValueError) as exc:
             raise PersistenceException(f"cannot store these attributes as JSON: {exc}") from exc
         saved_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        self._write("write to", _UPSERT, (key, record, saved_at))
+        self._write("write to", _SAVE, (key, record, saved_at), key, record)
 
     def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
-        self._write("delete from", _DELETE, (user_key(request_envelope),))
+        # A delete of a record that is not there commits nothing, which _RecordCache cannot tell
+        # from someone else's commit: it drops what it holds (deletes are rare).
+        self._write("delete from", _DELETE, (user_key(request_envelope),), None, None)
+
+    def check_reachable(self, request_envelope: RequestEnvelope) -> None:
+        """Read the record from the file itself, never from memory (for health checks)."""
+        try:
+            self._connection().execute(_READ, (user_key(request_envelope),)).fetchone()
+        except sqlite3.Error as exc:
+            raise self._failure("read from", exc) from exc
 
     # ---- connections -------------------------------------------------------------------------
 
@@ -134,8 +162,11 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
         """Close every connection this adapter opened (in any thread)."""
         with self._connections_lock:
             connections, self._connections = self._connections, []
+            shared, self._shared, self._cache = self._shared, None, None
         for connection in connections:
             connection.close()
+        if shared is not None:  # only now: see _SharedMemoryFile
+            shared.release()
         self._local = threading.local()
 
     def _connection(self) -> sqlite3.Connection:
@@ -150,7 +181,8 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
         )
         try:
             mode = connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
+            wal = str(mode).lower() == "wal"
+            if not wal:
                 logger.warning("%s cannot use WAL (journal mode is %s)", self.path, mode)
             # In WAL mode NORMAL is still safe against corruption; it only gives up durability
             # of the very last commits on power loss, which for progress through a stretch is fine.
@@ -166,28 +198,53 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
         self._local.pid = os.getpid()
         with self._connections_lock:
             self._connections.append(connection)
+            if self._cache is not None and self._cache.pid != os.getpid():
+                # A forked child starts with no records in memory, and a lock of its own.
+                self._cache = _RecordCache(self._cache.header)
+            if wal and self._shared is None:
+                # Only now: the -shm file exists, and this connection keeps it from being reset.
+                self._shared = _SharedMemoryFile.acquire(self.path)
+                if self._shared is not None:
+                    self._cache = _RecordCache(self._shared.mapping)
         return connection
 
-    def _write(self, action: str, statement: str, parameters: tuple[str, ...]) -> None:
-        """Run one writing statement in its own transaction.
+    def _write(
+        self,
+        action: str,
+        statement: str,
+        parameters: tuple[str, ...],
+        key: str | None,
+        text: str | None,
+    ) -> None:
+        """Run one writing statement in its own transaction, after which ``key`` holds ``text``
+        (``key`` None: the statement may change nothing, and what is in memory is dropped).
 
         Plain try blocks rather than context managers: the two generator-based ones this had
         (one transaction, one translating errors) were ~2 µs of a ~14 µs save.
         """
         try:
             connection = self._connection()
+            cache = self._cache
             with self._writer:
                 connection.execute("BEGIN IMMEDIATE")
+                # The write lock is held: until COMMIT, nobody else can change the header.
+                before = cache.stamp() if cache is not None else None
                 try:
                     connection.execute(statement, parameters)
                     connection.execute("COMMIT")
                 except BaseException:
+                    if cache is not None:
+                        cache.forget()
                     # Leave the connection clean for the next turn whatever went wrong, the
                     # commit included.
                     if connection.in_transaction:
                         with suppress(sqlite3.Error):
                             connection.execute("ROLLBACK")
                     raise
+                if cache is not None and key is None:
+                    cache.forget()
+                elif cache is not None:
+                    cache.committed(key, text, before)
         except sqlite3.Error as exc:
             raise self._failure(action, exc) from exc
 
@@ -195,6 +252,178 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
         """Log a failed use of the store, and say what failed in the exception to raise."""
         logger.error("SQLite store %s: could not %s it: %s", self.path, action, exc)
         return PersistenceException(f"could not {action} the store {self.path}: {exc}" + _hint(exc))
+
+
+_UNKNOWN: Any = object()  # a key the cache cannot answer for (unlike None: "no record")
+# The WAL-index header, as the SQLite file format documents it (sqlite.org/walformat.html): two
+# copies of 48 bytes at the start of the -shm file, in the machine's byte order. A writer fills
+# the second copy, then the first, so a reader that finds both equal has read a whole one.
+_HEADER_COPY = 48
+_HEADER = struct.Struct("=8xI?3xI4x8s8s8x")  # iChange, isInit, mxFrame, aFrameCksum, aSalt
+
+
+class _SharedMemoryFile:
+    """The start of a database's -shm file, mapped read-only: one mapping per file per process,
+    shared by every adapter on that file.
+
+    Its descriptors (the one opened here, and the copy ``mmap`` keeps) are closed only when the
+    last adapter using it has closed its connections: closing any descriptor of a file drops all
+    of the process's POSIX locks on it, SQLite's included, and another process could then reset
+    the -shm file under SQLite's feet (sqlite.org/howtocorrupt.html, section 2.2). Files are
+    told apart by device and inode, so a -shm file deleted and made anew is a new one.
+    """
+
+    _open: ClassVar[dict[tuple[int, int], _SharedMemoryFile]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+    # Descriptors that were opened but could not be mapped: kept open for the same reason.
+    _kept: ClassVar[list[int]] = []
+
+    def __init__(self, key: tuple[int, int], descriptor: int, mapping: mmap.mmap) -> None:
+        self.key = key
+        self.descriptor = descriptor
+        self.mapping = mapping
+        self.users = 0
+
+    @classmethod
+    def acquire(cls, database: Path) -> _SharedMemoryFile | None:
+        """The mapping for ``database``, or None if it cannot be made. Call while holding an open
+        connection that has used the file: the -shm file then exists and cannot be replaced."""
+        name = f"{database}-shm"
+        with cls._lock:
+            try:
+                info = os.stat(name)
+            except OSError as exc:
+                logger.info("not keeping records in memory for %s: %s", database, exc)
+                return None
+            key = (info.st_dev, info.st_ino)
+            shared = cls._open.get(key)
+            if shared is None:
+                if info.st_size < 2 * _HEADER_COPY:
+                    return None
+                try:
+                    descriptor = os.open(name, os.O_RDONLY)
+                except OSError as exc:
+                    logger.info("not keeping records in memory for %s: %s", database, exc)
+                    return None
+                try:
+                    mapping = mmap.mmap(descriptor, 2 * _HEADER_COPY, access=mmap.ACCESS_READ)
+                except (OSError, ValueError) as exc:
+                    cls._kept.append(descriptor)
+                    logger.info("not keeping records in memory for %s: %s", database, exc)
+                    return None
+                shared = cls._open[key] = cls(key, descriptor, mapping)
+            shared.users += 1
+            return shared
+
+    def release(self) -> None:
+        """One adapter is done with the mapping, its connections closed."""
+        with self._lock:
+            self.users -= 1
+            if self.users > 0 or self._open.get(self.key) is not self:
+                return
+            del self._open[self.key]
+            self.mapping.close()
+            os.close(self.descriptor)
+
+    @classmethod
+    def _after_fork(cls) -> None:
+        cls._lock = threading.Lock()  # another thread may have held it when the process forked
+
+
+os.register_at_fork(after_in_child=_SharedMemoryFile._after_fork)
+
+
+class _RecordCache:
+    """Records this process read or wrote, trusted only while the file has not changed otherwise.
+
+    Why: every ``execute`` lets go of the GIL, and under a busy server's threads getting it back
+    costs far more than SQLite's own work (docs/benchmarks.md). A turn's read mostly follows this
+    process's own save of the same user a few seconds before, so it can often be answered from
+    memory, provided nobody else has written since.
+
+    How it knows, without running a statement: every commit rewrites the WAL-index header in the
+    -shm file, which every connection to the database shares (memory-mapped here, read-only). The
+    header counts commits (``iChange``) and names the WAL's content (its last frame's checksum and
+    its salt, which a restarted WAL changes). So:
+
+    - ``stamp`` is the header as it is now, or None when it cannot be read whole.
+    - Every record held is what the database holds while the header reads ``_stamp``. A read
+      uses them only if the header reads exactly that; otherwise it reads the file.
+    - A record read after taking a stamp equal to ``_stamp`` is kept: the read saw that state.
+    - This process's own save takes a stamp once it holds the write lock (no one else can commit
+      then) and another after COMMIT. If the second is exactly one commit on from the first, in
+      the same WAL, that commit was ours: the saved record is kept, and ``_stamp`` moves on to
+      the second (the records held since the first are still right, or, if the first was not
+      ``_stamp`` because someone else had committed meanwhile, they are dropped). Otherwise
+      someone else got in too, and everything is dropped.
+
+    A record is never trusted on a guess: whatever is unclear becomes a read from the file.
+    """
+
+    def __init__(self, header: mmap.mmap | bytes) -> None:
+        self.pid = os.getpid()
+        self.header = header
+        self._lock = threading.Lock()
+        self._stamp: bytes | None = None
+        self._records: dict[str, str | None] = {}
+
+    def stamp(self) -> bytes | None:
+        try:
+            first = self.header[:_HEADER_COPY]
+            second = self.header[_HEADER_COPY : 2 * _HEADER_COPY]
+        except ValueError:  # unmapped by the adapter's close() in another thread
+            return None
+        if first != second or not _HEADER.unpack_from(first)[1]:
+            return None
+        return first
+
+    def get(self, key: str, stamp: bytes | None) -> str | None:
+        """The record held for ``key`` if the header still reads ``stamp``, else ``_UNKNOWN``."""
+        if stamp is None or stamp != self._stamp:
+            return _UNKNOWN
+        return self._records.get(key, _UNKNOWN)
+
+    def keep(self, key: str, text: str | None, stamp: bytes | None) -> None:
+        """Keep what a read found, if the header read ``stamp`` just before it and still does."""
+        if stamp is None:
+            return
+        with self._lock:
+            if stamp == self._stamp:
+                self._hold(key, text)
+
+    def committed(self, key: str, text: str | None, before: bytes | None) -> None:
+        """This process committed ``text`` for ``key``; ``before`` was taken under the lock."""
+        after = self.stamp()
+        with self._lock:
+            if before is None or after is None or not _one_commit_on(before, after):
+                self._stamp = None
+                self._records.clear()
+                return
+            if before != self._stamp:
+                self._records.clear()
+            self._hold(key, text)
+            self._stamp = after
+
+    def forget(self) -> None:
+        with self._lock:
+            self._stamp = None
+            self._records.clear()
+
+    def _hold(self, key: str, text: str | None) -> None:
+        if len(self._records) >= RECORD_CACHE_SIZE:
+            self._records.clear()
+        self._records[key] = text
+
+
+def _one_commit_on(before: bytes, after: bytes) -> bool:
+    """Whether header ``after`` is exactly one commit later than ``before``, in the same WAL."""
+    changes_before, _, frames_before, _, salt_before = _HEADER.unpack(before)
+    changes_after, _, frames_after, _, salt_after = _HEADER.unpack(after)
+    return (
+        changes_after == (changes_before + 1) & 0xFFFFFFFF
+        and salt_after == salt_before
+        and frames_after > frames_before
+    )
 
 
 def _may_pass(exc: BaseException | None) -> bool:
