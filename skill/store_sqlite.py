@@ -24,7 +24,7 @@ import struct
 import threading
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
@@ -47,14 +47,20 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS user_state (
     user_key   TEXT PRIMARY KEY,
     record     TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    revision   INTEGER NOT NULL DEFAULT 0
 )
 """
-# REPLACE rather than an upsert: it deletes the old row and inserts the new one, so every save
-# writes to the WAL and moves its header on, even when nothing in the row changes. An upsert
-# that changes no byte commits nothing, and _RecordCache could then take someone else's commit
-# for this one.
-_SAVE = "INSERT OR REPLACE INTO user_state (user_key, record, updated_at) VALUES (?, ?, ?)"
+# Stores made before the column: added once, by whichever process opens the file first.
+_ADD_REVISION = "ALTER TABLE user_state ADD COLUMN revision INTEGER NOT NULL DEFAULT 0"
+# ``revision`` counts a record's saves, so that every save changes the row and so commits: an
+# upsert that changes no byte commits nothing, and _RecordCache could then take someone else's
+# commit for this one. (INSERT OR REPLACE would also always commit, at twice the cost.)
+_SAVE = """
+INSERT INTO user_state (user_key, record, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (user_key) DO UPDATE SET
+    record = excluded.record, updated_at = excluded.updated_at, revision = revision + 1
+"""
 _READ = "SELECT record FROM user_state WHERE user_key = ?"
 _DELETE = "DELETE FROM user_state WHERE user_key = ?"
 # Records are compact JSON with sorted keys, made by one encoder: json.dumps with these options
@@ -77,6 +83,8 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
         # throughput ~8% higher, for a median ~5 ms higher (docs/benchmarks.md). Other processes
         # are still kept apart by SQLite's own lock.
         self._writer = threading.Lock()
+        self._saver: sqlite3.Connection | None = None
+        self._saver_pid = 0
         self._shared: _SharedMemoryFile | None = None
         self._cache: _RecordCache | None = None
         try:
@@ -163,6 +171,7 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
         with self._connections_lock:
             connections, self._connections = self._connections, []
             shared, self._shared, self._cache = self._shared, None, None
+            self._saver = None
         for connection in connections:
             connection.close()
         if shared is not None:  # only now: see _SharedMemoryFile
@@ -170,12 +179,31 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
         self._local = threading.local()
 
     def _connection(self) -> sqlite3.Connection:
+        """This thread's connection, for reads."""
         connection = getattr(self._local, "connection", None)
         if connection is not None and self._local.pid == os.getpid():
             return connection
+        connection = self._open()
+        self._local.connection = connection
+        self._local.pid = os.getpid()
+        return connection
+
+    def _writing_connection(self) -> sqlite3.Connection:
+        """The process's one connection for saves; only ever used holding ``_writer``.
+
+        One rather than each thread's own: a connection must re-read the pages that any other
+        connection's commit changed, so with saves spread over eight threads' connections each
+        save re-read most of the pages it wrote to, and took SQLite's file locks afresh."""
+        if self._saver is None or self._saver_pid != os.getpid():
+            self._saver = self._open()
+            self._saver_pid = os.getpid()
+        return self._saver
+
+    def _open(self) -> sqlite3.Connection:
         # isolation_level=None: sqlite3 opens no implicit transactions; saves open their own.
-        # Each connection is used only by the thread that opened it (it lives in a thread-local);
-        # check_same_thread=False is only so that close() may close them all from one thread.
+        # Each connection is used by one thread at a time (a thread's own, or the saving one
+        # under ``_writer``); check_same_thread=False lets the saving one be shared that way, and
+        # close() close them all from one thread.
         connection = sqlite3.connect(
             self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
         )
@@ -191,11 +219,10 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
             # On every new connection, not only at start-up: a store that could not be written
             # when the server started gets its table once it can be.
             connection.execute(_SCHEMA)
+            _add_revision(connection)
         except sqlite3.Error:
             connection.close()
             raise
-        self._local.connection = connection
-        self._local.pid = os.getpid()
         with self._connections_lock:
             self._connections.append(connection)
             if self._cache is not None and self._cache.pid != os.getpid():
@@ -223,13 +250,15 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
         (one transaction, one translating errors) were ~2 µs of a ~14 µs save.
         """
         try:
-            connection = self._connection()
-            cache = self._cache
             with self._writer:
+                connection = self._writing_connection()
+                cache = self._cache
                 connection.execute("BEGIN IMMEDIATE")
-                # The write lock is held: until COMMIT, nobody else can change the header.
-                before = cache.stamp() if cache is not None else None
                 try:
+                    # The write lock is held: until COMMIT, nobody else can change the header.
+                    before = cache.stamp() if cache is not None else None
+                    if cache is not None and key is not None and text is not None:
+                        cache.saving(key, text, before)
                     connection.execute(statement, parameters)
                     connection.execute("COMMIT")
                 except BaseException:
@@ -347,15 +376,22 @@ class _RecordCache:
     its salt, which a restarted WAL changes). So:
 
     - ``stamp`` is the header as it is now, or None when it cannot be read whole.
-    - Every record held is what the database holds while the header reads ``_stamp``. A read
-      uses them only if the header reads exactly that; otherwise it reads the file.
-    - A record read after taking a stamp equal to ``_stamp`` is kept: the read saw that state.
+    - Every record held is what the database holds while the header reads the trusted one
+      (``_view[0]``). A read uses them only if the header reads exactly that; otherwise it
+      reads the file.
+    - A record read after taking a stamp equal to the trusted one is kept: the read saw that
+      state.
     - This process's own save takes a stamp once it holds the write lock (no one else can commit
       then) and another after COMMIT. If the second is exactly one commit on from the first, in
-      the same WAL, that commit was ours: the saved record is kept, and ``_stamp`` moves on to
-      the second (the records held since the first are still right, or, if the first was not
-      ``_stamp`` because someone else had committed meanwhile, they are dropped). Otherwise
-      someone else got in too, and everything is dropped.
+      the same WAL, that commit was ours: the saved record is kept, and the trusted header moves
+      on to the second (the records held since the first are still right, or, if the first was
+      not the trusted one because someone else had committed meanwhile, they are dropped).
+      Otherwise someone else got in too, and everything is dropped.
+    - While such a save is being committed, a read that finds the header exactly one commit on
+      from the trusted one knows that commit is the save (which has held the write lock since
+      the header read the trusted one): it gets the saved record for that user, and what is held
+      for the others. Under a busy server that is much of the time, as the saving thread waits
+      for the GIL after COMMIT.
 
     A record is never trusted on a guess: whatever is unclear becomes a read from the file.
     """
@@ -364,7 +400,9 @@ class _RecordCache:
         self.pid = os.getpid()
         self.header = header
         self._lock = threading.Lock()
-        self._stamp: bytes | None = None
+        # (the header the records held are right for, the save being committed): one tuple,
+        # replaced whole, so that a reader never sees half of a change.
+        self._view: tuple[bytes | None, _Saving | None] = (None, None)
         self._records: dict[str, str | None] = {}
 
     def stamp(self) -> bytes | None:
@@ -378,9 +416,18 @@ class _RecordCache:
         return first
 
     def get(self, key: str, stamp: bytes | None) -> str | None:
-        """The record held for ``key`` if the header still reads ``stamp``, else ``_UNKNOWN``."""
-        if stamp is None or stamp != self._stamp:
+        """The record held for ``key`` if the header reads ``stamp`` and nothing but this
+        process's saves has been committed, else ``_UNKNOWN``."""
+        if stamp is None:
             return _UNKNOWN
+        trusted, saving = self._view
+        if stamp != trusted:
+            # Between a save's COMMIT and committed(), the header is one commit on. That commit
+            # can only be the save: it held the write lock from a header equal to ``trusted``.
+            if saving is None or not _one_commit_on(trusted, stamp):
+                return _UNKNOWN
+            if key == saving.key:
+                return saving.text
         return self._records.get(key, _UNKNOWN)
 
     def keep(self, key: str, text: str | None, stamp: bytes | None) -> None:
@@ -388,31 +435,43 @@ class _RecordCache:
         if stamp is None:
             return
         with self._lock:
-            if stamp == self._stamp:
+            if stamp == self._view[0]:
                 self._hold(key, text)
+
+    def saving(self, key: str, text: str, before: bytes | None) -> None:
+        """A save of ``text`` for ``key`` holds the write lock, and the header read ``before``."""
+        with self._lock:
+            trusted, _ = self._view
+            if before is not None and before == trusted:
+                self._view = (trusted, _Saving(key, text))
 
     def committed(self, key: str, text: str | None, before: bytes | None) -> None:
         """This process committed ``text`` for ``key``; ``before`` was taken under the lock."""
         after = self.stamp()
         with self._lock:
             if before is None or after is None or not _one_commit_on(before, after):
-                self._stamp = None
+                self._view = (None, None)
                 self._records.clear()
                 return
-            if before != self._stamp:
+            if before != self._view[0]:
                 self._records.clear()
             self._hold(key, text)
-            self._stamp = after
+            self._view = (after, None)
 
     def forget(self) -> None:
         with self._lock:
-            self._stamp = None
+            self._view = (None, None)
             self._records.clear()
 
     def _hold(self, key: str, text: str | None) -> None:
         if len(self._records) >= RECORD_CACHE_SIZE:
             self._records.clear()
         self._records[key] = text
+
+
+class _Saving(NamedTuple):
+    key: str
+    text: str
 
 
 def _one_commit_on(before: bytes, after: bytes) -> bool:
@@ -424,6 +483,17 @@ def _one_commit_on(before: bytes, after: bytes) -> bool:
         and salt_after == salt_before
         and frames_after > frames_before
     )
+
+
+def _add_revision(connection: sqlite3.Connection) -> None:
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(user_state)")}
+    if "revision" in columns:
+        return
+    try:
+        connection.execute(_ADD_REVISION)
+    except sqlite3.OperationalError as exc:
+        if "duplicate column" not in str(exc).lower():  # another process added it just now
+            raise
 
 
 def _may_pass(exc: BaseException | None) -> bool:

@@ -50,7 +50,7 @@ def write_elsewhere(db_path, user: str, record: str) -> None:
     """Another connection (as another process would) writes ``user``'s record."""
     with sqlite3.connect(db_path) as other:
         other.execute(
-            "INSERT INTO user_state VALUES (?, ?, 'now') "
+            "INSERT INTO user_state (user_key, record, updated_at) VALUES (?, ?, 'now') "
             "ON CONFLICT (user_key) DO UPDATE SET record = excluded.record",
             (user, record),
         )
@@ -101,6 +101,45 @@ def test_its_own_save_after_another_write_drops_what_that_write_may_have_changed
     store_record(adapter, {"step": 2}, USERS[0])
     assert stored_record(adapter, USERS[1]) == {"step": 9}
     assert stored_record(adapter, USERS[0]) == {"step": 2}
+
+
+def test_a_read_while_a_save_is_being_committed_is_answered_from_memory(adapter, monkeypatch):
+    """Between a save's COMMIT and the moment it is noted, the header is one commit on; as the
+    save held the write lock from the header the records are right for, that commit is it."""
+    store_record(adapter, {"step": 1}, USERS[0])
+    store_record(adapter, {"step": 1}, USERS[1])
+    seen = statements_run(adapter)
+    cache = adapter._cache
+    committed = cache.committed
+    read: dict[str, dict] = {}
+
+    def read_in_between(key, text, before):
+        read.update({user: stored_record(adapter, user) for user in USERS[:2]})
+        committed(key, text, before)
+
+    monkeypatch.setattr(cache, "committed", read_in_between)
+    store_record(adapter, {"step": 2}, USERS[0])
+    assert read == {USERS[0]: {"step": 2}, USERS[1]: {"step": 1}}
+    assert seen == []
+
+
+def test_a_commit_by_someone_else_during_that_moment_sends_reads_to_the_file(
+    adapter, db_path, monkeypatch
+):
+    store_record(adapter, {"step": 1}, USERS[0])
+    store_record(adapter, {"step": 1}, USERS[1])
+    cache = adapter._cache
+    committed = cache.committed
+    read: dict[str, dict] = {}
+
+    def someone_else_commits_then_read(key, text, before):
+        write_elsewhere(db_path, USERS[1], '{"step":9}')
+        read.update({user: stored_record(adapter, user) for user in USERS[:2]})
+        committed(key, text, before)
+
+    monkeypatch.setattr(cache, "committed", someone_else_commits_then_read)
+    store_record(adapter, {"step": 2}, USERS[0])
+    assert read == {USERS[0]: {"step": 2}, USERS[1]: {"step": 9}}
 
 
 def test_a_deleted_record_is_gone(adapter, db_path):

@@ -127,6 +127,7 @@ def test_each_threads_connection_keeps_a_small_page_cache(adapter):
 
     def work(thread: int) -> None:
         store_record(adapter, {"thread": thread}, f"user-{thread}")
+        adapter.check_reachable(user_envelope(f"user-{thread}"))  # a read from the file
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
     for thread in threads:
@@ -134,7 +135,8 @@ def test_each_threads_connection_keeps_a_small_page_cache(adapter):
     for thread in threads:
         thread.join()
     connections = adapter._connections
-    assert len(connections) == 5  # the one opened at start-up, and one per thread
+    # The one opened at start-up, one per thread for reads, and the one all saves go through.
+    assert len(connections) == 6
     for connection in connections:
         assert connection.execute("PRAGMA cache_size").fetchone()[0] == -PAGE_CACHE_KIB
         assert connection.execute("PRAGMA mmap_size").fetchone()[0] == 0
@@ -197,6 +199,62 @@ def test_a_path_under_a_file_cannot_be_created_and_says_so(tmp_path):
         SQLiteAdapter(blocker / "coach.sqlite3")
 
 
+OLD_SCHEMA = """
+CREATE TABLE user_state (user_key TEXT PRIMARY KEY, record TEXT NOT NULL, updated_at TEXT NOT NULL)
+"""
+
+
+def make_old_store(path) -> None:
+    """A store as it was made before records counted their saves."""
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA journal_mode=WAL")
+        raw.execute(OLD_SCHEMA)
+        raw.execute(
+            "INSERT INTO user_state VALUES (?, ?, ?)",
+            ("amzn1.ask.account.TESTUSER", '{"pace":"slower"}', "2026-11-17T00:00:00+00:00"),
+        )
+    raw.close()
+
+
+def test_a_store_from_before_the_revision_column_is_brought_up_to_date(db_path):
+    db_path.parent.mkdir(parents=True)
+    make_old_store(db_path)
+    store = SQLiteAdapter(db_path)
+    second = SQLiteAdapter(db_path)  # another server on the same file: nothing to add again
+    try:
+        assert stored_record(store) == {"pace": "slower"}
+        store_record(store, {"pace": "faster"})
+        store_record(second, {"pace": "faster"})
+        with sqlite3.connect(db_path) as raw:
+            row = raw.execute("SELECT record, revision FROM user_state").fetchone()
+        raw.close()
+        assert row == ('{"pace":"faster"}', 2)
+    finally:
+        store.close()
+        second.close()
+
+
+def test_an_old_store_that_cannot_be_written_yet_is_reported_and_taken_up_later(db_path):
+    """Bringing the table up to date needs the write lock: while another process holds it,
+    turns are refused clearly (as for any locked store), and the first one after it is freed
+    brings the table up to date."""
+    db_path.parent.mkdir(parents=True)
+    make_old_store(db_path)
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        store = SQLiteAdapter(db_path, busy_timeout=0.1)  # starts, as for any locked store
+        with pytest.raises(PersistenceException, match="locked"):
+            stored_record(store)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert stored_record(store) == {"pace": "slower"}
+    store_record(store, {"pace": "faster"})
+    assert stored_record(store) == {"pace": "faster"}
+    store.close()
+
+
 def test_attributes_that_are_not_json_are_refused_clearly(adapter):
     with pytest.raises(PersistenceException, match="JSON"):
         store_record(adapter, {"when": object()})
@@ -206,7 +264,7 @@ def test_a_damaged_record_reads_as_a_fresh_start(adapter, db_path, caplog):
     raw = sqlite3.connect(db_path)
     with raw:
         raw.execute(
-            "INSERT INTO user_state VALUES (?, ?, ?)",
+            "INSERT INTO user_state (user_key, record, updated_at) VALUES (?, ?, ?)",
             ("amzn1.ask.account.TESTUSER", "{not json", "2026-11-17T00:00:00+00:00"),
         )
     raw.close()
