@@ -113,9 +113,9 @@ def test_a_read_while_a_save_is_being_committed_is_answered_from_memory(adapter,
     committed = cache.committed
     read: dict[str, dict] = {}
 
-    def read_in_between(key, text, before):
+    def read_in_between(changes, before):
         read.update({user: stored_record(adapter, user) for user in USERS[:2]})
-        committed(key, text, before)
+        committed(changes, before)
 
     monkeypatch.setattr(cache, "committed", read_in_between)
     store_record(adapter, {"step": 2}, USERS[0])
@@ -132,10 +132,10 @@ def test_a_commit_by_someone_else_during_that_moment_sends_reads_to_the_file(
     committed = cache.committed
     read: dict[str, dict] = {}
 
-    def someone_else_commits_then_read(key, text, before):
+    def someone_else_commits_then_read(changes, before):
         write_elsewhere(db_path, USERS[1], '{"step":9}')
         read.update({user: stored_record(adapter, user) for user in USERS[:2]})
-        committed(key, text, before)
+        committed(changes, before)
 
     monkeypatch.setattr(cache, "committed", someone_else_commits_then_read)
     store_record(adapter, {"step": 2}, USERS[0])
@@ -286,9 +286,9 @@ def test_a_commit_by_someone_else_straight_after_a_save_is_not_taken_for_it(
     cache = adapter._cache
     committed = cache.committed
 
-    def someone_else_commits_first(key, text, before):
+    def someone_else_commits_first(changes, before):
         write_elsewhere(db_path, USERS[1], '{"step":9}')
-        committed(key, text, before)
+        committed(changes, before)
 
     monkeypatch.setattr(cache, "committed", someone_else_commits_first)
     store_record(adapter, {"step": 1}, USERS[0])  # unchanged: still its own commit
@@ -325,7 +325,7 @@ class _Mapped(bytearray):
 def test_a_header_is_only_used_when_read_whole(content, readable):
     cache = _RecordCache(_Mapped(content))
     assert (cache.stamp() is not None) is readable
-    cache.committed("user", "{}", header(2, 3))  # a save, the header read whole before it
+    cache.committed({"user": "{}"}, header(2, 3))  # a save, the header read whole before it
     # Held only against a whole header; otherwise the file is read.
     assert (cache.get("user", cache.stamp()) == "{}") is readable
     assert cache.get("user", None) is _UNKNOWN

@@ -4,10 +4,12 @@ on top of it across a restart."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import multiprocessing
 import sqlite3
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -310,3 +312,139 @@ def test_when_the_store_cannot_save_the_user_hears_so_and_nothing_is_lost(
     assert stored_record(store) == saved
     assert state_from_record(saved).progress.segment == 0
     store.close()
+
+
+# ---- group commit ------------------------------------------------------------------------------
+
+# A safety net so a thread that never finishes fails the test instead of hanging it.
+WAIT_LIMIT_SECONDS = 30
+
+
+def _until(condition) -> None:
+    deadline = time.monotonic() + WAIT_LIMIT_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def _in_thread(target, *args) -> tuple[threading.Thread, list[BaseException]]:
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            target(*args)
+        except BaseException as exc:  # handed to the test
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors
+
+
+def _read_from_the_file(db_path, user: str) -> dict:
+    with sqlite3.connect(db_path) as raw:
+        row = raw.execute("SELECT record FROM user_state WHERE user_key = ?", (user,)).fetchone()
+    raw.close()
+    return json.loads(row[0])
+
+
+def _queued(adapter, count: int) -> bool:
+    return len(adapter._saves) == count
+
+
+def _hold_first_commit(adapter, monkeypatch) -> tuple[list, threading.Event]:
+    """Make the first commit wait for ``gate``; ``commits`` lists each commit's records."""
+    commits: list = []
+    gate = threading.Event()
+    write = adapter._write
+
+    def held(action, statement, parameters, changes):
+        commits.append(dict(changes) if changes is not None else None)
+        if len(commits) == 1:
+            gate.wait(WAIT_LIMIT_SECONDS)
+        return write(action, statement, parameters, changes)
+
+    monkeypatch.setattr(adapter, "_write", held)
+    return commits, gate
+
+
+def test_saves_that_arrive_during_a_commit_are_committed_together(adapter, db_path, monkeypatch):
+    commits, gate = _hold_first_commit(adapter, monkeypatch)
+    leader, leader_errors = _in_thread(store_record, adapter, {"n": 0}, "user-0")
+    _until(lambda: len(commits) == 1)
+    waiting = []
+    for number, user in [(1, "user-1"), (2, "user-2"), (3, "user-1")]:  # user-1 twice
+        waiting.append(_in_thread(store_record, adapter, {"n": number}, user))
+        _until(functools.partial(_queued, adapter, number))  # queued in this order
+    gate.set()
+    for thread, errors in [(leader, leader_errors), *waiting]:
+        thread.join(WAIT_LIMIT_SECONDS)
+        assert not thread.is_alive() and errors == []
+    # Two commits for five saves; in one commit the later save of a user wins.
+    assert commits == [
+        {"user-0": '{"n":0}'},
+        {"user-1": '{"n":3}', "user-2": '{"n":2}'},
+    ]
+    for user, n in [("user-0", 0), ("user-1", 3), ("user-2", 2)]:
+        assert _read_from_the_file(db_path, user) == {"n": n}
+        assert stored_record(adapter, user) == {"n": n}
+    assert not adapter._leading and adapter._saves == []
+
+
+def test_each_save_is_on_disk_when_its_call_returns(adapter, db_path):
+    def work(thread: int) -> None:
+        for turn in range(15):
+            store_record(adapter, {"thread": thread, "turn": turn}, f"user-{thread}")
+            assert _read_from_the_file(db_path, f"user-{thread}") == {
+                "thread": thread,
+                "turn": turn,
+            }
+
+    threads = [_in_thread(work, number) for number in range(12)]
+    for thread, errors in threads:
+        thread.join(WAIT_LIMIT_SECONDS)
+        assert not thread.is_alive() and errors == []
+
+
+def test_a_failed_group_commit_tells_every_waiting_save_and_the_next_ones_go_through(db_path):
+    store = SQLiteAdapter(db_path, busy_timeout=0.2)
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        threads = [_in_thread(store_record, store, {"n": n}, f"user-{n}") for n in range(6)]
+        for thread, _ in threads:
+            thread.join(WAIT_LIMIT_SECONDS)
+            assert not thread.is_alive()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    for _, errors in threads:
+        assert len(errors) == 1 and isinstance(errors[0], PersistenceException)
+        assert "locked" in str(errors[0])
+    assert not store._leading and store._saves == []
+    store_record(store, {"n": 9}, "user-0")
+    assert _read_from_the_file(db_path, "user-0") == {"n": 9}
+    store.close()
+
+
+def test_an_interrupted_commit_leaves_no_save_waiting(adapter, db_path, monkeypatch):
+    commits, gate = _hold_first_commit(adapter, monkeypatch)
+    write = adapter._write
+
+    def interrupted(action, statement, parameters, changes):
+        write(action, statement, parameters, changes)  # the first is held at the gate
+        if len(commits) == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(adapter, "_write", interrupted)
+    leader, leader_errors = _in_thread(store_record, adapter, {"n": 0}, "user-0")
+    _until(lambda: len(commits) == 1)
+    follower, follower_errors = _in_thread(store_record, adapter, {"n": 1}, "user-1")
+    _until(lambda: len(adapter._saves) == 1)
+    gate.set()
+    leader.join(WAIT_LIMIT_SECONDS)
+    follower.join(WAIT_LIMIT_SECONDS)
+    assert [type(error) for error in leader_errors] == [KeyboardInterrupt]
+    assert follower_errors == []  # led its own commit once the leader had handed over
+    assert _read_from_the_file(db_path, "user-1") == {"n": 1}
+    assert not adapter._leading and adapter._saves == []
