@@ -186,8 +186,8 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
         takes them all. Each statement lets go of the GIL, and under a busy server taking it
         back costs more than SQLite's own work, so a commit of several saves costs the server
         about what one did (docs/benchmarks.md). A save's call returns only once its commit has
-        (or has failed): what a turn has acknowledged is on disk. One thread alone commits its
-        own save straight away, as it did before."""
+        (or has failed): what a turn has acknowledged survives the process being killed. One
+        thread alone commits its own save straight away, as it did before."""
         with self._saves_lock:
             batch, self._saves = self._saves[:_MAX_BATCH], self._saves[_MAX_BATCH:]
         failure: PersistenceException | None = None
