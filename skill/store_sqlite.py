@@ -1,11 +1,13 @@
 """The embedded store: one SQLite file holding one JSON record per user.
 
-WAL mode lets readers carry on while one writer writes; every save is its own short transaction
-(``BEGIN IMMEDIATE`` takes the write lock up front, so two writers queue on the busy timeout rather
-than fail half-way). Each thread gets its own connection (sqlite3 connections must not be shared
-between threads), and a process that forks gets fresh ones. Every failure — a read-only or locked
-file, a file that is not a database — becomes ask-sdk's ``PersistenceException`` with a message
-naming the file, so the skill apologises instead of crashing and nothing already stored is lost.
+WAL mode lets readers carry on while one writer writes. Saves are short transactions
+(``BEGIN IMMEDIATE`` takes the write lock up front, so two writers queue on the busy timeout
+rather than fail half-way), and the saves of threads that arrive while one commits share the
+next one. Each thread reads through its own connection (sqlite3 connections must not be used by
+two threads at once) and saves go through one, and a process that forks gets fresh ones. Every
+failure — a read-only or locked file, a file that is not a database — becomes ask-sdk's
+``PersistenceException`` with a message naming the file, so the skill apologises instead of
+crashing and nothing already stored is lost.
 
 Records this process has just read or written are kept in memory while the file's WAL-index
 header shows that nothing has been committed since, except by this process's own saves. See
@@ -23,6 +25,7 @@ import os
 import sqlite3
 import struct
 import threading
+import weakref
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +104,7 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
         self._saver_pid = 0
         self._shared: _SharedMemoryFile | None = None
         self._cache: _RecordCache | None = None
+        _ADAPTERS.add(self)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -309,8 +313,9 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
         parameters: tuple[str, ...],
         changes: dict[str, str] | None,
     ) -> None:
-        """Run one writing statement in its own transaction, after which ``key`` holds ``text``
-        (``key`` None: the statement may change nothing, and what is in memory is dropped).
+        """Run one writing statement in its own transaction, after which each key of ``changes``
+        holds its record text (``changes`` None: the statement may change nothing, and what is in
+        memory is dropped).
 
         Plain try blocks rather than context managers: the two generator-based ones this had
         (one transaction, one translating errors) were ~2 µs of a ~14 µs save.
@@ -420,12 +425,25 @@ class _SharedMemoryFile:
             self.mapping.close()
             os.close(self.descriptor)
 
-    @classmethod
-    def _after_fork(cls) -> None:
-        cls._lock = threading.Lock()  # another thread may have held it when the process forked
+
+# Every adapter of this process, for _after_fork_in_child.
+_ADAPTERS: weakref.WeakSet[SQLiteAdapter] = weakref.WeakSet()
 
 
-os.register_at_fork(after_in_child=_SharedMemoryFile._after_fork)
+def _after_fork_in_child() -> None:
+    """A forked child has only the thread that forked: no other thread of its parent will ever
+    release a lock or finish a save in it, so each adapter starts there with free locks and no
+    saves queued (the parent's own are the parent's to finish)."""
+    _SharedMemoryFile._lock = threading.Lock()
+    for adapter in list(_ADAPTERS):
+        adapter._writer = threading.Lock()
+        adapter._connections_lock = threading.Lock()
+        adapter._saves_lock = threading.Lock()
+        adapter._saves = []
+        adapter._leading = False
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class _RecordCache:

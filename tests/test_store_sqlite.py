@@ -18,7 +18,7 @@ from ask_sdk_core.exceptions import PersistenceException
 from skill.builder import build_skill
 from skill.persistence import open_store
 from skill.state import state_from_record
-from skill.store_sqlite import PAGE_CACHE_KIB, SQLiteAdapter
+from skill.store_sqlite import PAGE_CACHE_KIB, SQLiteAdapter, _after_fork_in_child
 from tests.support import Conversation, store_record, stored_record, user_envelope
 
 
@@ -336,7 +336,7 @@ def _in_thread(target, *args) -> tuple[threading.Thread, list[BaseException]]:
         except BaseException as exc:  # handed to the test
             errors.append(exc)
 
-    thread = threading.Thread(target=run)
+    thread = threading.Thread(target=run, daemon=True)  # a stuck one must not hold up the run
     thread.start()
     return thread, errors
 
@@ -447,4 +447,19 @@ def test_an_interrupted_commit_leaves_no_save_waiting(adapter, db_path, monkeypa
     assert [type(error) for error in leader_errors] == [KeyboardInterrupt]
     assert follower_errors == []  # led its own commit once the leader had handed over
     assert _read_from_the_file(db_path, "user-1") == {"n": 1}
+    assert not adapter._leading and adapter._saves == []
+
+
+def test_a_forked_child_starts_with_free_locks_and_no_queued_saves(adapter, db_path):
+    """What os.register_at_fork runs in a child: the parent's other threads, which held the
+    locks or led a commit when it forked, do not exist there."""
+    for lock in (adapter._writer, adapter._connections_lock, adapter._saves_lock):
+        lock.acquire()  # held by threads of the parent at the moment of the fork
+    adapter._leading = True
+    adapter._saves.append(object())
+    _after_fork_in_child()
+    thread, errors = _in_thread(store_record, adapter, {"from": "child"}, "child-user")
+    thread.join(WAIT_LIMIT_SECONDS)
+    assert not thread.is_alive() and errors == []
+    assert _read_from_the_file(db_path, "child-user") == {"from": "child"}
     assert not adapter._leading and adapter._saves == []
