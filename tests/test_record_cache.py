@@ -103,22 +103,32 @@ def test_its_own_save_after_another_write_drops_what_that_write_may_have_changed
     assert stored_record(adapter, USERS[0]) == {"step": 2}
 
 
+def save_with(adapter, monkeypatch, record: dict, user: str, between) -> None:
+    """Save ``record`` for ``user``, calling ``between()`` after its COMMIT and before the
+    adapter notes the commit (where, under load, the saving thread waits for the GIL)."""
+    committed = adapter._cache.committed
+
+    def noted_later(changes, before):
+        between()
+        committed(changes, before)
+
+    monkeypatch.setattr(adapter._cache, "committed", noted_later)
+    store_record(adapter, record, user)
+    monkeypatch.undo()
+
+
+def read_both(adapter, into: dict) -> None:
+    into.update({user: stored_record(adapter, user) for user in USERS[:2]})
+
+
 def test_a_read_while_a_save_is_being_committed_is_answered_from_memory(adapter, monkeypatch):
     """Between a save's COMMIT and the moment it is noted, the header is one commit on; as the
     save held the write lock from the header the records are right for, that commit is it."""
     store_record(adapter, {"step": 1}, USERS[0])
     store_record(adapter, {"step": 1}, USERS[1])
     seen = statements_run(adapter)
-    cache = adapter._cache
-    committed = cache.committed
     read: dict[str, dict] = {}
-
-    def read_in_between(changes, before):
-        read.update({user: stored_record(adapter, user) for user in USERS[:2]})
-        committed(changes, before)
-
-    monkeypatch.setattr(cache, "committed", read_in_between)
-    store_record(adapter, {"step": 2}, USERS[0])
+    save_with(adapter, monkeypatch, {"step": 2}, USERS[0], lambda: read_both(adapter, read))
     assert read == {USERS[0]: {"step": 2}, USERS[1]: {"step": 1}}
     assert seen == []
 
@@ -128,17 +138,13 @@ def test_a_commit_by_someone_else_during_that_moment_sends_reads_to_the_file(
 ):
     store_record(adapter, {"step": 1}, USERS[0])
     store_record(adapter, {"step": 1}, USERS[1])
-    cache = adapter._cache
-    committed = cache.committed
     read: dict[str, dict] = {}
 
-    def someone_else_commits_then_read(changes, before):
+    def someone_else_commits_then_read() -> None:
         write_elsewhere(db_path, USERS[1], '{"step":9}')
-        read.update({user: stored_record(adapter, user) for user in USERS[:2]})
-        committed(changes, before)
+        read_both(adapter, read)
 
-    monkeypatch.setattr(cache, "committed", someone_else_commits_then_read)
-    store_record(adapter, {"step": 2}, USERS[0])
+    save_with(adapter, monkeypatch, {"step": 2}, USERS[0], someone_else_commits_then_read)
     assert read == {USERS[0]: {"step": 2}, USERS[1]: {"step": 9}}
 
 
@@ -283,16 +289,13 @@ def test_a_commit_by_someone_else_straight_after_a_save_is_not_taken_for_it(
 ):
     store_record(adapter, {"step": 1}, USERS[0])
     store_record(adapter, {"step": 1}, USERS[1])
-    cache = adapter._cache
-    committed = cache.committed
-
-    def someone_else_commits_first(changes, before):
-        write_elsewhere(db_path, USERS[1], '{"step":9}')
-        committed(changes, before)
-
-    monkeypatch.setattr(cache, "committed", someone_else_commits_first)
-    store_record(adapter, {"step": 1}, USERS[0])  # unchanged: still its own commit
-    monkeypatch.undo()
+    save_with(  # unchanged, and still its own commit
+        adapter,
+        monkeypatch,
+        {"step": 1},
+        USERS[0],
+        lambda: write_elsewhere(db_path, USERS[1], '{"step":9}'),
+    )
     assert stored_record(adapter, USERS[1]) == {"step": 9}
     assert stored_record(adapter, USERS[0]) == {"step": 1}
 
