@@ -199,22 +199,28 @@ def test_a_pace_id_finds_the_player_of_the_pace_the_catalog_names_by_it(catalog)
     assert player_for_pace_id(other, "normal").catalog is other
 
 
-def test_a_remembered_routine_intro_is_the_turns_own_for_every_routine_pace_and_language(catalog):
-    # Enough request ids that every string with variants is said each way.
-    requests = [f"amzn1.echo-api.request.intro-{n}" for n in range(12)]
-    intros_seen = set()
+def every_player_and_routine(catalog):
+    """(language, pace, that pace's player in that language, routine), for all of them."""
     for language in sorted(catalog.speech):
         for pace in catalog.rules.paces:
             player = player_for(catalog, pace, language)
             for routine in catalog.routines.values():
-                place = player.place(Progress(routine.id, routine.steps[0].exercise))
-                assert place is not None
-                for request in requests:
-                    turn = dataclasses.replace(_turn(catalog, request), language=language)
-                    expected = spoken_routine_intro(turn, player, routine)
-                    intros_seen.add(expected)
-                    for _ in range(2):  # made (or remembered by an earlier turn), then remembered
-                        assert _routine_intro(turn, player, place) == expected
+                yield language, pace, player, routine
+
+
+def test_a_remembered_routine_intro_is_the_turns_own_for_every_routine_pace_and_language(catalog):
+    # Enough request ids that every string with variants is said each way.
+    requests = [f"amzn1.echo-api.request.intro-{n}" for n in range(12)]
+    intros_seen = set()
+    for language, _, player, routine in every_player_and_routine(catalog):
+        place = player.place(Progress(routine.id, routine.steps[0].exercise))
+        assert place is not None
+        for request in requests:
+            turn = dataclasses.replace(_turn(catalog, request), language=language)
+            expected = spoken_routine_intro(turn, player, routine)
+            intros_seen.add(expected)
+            for _ in range(2):  # made (or remembered by an earlier turn), then remembered
+                assert _routine_intro(turn, player, place) == expected
     assert len(intros_seen) > len(catalog.routines)
 
 
@@ -346,25 +352,19 @@ def test_a_remembered_close_is_the_turns_own_for_every_place_pace_and_language(c
     # Enough request ids that every string with variants is said each way.
     requests = [f"amzn1.echo-api.request.close-{n}" for n in range(12)]
     closes_seen = set()
-    for language in sorted(catalog.speech):
-        for pace in catalog.rules.paces:
-            player = player_for(catalog, pace, language)
-            for routine in catalog.routines.values():
-                for step, routine_step in enumerate(routine.steps):
-                    for segment in range(12):
-                        progress = Progress(routine.id, routine_step.exercise, step, segment)
-                        place = player.place(progress)
-                        if place is None or place.is_last or place.segment_index != segment:
-                            continue
-                        for request in requests:
-                            turn = dataclasses.replace(
-                                _turn(catalog, request),
-                                language=language,
-                                state=UserState(pace=pace.id),
-                            )
-                            expected = _close_as_first_written(turn, place)
-                            closes_seen.add(expected)
-                            for _ in range(2):  # made (or remembered earlier), then remembered
-                                assert _close(turn, place) == expected
+    for language, pace, player, routine in every_player_and_routine(catalog):
+        for step, routine_step in enumerate(routine.steps):
+            for segment in range(12):
+                place = player.place(Progress(routine.id, routine_step.exercise, step, segment))
+                if place is None or place.is_last or place.segment_index != segment:
+                    continue
+                for request in requests:
+                    turn = dataclasses.replace(
+                        _turn(catalog, request), language=language, state=UserState(pace=pace.id)
+                    )
+                    expected = _close_as_first_written(turn, place)
+                    closes_seen.add(expected)
+                    for _ in range(2):  # made (or remembered earlier), then remembered
+                        assert _close(turn, place) == expected
     # Every kind of close was said, each string in more than one way where it has variants.
     assert len(closes_seen) > 6
