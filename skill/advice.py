@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from enum import StrEnum
 
-from skill.catalog import Activity, Catalog, Rules
+from skill.catalog.model import Activity, Catalog, Rules
 from skill.clock import hours_before_bedtime, next_bedtime
 from skill.records import Record
 

@@ -18,14 +18,15 @@ from ask_sdk_model.services import ApiClient
 from ask_sdk_model.ui import SsmlOutputSpeech
 
 from skill.alexa_api import TimeoutApiClient
-from skill.catalog import Catalog, default_catalog
+from skill.catalog.loader import default_catalog
+from skill.catalog.model import Catalog
 from skill.clock import local_now
 from skill.handlers import answers, common, routine
-from skill.persistence import open_store
 from skill.routing import IndexedRequestMapper
 from skill.settings import Settings, SettingsError
 from skill.speech import Speech, SpeechError, prefixed
 from skill.state import loaded_state
+from skill.stores import open_store
 from skill.turn import TURN_KEY, Turn
 
 logger = logging.getLogger(__name__)

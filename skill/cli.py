@@ -11,7 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from skill.catalog import CONTENT_DIR, collect_errors
+from skill.catalog.loader import collect_errors
+from skill.catalog.model import CONTENT_DIR
 from skill.settings import Settings, SettingsError, parse_clock
 
 
@@ -49,13 +50,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:
-    from skill.chat import run_chat  # noqa: PLC0415
+    from coach_dev.chat import run_chat  # noqa: PLC0415
 
     return run_chat(_settings(args), url=args.url, locale=args.locale, user=args.user)
 
 
 def _cmd_say(args: argparse.Namespace) -> int:
-    from skill.chat import run_say  # noqa: PLC0415
+    from coach_dev.chat import run_say  # noqa: PLC0415
 
     return run_say(
         _settings(args),
@@ -68,7 +69,7 @@ def _cmd_say(args: argparse.Namespace) -> int:
 
 
 def _cmd_model_build(args: argparse.Namespace) -> int:
-    from skill.model import build_command  # noqa: PLC0415
+    from coach_dev.model import build_command  # noqa: PLC0415
 
     return build_command(check=args.check, output=Path(args.output) if args.output else None)
 

@@ -69,8 +69,8 @@ def _build_handler() -> tuple[LambdaHandler, str | None]:
 
 
 def _log_start_failure(exc: Exception) -> None:
-    from skill.persistence import StoreURLError  # noqa: PLC0415
     from skill.settings import SettingsError  # noqa: PLC0415
+    from skill.stores import StoreURLError  # noqa: PLC0415
 
     if isinstance(exc, SettingsError | StoreURLError):
         # The message names the variable and the expected form; a traceback would only hide it.
@@ -86,7 +86,7 @@ def _apology(event: Any) -> dict[str, Any]:
         return {"version": "1.0", "response": {}}  # Alexa accepts no speech here
     response: dict[str, Any] = {"shouldEndSession": True}
     try:
-        from skill.catalog import default_catalog  # noqa: PLC0415
+        from skill.catalog.loader import default_catalog  # noqa: PLC0415
         from skill.speech import Speech  # noqa: PLC0415
 
         sentence = default_catalog().phrases("common.error")[0]

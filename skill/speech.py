@@ -28,7 +28,7 @@ class SpeechError(ValueError):
 
 
 # Each part renders its own SSML once, when it is made: a routine step's speech is remembered
-# across turns (skill.exercise_speech), so its parts are rendered once, not on every turn. The
+# across turns (skill.coach.exercise_speech), so its parts are rendered once, not on every turn. The
 # rendering is an attribute, not a field: equality, hashing, repr and replace() are the text's
 # and the pause's alone (as the frozen dataclasses these were, with ``rendered`` init=False).
 class _Text(Record):

@@ -17,7 +17,7 @@ from ask_sdk_model import IntentRequest, Response
 from ask_sdk_model.slu.entityresolution import StatusCode
 from ask_sdk_model.ui import SsmlOutputSpeech, StandardCard
 
-from skill.catalog import Catalog
+from skill.catalog.model import Catalog
 from skill.settings import Settings
 from skill.speech import Speech
 from skill.state import UserState

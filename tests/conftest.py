@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from skill.builder import build_skill
-from skill.catalog import Catalog, default_catalog
-from skill.persistence import MemoryAdapter
+from skill.catalog.loader import default_catalog
+from skill.catalog.model import Catalog
 from skill.settings import Settings
+from skill.stores import MemoryAdapter
 from tests.support import Conversation
 
 NEW_YORK = ZoneInfo("America/New_York")

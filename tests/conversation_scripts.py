@@ -39,7 +39,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from skill.alexa_response import output_text, response_problems
+from coach_dev.alexa_response import output_text, response_problems
 
 SCRIPT_DIR = Path(__file__).parent / "conversations"
 SCRIPT_ZONE = ZoneInfo("America/New_York")

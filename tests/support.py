@@ -19,7 +19,7 @@ from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import Intent, IntentRequest, RequestEnvelope, ResponseEnvelope
 
-from skill.catalog import default_catalog
+from skill.catalog.loader import default_catalog
 from skill.settings import Settings
 from skill.speech import WORDS_PER_SECOND
 from skill.state import UserState

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from skill.advice import Reason, Verdict, advise, likely_bedtime, parse_clock, resolve_moment
-from skill.catalog import Catalog, default_catalog
+from skill.catalog.loader import default_catalog
+from skill.catalog.model import Catalog
 
 ZONE = ZoneInfo("America/New_York")
 DAY = dt.date(2026, 11, 17)

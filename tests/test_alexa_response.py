@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from skill.alexa_response import SSMLError, response_problems, spoken_text
+from coach_dev.alexa_response import SSMLError, response_problems, spoken_text
 from skill.speech import Speech
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from skill import clock
 from skill.builder import build_skill
-from skill.catalog import Catalog
+from skill.catalog.model import Catalog
 from skill.settings import Settings
 from tests.fake_alexa_api import ZONE_PATH, FakeAlexaApi, TlsFiles, make_tls_files
 from tests.support import Conversation

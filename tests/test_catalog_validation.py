@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from skill.catalog import CONTENT_DIR, CatalogError, load_catalog, validate_content
+from skill.catalog.loader import load_catalog, validate_content
+from skill.catalog.model import CONTENT_DIR, CatalogError
 from skill.cli import main as cli_main
 
 

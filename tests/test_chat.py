@@ -14,8 +14,7 @@ import pytest
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 
-from skill.builder import build_skill
-from skill.chat import (
+from coach_dev.chat import (
     InProcessTransport,
     SimulatedDevice,
     interpret,
@@ -23,7 +22,8 @@ from skill.chat import (
     run_say,
     stable_id,
 )
-from skill.persistence import MemoryAdapter
+from skill.builder import build_skill
+from skill.stores import MemoryAdapter
 from tests.webhook_process import ROOT, hermetic_env, rls_coach_command, running_webhook
 
 SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-0000000c4a77"

@@ -11,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from num2words import num2words
 
-from skill.coach import RoutinePlayer, faster, slower, stamp
-from skill.exercise_speech import (
+from skill.coach.exercise_speech import (
     ExerciseVoice,
     Segment,
     even_split,
@@ -20,6 +19,7 @@ from skill.exercise_speech import (
     longest_phrases,
     plan_segments,
 )
+from skill.coach.player import RoutinePlayer, faster, slower, stamp
 from skill.state import Progress
 
 NOW = dt.datetime(2026, 11, 17, 13, 15, tzinfo=dt.UTC)

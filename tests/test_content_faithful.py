@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from skill.catalog import Catalog
+from skill.catalog.model import Catalog
 
 
 @pytest.mark.parametrize(

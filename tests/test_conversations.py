@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from coach_dev.chat import InProcessTransport, SimulatedDevice, load_model, stable_id, timestamp
 from skill.builder import build_skill
-from skill.chat import InProcessTransport, SimulatedDevice, load_model, stable_id, timestamp
-from skill.persistence import MemoryAdapter
+from skill.stores import MemoryAdapter
 from tests.conversation_scripts import Heard, Script, load_script, report, script_paths
 from tests.webhook_process import ROOT, drive
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skill.dynamodb_direct import (
+from skill.stores.dynamodb_direct import (
     Credentials,
     DirectDynamoDB,
     DynamoDBServiceError,
@@ -440,7 +440,7 @@ def test_over_https_the_server_certificate_is_checked_against_aws_ca_bundle(http
 
 
 def test_over_https_an_untrusted_certificate_is_refused(https_endpoint):
-    from skill.dynamodb_direct import DynamoDBConnectionError
+    from skill.stores.dynamodb_direct import DynamoDBConnectionError
 
     endpoint, table, _ = https_endpoint
     with pytest.raises(DynamoDBConnectionError, match="SSL validation failed for https://"):

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from bench.turns import LOAD_VISIT, Session
 from skill.builder import skill_builder
 from skill.envelope import EnvelopeSerializer, lambda_handler
-from skill.persistence import MemoryAdapter
+from skill.stores import MemoryAdapter
 from tests.hardening.scale import fuzz_settings
 from tests.hardening.strategies import envelopes, graft, ids, json_scalars, json_values, words
 from tests.support import envelope

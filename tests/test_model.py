@@ -12,10 +12,8 @@ from typing import Any
 
 import pytest
 
-from skill import model as model_module
-from skill.catalog import CONTENT_DIR, load_catalog
-from skill.cli import main
-from skill.model import (
+from coach_dev import model as model_module
+from coach_dev.model import (
     DEFAULT_OUTPUT,
     LOCALES,
     MANIFEST_FILE,
@@ -30,7 +28,10 @@ from skill.model import (
     language_model,
     load_manifest_source,
 )
-from skill.nlu import LAUNCH_REQUEST, resolve, resolve_invocation
+from coach_dev.nlu import LAUNCH_REQUEST, resolve, resolve_invocation
+from skill.catalog.loader import load_catalog
+from skill.catalog.model import CONTENT_DIR
+from skill.cli import main
 
 CATALOG_TYPES = {
     "EXERCISE": "exercises",

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from skill.model import DEFAULT_OUTPUT, LOCALES, language_model
-from skill.nlu import (
+from coach_dev.model import DEFAULT_OUTPUT, LOCALES, language_model
+from coach_dev.nlu import (
     BUILTIN_PHRASINGS,
     LAUNCH_REQUEST,
     Resolver,

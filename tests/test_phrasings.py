@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
-from skill.catalog import CONTENT_DIR, collect_errors
+from skill.catalog.loader import collect_errors
+from skill.catalog.model import CONTENT_DIR
+from skill.catalog.utterances import TemplateError, expand, invocation_name_problems
 from skill.cli import main
-from skill.utterances import TemplateError, expand, invocation_name_problems
 
 
 def test_a_template_expands_every_alternative_in_order():

@@ -1,7 +1,7 @@
 """Remembered routine planning gives exactly what planning afresh gives.
 
 The coach re-plans every routine turn (segments, their speech, the routine's length); the
-planning caches in skill.exercise_speech must never change a plan, a duration or a word.
+planning caches in skill.coach.exercise_speech must never change a plan, a duration or a word.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from skill import records
-from skill.catalog import default_catalog
-from skill.coach import RoutinePlayer, player_for, player_for_pace_id
-from skill.exercise_speech import (
+from skill.catalog.loader import default_catalog
+from skill.coach.exercise_speech import (
     VOICE_KEYS,
     ChosenVariants,
     ExerciseVoice,
@@ -30,6 +29,7 @@ from skill.exercise_speech import (
     longest_phrases,
     plan_segments,
 )
+from skill.coach.player import RoutinePlayer, player_for, player_for_pace_id
 from skill.handlers.routine import (
     ROUTINE_INTRO_KEYS,
     _close,

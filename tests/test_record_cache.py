@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from skill.store_sqlite import (
+from skill.stores.sqlite import (
     _HEADER,
     _HEADER_COPY,
     _UNKNOWN,

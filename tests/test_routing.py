@@ -18,11 +18,11 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from skill.builder import TurnInterceptor, skill_builder
-from skill.catalog import default_catalog
+from skill.catalog.loader import default_catalog
 from skill.handlers import answers, common, routine
-from skill.persistence import MemoryAdapter
 from skill.routing import ANYTHING, IndexedRequestMapper, Takes, intents, requests, takes
 from skill.settings import Settings
+from skill.stores import MemoryAdapter
 from tests.hardening.scale import fuzz_settings
 from tests.support import SERIALIZER, envelope, iso, store_record
 

@@ -8,12 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from num2words import num2words
 
-from skill import spoken_numbers
 from skill.builder import build_skill
-from skill.coach import RoutinePlayer
-from skill.exercise_speech import estimated_minutes, number_words
-from skill.persistence import MemoryAdapter
+from skill.coach import spoken_numbers
+from skill.coach.exercise_speech import estimated_minutes, number_words
+from skill.coach.player import RoutinePlayer
 from skill.records import replace
+from skill.stores import MemoryAdapter
 from tests.support import Conversation
 
 MORNING = ("morning stretches", "morning_stretches")

@@ -15,9 +15,9 @@ from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_model import RequestEnvelope
 
 from skill.builder import build_skill
-from skill.persistence import StoreURLError, open_store
 from skill.state import UserState
-from skill.store_dynamodb import (
+from skill.stores import StoreURLError, open_store
+from skill.stores.dynamodb import (
     CLIENT_VARIABLE,
     ENDPOINT_VARIABLE,
     DirectDynamoDbAdapter,
@@ -326,9 +326,9 @@ def test_importing_the_store_and_the_lambda_entry_needs_no_aws_configuration(tmp
     """A fresh interpreter with no AWS variables or files: both modules import; opening a store
     with only AWS_REGION (botocore itself reads AWS_DEFAULT_REGION) works without credentials."""
     script = (
-        "import os, skill.store_dynamodb, skill.lambda_entry\n"
+        "import os, skill.stores.dynamodb, skill.lambda_entry\n"
         "os.environ['AWS_REGION'] = 'eu-west-1'\n"
-        "store = skill.store_dynamodb.open_dynamodb_store('users')\n"
+        "store = skill.stores.dynamodb.open_dynamodb_store('users')\n"
         "print(type(store).__name__, store.dynamodb.meta.client.meta.region_name)\n"
     )
     env = {

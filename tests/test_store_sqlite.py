@@ -16,9 +16,9 @@ import pytest
 from ask_sdk_core.exceptions import PersistenceException
 
 from skill.builder import build_skill
-from skill.persistence import open_store
 from skill.state import state_from_record
-from skill.store_sqlite import PAGE_CACHE_KIB, SQLiteAdapter, _after_fork_in_child
+from skill.stores import open_store
+from skill.stores.sqlite import PAGE_CACHE_KIB, SQLiteAdapter, _after_fork_in_child
 from tests.support import Conversation, store_record, stored_record, user_envelope
 
 

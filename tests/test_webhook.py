@@ -19,8 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from skill.builder import build_skill
-from skill.persistence import MemoryAdapter
 from skill.settings import Settings, SettingsError
+from skill.stores import MemoryAdapter
 from tests.hardening.strategies import envelopes, graft
 from tests.support import Reply, envelope, intent_request, launch_request
 from webhook.app import (

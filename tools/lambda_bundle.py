@@ -159,18 +159,6 @@ def copy_package(target: Path) -> None:
             destination = target / relative
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, destination)
-    write_catalog_snapshot(target)
-
-
-def write_catalog_snapshot(target: Path) -> None:
-    """Ship the checked catalog, so the function's cold start skips reading the YAML (see
-    ``skill.catalog_snapshot``); made here from the content being bundled, never copied stale."""
-    from skill.catalog import CONTENT_DIR, SNAPSHOT_PATH, load_catalog  # noqa: PLC0415
-    from skill.catalog_snapshot import content_key, write_snapshot  # noqa: PLC0415
-
-    snapshot = target / SNAPSHOT_PATH.relative_to(ROOT)
-    if not write_snapshot(snapshot, content_key(CONTENT_DIR), load_catalog(CONTENT_DIR)):
-        raise SystemExit(f"could not write the catalog snapshot {snapshot}")
 
 
 def write_zip(source: Path, output: Path) -> int:

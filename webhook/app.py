@@ -30,7 +30,8 @@ from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from skill.builder import build_skill
-from skill.catalog import Catalog, default_catalog
+from skill.catalog.loader import default_catalog
+from skill.catalog.model import Catalog
 from skill.envelope import EnvelopeSerializer
 from skill.settings import PREFIX, Settings, SettingsError
 from skill.speech import Speech

@@ -14,8 +14,8 @@ from typing import Any
 
 import waitress
 
-from skill.persistence import StoreURLError
 from skill.settings import Settings
+from skill.stores import StoreURLError
 from webhook.app import MAX_BODY_BYTES, create_app
 
 logger = logging.getLogger(__name__)

@@ -26,9 +26,9 @@ from skill.advice import (
     parse_clock,
     resolve_moment,
 )
-from skill.catalog import DAY_PARTS, KINDS, Activity, Exercise, TipTopic
+from skill.catalog.model import DAY_PARTS, KINDS, Activity, Exercise, TipTopic
 from skill.clock import effective_bedtime, is_near_bedtime
-from skill.exercise_speech import remember
+from skill.coach.exercise_speech import remember
 from skill.routing import intents
 from skill.speech import Speech
 from skill.turn import OFFER_KEY, Turn

@@ -146,7 +146,7 @@ class ApologyExceptionHandler(AbstractExceptionHandler):
         turn = handler_input.attributes_manager.request_attributes.get("turn")
         key_speech, key_reprompt = "common.error", "common.error_reprompt"
         if turn is None:
-            from skill.catalog import default_catalog  # noqa: PLC0415 - only on the error path
+            from skill.catalog.loader import default_catalog  # noqa: PLC0415 - only on the error path
 
             speech = default_catalog().phrases(key_speech)[0]
             reprompt = default_catalog().phrases(key_reprompt)[0]

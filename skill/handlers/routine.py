@@ -3,7 +3,7 @@
 The handlers route on the conversation state in ``can_handle`` (pure predicates over the request,
 the session attributes and the user state the interceptor already loaded): "next" means the next
 segment while the coach is guiding in this session, and gets a helpful answer otherwise. The moves
-themselves are :class:`skill.coach.RoutinePlayer`'s; the words are in speech/en/routine.yaml.
+themselves are :class:`skill.coach.player.RoutinePlayer`'s; the words are in speech/en/routine.yaml.
 """
 
 from __future__ import annotations
@@ -15,22 +15,22 @@ from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from skill.catalog import Routine
+from skill.catalog.model import Routine
 from skill.clock import effective_bedtime, is_near_bedtime
-from skill.coach import (
+from skill.coach.exercise_speech import (
+    estimated_minutes,
+    list_words,
+    locate,
+    number_words,
+    remember,
+)
+from skill.coach.player import (
     PLAYERS_LIMIT,
     Place,
     RoutinePlayer,
     faster,
     player_for_pace_id,
     slower,
-)
-from skill.exercise_speech import (
-    estimated_minutes,
-    list_words,
-    locate,
-    number_words,
-    remember,
 )
 from skill.handlers.common import LaunchHandler
 from skill.routing import intents, requests

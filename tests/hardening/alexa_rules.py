@@ -1,6 +1,6 @@
 """What Alexa requires of an answer to a given request, for the hardening tests.
 
-``skill.alexa_response.response_problems`` checks the response itself (well-formed SSML inside
+``coach_dev.alexa_response.response_problems`` checks the response itself (well-formed SSML inside
 ``<speak>``, breaks of at most 10 s, at most 8,000 characters, a reprompt when the session is kept
 open, at most 24 KB). These tests also know which request was answered, so they add what depends
 on it: a launch or an intent must be answered with something to hear, and kept open only with a
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from skill.alexa_response import SSMLError, output_text, response_problems
+from coach_dev.alexa_response import SSMLError, output_text, response_problems
 
 SPOKEN_REQUESTS = ("LaunchRequest", "IntentRequest")
 

@@ -33,9 +33,9 @@ from ask_sdk_model.interfaces.system import SystemState
 from ask_sdk_model.user import User
 
 from skill.builder import build_skill
-from skill.catalog import default_catalog
-from skill.persistence import MemoryAdapter
+from skill.catalog.loader import default_catalog
 from skill.settings import Settings
+from skill.stores import MemoryAdapter
 from tests.support import (
     Reply,
     envelope,

@@ -1,4 +1,4 @@
-"""The request-aware checks the hardening tests add to skill.alexa_response flag each bad answer."""
+"""The request-aware checks the hardening tests add to coach_dev.alexa_response flag bad answers."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_a_good_open_answer_passes():
         ("LaunchRequest", answer(), "no shouldEndSession"),
         ("SessionEndedRequest", answer(), "must not be answered with speech"),
         ("IntentRequest", {"version": "1.0"}, "not a response envelope"),
-        # and what skill.alexa_response already checks comes through
+        # and what coach_dev.alexa_response already checks comes through
         ("IntentRequest", answer("<speak>Hi", shouldEndSession=True), "not well-formed"),
     ],
 )

@@ -10,7 +10,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from skill.store_sqlite import SQLiteAdapter
+from skill.stores.sqlite import SQLiteAdapter
 from tests.hardening.scale import fuzz_settings
 from tests.support import store_record, stored_record, user_envelope
 from tests.test_record_cache import USERS, write_elsewhere

@@ -22,10 +22,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from skill.builder import build_skill
-from skill.catalog import default_catalog
-from skill.persistence import MemoryAdapter
+from skill.catalog.loader import default_catalog
 from skill.settings import Settings
 from skill.state import state_from_record
+from skill.stores import MemoryAdapter
 from tests.hardening.alexa_rules import violations
 from tests.hardening.scale import fuzz_settings
 from tests.support import Conversation, iso

@@ -19,9 +19,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from skill.builder import build_skill
-from skill.catalog import default_catalog
-from skill.persistence import MemoryAdapter
+from skill.catalog.loader import default_catalog
 from skill.settings import Settings
+from skill.stores import MemoryAdapter
 from tests.hardening.alexa_rules import violations
 from tests.hardening.scale import fuzz_settings
 from tests.hardening.strategies import envelopes, graft, json_values

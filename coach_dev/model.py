@@ -34,16 +34,15 @@ from typing import Any
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from skill.catalog import (
+from skill.catalog.loader import default_catalog, load_catalog
+from skill.catalog.model import (
     CATALOG_SLOT_TYPES,
     CONTENT_DIR,
     FALLBACK_INTENT,
     Catalog,
     CatalogError,
-    default_catalog,
-    load_catalog,
 )
-from skill.utterances import (
+from skill.catalog.utterances import (
     TemplateError,
     check_sample,
     expand,
@@ -427,7 +426,7 @@ def build_manifest(
 
 def check_manifest(manifest: Mapping[str, Any], invocation_name: str) -> list[str]:
     """Every way the manifest breaks Alexa's publishing rules (empty when valid). Whether the
-    example phrases resolve is checked against the model by the tests, with :mod:`skill.nlu`."""
+    example phrases resolve is checked against the model by the tests, with :mod:`coach_dev.nlu`."""
     problems: list[str] = []
     body = manifest.get("manifest", {})
     locales = body.get("publishingInformation", {}).get("locales", {})

@@ -1,15 +1,13 @@
 """Reading and checking the content: the YAML files under ``skill/content`` validated with
-marshmallow schemas into the dataclasses of :mod:`skill.catalog`.
+marshmallow schemas into the dataclasses of :mod:`skill.catalog.model`.
 
-This is the source of truth for what the content means and whether it is valid. It lives apart
-from the dataclasses so that a process that loads the catalog from its checked snapshot (see
-:mod:`skill.catalog_snapshot`) never imports marshmallow or PyYAML, which together cost a cold
-start ~70 ms.
+This is the source of truth for what the content means and whether it is valid.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -26,7 +24,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from skill.catalog import (
+from skill.catalog.model import (
     ARTICLES,
     BUILTIN_INTENT_PATTERN,
     CATALOG_SLOT_TYPES,
@@ -42,6 +40,7 @@ from skill.catalog import (
     SIDES,
     Activity,
     Catalog,
+    CatalogError,
     ContentError,
     DayPart,
     Exercise,
@@ -59,7 +58,7 @@ from skill.catalog import (
     TipTopic,
     did_you_mean,
 )
-from skill.utterances import TemplateError, expand, invocation_name_problems, slots_in
+from skill.catalog.utterances import TemplateError, expand, invocation_name_problems, slots_in
 
 # libyaml's safe loader when PyYAML was built with it (the wheels are): same safe semantics,
 # several times faster, which matters for a Lambda cold start.
@@ -848,3 +847,22 @@ def collect_errors(
         directory=directory,
     )
     return catalog, []
+
+
+def validate_content(directory: Path | str | None = None) -> list[ContentError]:
+    """Every problem in the content under ``directory`` (the shipped content by default)."""
+    return collect_errors(directory)[1]
+
+
+def load_catalog(directory: Path | str | None = None) -> Catalog:
+    """Load the catalog or raise :class:`CatalogError` listing every problem."""
+    catalog, errors = collect_errors(directory)
+    if catalog is None:
+        raise CatalogError(errors)
+    return catalog
+
+
+@functools.cache
+def default_catalog() -> Catalog:
+    """The shipped catalog, read and checked once per process."""
+    return load_catalog(CONTENT_DIR)

@@ -10,12 +10,12 @@ keeps off its start-up path) or have not been released for years; the signature 
 ``hmac``/``hashlib``, and ``tests/test_dynamodb_direct.py`` checks it against botocore's own
 ``SigV4Auth`` on random requests, and the typed JSON against boto3's serializer.
 
-Behaviour follows the boto3 client the coach configures (``skill.store_dynamodb``): connect
+Behaviour follows the boto3 client the coach configures (``skill.stores.dynamodb``): connect
 timeout 1 s, read timeout 2 s, two attempts in all. The second attempt follows a throttling error
 (after up to 1 s, jittered), a 5xx answer or a lost connection (after up to 25 ms), as botocore's
 "standard" retry mode does for DynamoDB. Connections are kept alive and reused, one in use per
 thread at a time. Failures raise ``DynamoDBError`` subclasses whose messages read like botocore's,
-so ``skill.store_dynamodb.describe_failure`` words them the same on either path.
+so ``skill.stores.dynamodb.describe_failure`` words them the same on either path.
 
 Credentials are read from the environment on every request (AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY, and AWS_SESSION_TOKEN when set): what AWS Lambda gives a function. Over

@@ -35,7 +35,7 @@ from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_model import RequestEnvelope
 
-from skill.persistence import user_key
+from skill.stores.base import user_key
 
 logger = logging.getLogger(__name__)
 

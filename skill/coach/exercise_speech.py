@@ -19,8 +19,8 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from skill import spoken_numbers
-from skill.catalog import Catalog, Exercise
+from skill.catalog.model import Catalog, Exercise
+from skill.coach import spoken_numbers
 from skill.records import Record
 from skill.speech import Speech
 
@@ -98,7 +98,7 @@ _longest_by_catalog: dict[tuple[int, str], tuple[Catalog, Phrase]] = {}
 
 def number_words(number: int, language: str = "en") -> str:
     """A count as the coach says it: 5 → "five"."""
-    # From a table generated from num2words (skill.spoken_numbers); num2words itself, with its
+    # From a table generated from num2words (skill.coach.spoken_numbers); num2words itself, with its
     # ~50 languages, is imported only for a number the table does not hold.
     return spoken_numbers.number_words(number, language)
 
@@ -193,7 +193,8 @@ class ExerciseSpeaker:
     A routine turn used to remember them in caches keyed by the whole :class:`Exercise` and a
     fresh :class:`ChosenVariants`: hashing a frozen exercise hashes every field (~1.1 µs, twice a
     turn), and the choices were worked out for every one of :data:`VOICE_KEYS` (~3 µs). Here the
-    speaker is the catalog's, language's and pace's (each :class:`~skill.coach.RoutinePlayer` has
+    speaker is the catalog's, language's and pace's (each
+    :class:`~skill.coach.player.RoutinePlayer` has
     one), so a remembered speech is keyed by the exercise's id, the reps, the segment's bounds and
     the turn's choices for the few strings that have variants. ``tests/test_planning_cache.py``
     checks that what it says is what the turn's own phrase function says."""

@@ -7,50 +7,15 @@ work it does not need.
 
 from __future__ import annotations
 
-import copy
-import threading
-from typing import Any
 from urllib.parse import urlsplit
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
-from ask_sdk_core.exceptions import PersistenceException
-from ask_sdk_model import RequestEnvelope
 
+from skill.stores.base import StoreURLError, user_key
+from skill.stores.memory import MemoryAdapter
+
+__all__ = ["MemoryAdapter", "StoreURLError", "open_store", "user_key"]
 SCHEMES = ("sqlite", "memory", "dynamodb")
-
-
-class StoreURLError(ValueError):
-    """The store URL cannot be used; the message says what form it should take."""
-
-
-def user_key(request_envelope: RequestEnvelope) -> str:
-    """The record key: the Alexa user id (stable per account and skill)."""
-    try:
-        return request_envelope.context.system.user.user_id
-    except AttributeError:
-        raise PersistenceException("the request has no context.System.user.userId") from None
-
-
-class MemoryAdapter(AbstractPersistenceAdapter):
-    """A process-local dict; deep-copies so callers can't mutate what is stored."""
-
-    def __init__(self) -> None:
-        self._records: dict[str, dict[str, Any]] = {}
-        self._lock = threading.Lock()
-
-    def get_attributes(self, request_envelope: RequestEnvelope) -> dict[str, Any]:
-        with self._lock:
-            return copy.deepcopy(self._records.get(user_key(request_envelope), {}))
-
-    def save_attributes(
-        self, request_envelope: RequestEnvelope, attributes: dict[str, Any]
-    ) -> None:
-        with self._lock:
-            self._records[user_key(request_envelope)] = copy.deepcopy(attributes)
-
-    def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
-        with self._lock:
-            self._records.pop(user_key(request_envelope), None)
 
 
 def open_store(url: str) -> AbstractPersistenceAdapter:
@@ -64,7 +29,7 @@ def open_store(url: str) -> AbstractPersistenceAdapter:
     if scheme == "memory":
         return MemoryAdapter()
     if scheme == "sqlite":
-        from skill.store_sqlite import SQLiteAdapter  # noqa: PLC0415
+        from skill.stores.sqlite import SQLiteAdapter  # noqa: PLC0415
 
         path = parts.path[1:] if parts.path.startswith("/") else parts.path
         if parts.netloc or not path:
@@ -74,7 +39,7 @@ def open_store(url: str) -> AbstractPersistenceAdapter:
             )
         return SQLiteAdapter(path)
     if scheme == "dynamodb":
-        from skill.store_dynamodb import open_dynamodb_store  # noqa: PLC0415
+        from skill.stores.dynamodb import open_dynamodb_store  # noqa: PLC0415
 
         table = parts.netloc or parts.path.strip("/")
         if not table:

@@ -5,7 +5,7 @@ types. It answers "where am I" (:meth:`RoutinePlayer.place`) and "where does nex
 over / pause / resume take me" by returning a new Progress; handlers speak the result.
 
 A position is (routine step, segment): each exercise is spoken in segments planned by
-:func:`skill.exercise_speech.plan_segments` for the user's pace, so "next" walks segment by
+:func:`skill.coach.exercise_speech.plan_segments` for the user's pace, so "next" walks segment by
 segment, then exercise by exercise. A guided single exercise is a Progress with ``routine_id``
 None and ``exercise_id`` set: the same moves over one step.
 """
@@ -17,8 +17,8 @@ import datetime as dt
 import logging
 from typing import Any
 
-from skill.catalog import Catalog, Exercise, Pace, Routine
-from skill.exercise_speech import (
+from skill.catalog.model import Catalog, Exercise, Pace, Routine
+from skill.coach.exercise_speech import (
     ExerciseSpeaker,
     ExerciseVoice,
     Segment,

@@ -2,27 +2,23 @@
 (:mod:`skill.records`: frozen-dataclass semantics without their import-time cost).
 
 Every file is parsed with ``yaml.safe_load`` and validated with marshmallow schemas
-(``unknown=RAISE``, so a typo in a key fails loudly) by :mod:`skill.catalog_loader`. Entries are
+(``unknown=RAISE``, so a typo in a key fails loudly) by :mod:`skill.catalog.loader`. Entries are
 loaded one at a time, so a mistake in one exercise does not hide mistakes in another;
 cross-references (routine steps, activity → exercise links, phrasing slots) are checked once
 everything is read. All problems are collected as :class:`ContentError` values addressed by
-file → entry → field. Processes that need only the loaded catalog get it from a checked snapshot
-(:mod:`skill.catalog_snapshot`) without reading the YAML again.
+file → entry → field.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from skill.records import Record, field
 
-CONTENT_DIR = Path(__file__).parent / "content"
-# The checked catalog as plain data (skill.catalog_snapshot); made on first load or by packaging.
-SNAPSHOT_PATH = Path(__file__).parent / "catalog.snapshot"
+CONTENT_DIR = Path(__file__).parent.parent / "content"
 
 KINDS = ("stretch", "strength", "aerobic", "mind-body")
 INTENSITIES = ("gentle", "moderate", "extreme")
@@ -245,7 +241,7 @@ class IntentPhrasing(Record):
 
 
 class Phrasings(Record):
-    """The intent contract. ``samples`` are templates (see :mod:`skill.utterances`);
+    """The intent contract. ``samples`` are templates (see :mod:`skill.catalog.utterances`);
     ``builtin_samples`` extends Alexa's built-in intents with phrasings the dialog needs."""
 
     intents: Mapping[str, IntentPhrasing]
@@ -299,35 +295,3 @@ class Catalog(Record):
             f"{sum(len(s) for s in self.speech.values())} speech strings, "
             f"{len(self.phrasings.intents)} custom intents"
         )
-
-
-def collect_errors(
-    directory: Path | str | None = None,
-) -> tuple[Catalog | None, list[ContentError]]:
-    """Read and check all content. Returns the catalog (None if anything is wrong) and errors."""
-    # Imported here: marshmallow and PyYAML are needed only when the content is actually read.
-    from skill.catalog_loader import collect_errors as read_and_check  # noqa: PLC0415
-
-    return read_and_check(directory)
-
-
-def validate_content(directory: Path | str | None = None) -> list[ContentError]:
-    """Every problem in the content under ``directory`` (the shipped content by default)."""
-    return collect_errors(directory)[1]
-
-
-def load_catalog(directory: Path | str | None = None) -> Catalog:
-    """Load the catalog or raise :class:`CatalogError` listing every problem."""
-    catalog, errors = collect_errors(directory)
-    if catalog is None:
-        raise CatalogError(errors)
-    return catalog
-
-
-@functools.cache
-def default_catalog() -> Catalog:
-    """The shipped catalog, loaded once per process: from its snapshot when that was made from
-    exactly the content and code now present, otherwise read and checked in full."""
-    from skill.catalog_snapshot import load_with_snapshot  # noqa: PLC0415
-
-    return load_with_snapshot(CONTENT_DIR, SNAPSHOT_PATH)

@@ -1,6 +1,6 @@
 """``dynamodb://table``: user state in DynamoDB, through one of two clients.
 
-- **direct** (``skill.dynamodb_direct``): DynamoDB's JSON protocol over the standard library,
+- **direct** (``skill.stores.dynamodb_direct``): DynamoDB's JSON protocol over the standard library,
   signed with the credentials in the environment. This is what AWS Lambda runs: the function's
   role credentials are in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, and
   boto3 would cost most of the cold start and memory for three calls.
@@ -49,7 +49,8 @@ from urllib.parse import urlsplit
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
 
-from skill.dynamodb_direct import (
+from skill.stores.base import StoreURLError
+from skill.stores.dynamodb_direct import (
     DirectDynamoDB,
     DynamoDBConnectionError,
     DynamoDBCredentialsError,
@@ -58,7 +59,6 @@ from skill.dynamodb_direct import (
     deserialize,
     serialize,
 )
-from skill.persistence import StoreURLError
 
 if TYPE_CHECKING:
     from ask_sdk_model import RequestEnvelope

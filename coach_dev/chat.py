@@ -1,8 +1,8 @@
 """Talk to the skill without a device: ``rls-coach chat`` and ``rls-coach say``.
 
 A :class:`SimulatedDevice` plays Alexa's part. Typed text is resolved to an intent and slots with
-the generated interaction model (``skill.nlu``), wrapped in a request envelope the way Alexa builds
-one (new-session flag, session attributes carried between turns, stable user and device ids,
+the generated interaction model (``coach_dev.nlu``), wrapped in a request envelope the way Alexa
+builds one (new-session flag, session attributes carried between turns, stable user and device ids,
 entity-resolution ids in the slots, the current timestamp, the locale), and sent either to the skill
 in this process or over HTTP to a running webhook. Answers are printed as readable text: the speech
 with pauses as "(3 s)", the card, the reprompt, and whether the session stays open.
@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
 from urllib.parse import urlsplit
 
-from skill import model as model_builder
-from skill import nlu
-from skill.alexa_response import SSMLError, output_text, response_problems
-from skill.catalog import default_catalog
-from skill.nlu import Resolution
+from coach_dev import model as model_builder
+from coach_dev import nlu
+from coach_dev.alexa_response import SSMLError, output_text, response_problems
+from coach_dev.nlu import Resolution
+from skill.catalog.loader import default_catalog
 from skill.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ class InProcessTransport:
     @classmethod
     def from_settings(cls, settings: Settings) -> InProcessTransport:
         from skill.builder import build_skill  # noqa: PLC0415
-        from skill.persistence import StoreURLError  # noqa: PLC0415
+        from skill.stores import StoreURLError  # noqa: PLC0415
 
         try:
             skill = build_skill(settings=settings)

@@ -1,0 +1,34 @@
+"""``memory://``: a process-local store, for tests and ``--store memory://``."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+from ask_sdk_model import RequestEnvelope
+
+from skill.stores.base import user_key
+
+
+class MemoryAdapter(AbstractPersistenceAdapter):
+    """A process-local dict; deep-copies so callers can't mutate what is stored."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get_attributes(self, request_envelope: RequestEnvelope) -> dict[str, Any]:
+        with self._lock:
+            return copy.deepcopy(self._records.get(user_key(request_envelope), {}))
+
+    def save_attributes(
+        self, request_envelope: RequestEnvelope, attributes: dict[str, Any]
+    ) -> None:
+        with self._lock:
+            self._records[user_key(request_envelope)] = copy.deepcopy(attributes)
+
+    def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
+        with self._lock:
+            self._records.pop(user_key(request_envelope), None)
