@@ -11,7 +11,7 @@ from ask_sdk_core.dispatch_components import (
 )
 from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.skill import CustomSkill, SkillConfiguration
+from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_model import Response
 from ask_sdk_model.services import ApiClient
@@ -22,7 +22,6 @@ from skill.catalog.loader import default_catalog
 from skill.catalog.model import Catalog
 from skill.clock import local_now
 from skill.handlers import answers, common, routine
-from skill.routing import IndexedRequestMapper
 from skill.settings import Settings, SettingsError
 from skill.speech import Speech, SpeechError, prefixed
 from skill.state import loaded_state
@@ -116,20 +115,6 @@ class SaveStateInterceptor(AbstractResponseInterceptor):
         )
 
 
-class CoachSkillBuilder(CustomSkillBuilder):
-    """The SDK's builder, with the request handler chosen by :class:`IndexedRequestMapper`: the
-    same first-match choice as the SDK's mapper, asking only the handlers that could say yes."""
-
-    @property
-    def skill_configuration(self) -> SkillConfiguration:
-        configuration = super().skill_configuration
-        configuration.request_mappers = [
-            IndexedRequestMapper(mapper.request_handler_chains)
-            for mapper in configuration.request_mappers
-        ]
-        return configuration
-
-
 def skill_builder(
     catalog: Catalog | None = None,
     store: AbstractPersistenceAdapter | None = None,
@@ -137,7 +122,7 @@ def skill_builder(
     api_client: ApiClient | None = None,
     *,
     check_skill_id: bool = False,
-) -> CoachSkillBuilder:
+) -> CustomSkillBuilder:
     """The configured SDK builder: ``.create()`` gives the skill, ``.lambda_handler()`` the AWS
     Lambda entry point. ``store`` defaults to the one named by ``settings.store_url``;
     ``api_client`` (for the Alexa Settings API) to one with ``settings.settings_api_timeout``.
@@ -153,7 +138,7 @@ def skill_builder(
             "RLS_COACH_SKILL_ID is not set: it is required here so that only your skill is "
             "answered (amzn1.ask.skill.xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"
         )
-    builder = CoachSkillBuilder(
+    builder = CustomSkillBuilder(
         persistence_adapter=store or open_store(settings.store_url),
         api_client=api_client or TimeoutApiClient(timeout=settings.settings_api_timeout),
     )

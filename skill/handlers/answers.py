@@ -29,7 +29,6 @@ from skill.advice import (
 from skill.catalog.model import DAY_PARTS, KINDS, Activity, Exercise, TipTopic
 from skill.clock import effective_bedtime, is_near_bedtime
 from skill.coach.exercise_speech import remember
-from skill.routing import intents
 from skill.speech import Speech
 from skill.turn import OFFER_KEY, Turn
 
@@ -162,8 +161,6 @@ def describe_exercise(turn: Turn, exercise: Exercise) -> Speech:
 class ExplainExerciseHandler(AbstractRequestHandler):
     """ "How do I do a bridge?": a short description, then an offer to walk them through it."""
 
-    takes = intents("ExplainExerciseIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_intent_name("ExplainExerciseIntent")(handler_input)
 
@@ -182,8 +179,6 @@ class ExplainExerciseHandler(AbstractRequestHandler):
 
 class ListExercisesHandler(AbstractRequestHandler):
     """ "What exercises do you know?": grouped by kind, a few names per group."""
-
-    takes = intents("ListExercisesIntent")
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_intent_name("ListExercisesIntent")(handler_input)
@@ -206,8 +201,6 @@ class ListExercisesHandler(AbstractRequestHandler):
 
 class ListRoutinesHandler(AbstractRequestHandler):
     """ "What routines are there?": their names, and the one that suits the time of day."""
-
-    takes = intents("ListRoutinesIntent")
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_intent_name("ListRoutinesIntent")(handler_input)
@@ -340,8 +333,6 @@ def spoken_verdict(turn: Turn, advice: Advice) -> Speech:
 class CanIDoHandler(AbstractRequestHandler):
     """ "Can I swim tonight?": a verdict for the activity at that time, given the user's bedtime."""
 
-    takes = intents("CanIDoIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_intent_name("CanIDoIntent")(handler_input)
 
@@ -377,8 +368,6 @@ class CanIDoHandler(AbstractRequestHandler):
 
 class ActivityLimitHandler(AbstractRequestHandler):
     """ "How fast should I cycle?": the activity's limit (below 10 mph), and when it works best."""
-
-    takes = intents("ActivityLimitIntent")
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_intent_name("ActivityLimitIntent")(handler_input)
@@ -469,8 +458,6 @@ def medication_answer(turn: Turn, topic: TipTopic | None = None) -> Response:
 class TipHandler(AbstractRequestHandler):
     """ "Give me bedtime tips", "what about cold packs", "give me a tip"."""
 
-    takes = intents("TipIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_intent_name("TipIntent")(handler_input)
 
@@ -489,8 +476,6 @@ class TipHandler(AbstractRequestHandler):
 
 class TipYesHandler(AbstractRequestHandler):
     """ "Yes" to "would you like another tip?" (also offered by the routines before bedtime)."""
-
-    takes = intents("AMAZON.YesIntent")
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_intent_name("AMAZON.YesIntent")(handler_input) and offer_kind_is(
@@ -511,8 +496,6 @@ class TipYesHandler(AbstractRequestHandler):
 class DeclineOfferHandler(AbstractRequestHandler):
     """ "No" to another tip or to a walk-through of an explained exercise: a polite goodbye."""
 
-    takes = intents("AMAZON.NoIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_intent_name("AMAZON.NoIntent")(handler_input) and offer_kind_is(
             handler_input, "tip", "guide_exercise"
@@ -528,8 +511,6 @@ class DeclineOfferHandler(AbstractRequestHandler):
 class MedicationHandler(AbstractRequestHandler):
     """ "Should I take my medication?" / "can you diagnose me?": only ever "ask your doctor"."""
 
-    takes = intents("MedicationIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_intent_name("MedicationIntent")(handler_input)
 
@@ -544,8 +525,6 @@ class MedicationHandler(AbstractRequestHandler):
 
 class SetBedtimeHandler(AbstractRequestHandler):
     """ "My bedtime is ten thirty": stored as "22:30", and said back so a wrong guess is heard."""
-
-    takes = intents("SetBedtimeIntent")
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_intent_name("SetBedtimeIntent")(handler_input)

@@ -9,7 +9,6 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
 
-from skill.routing import ANYTHING, intents, requests
 from skill.speech import Speech
 from skill.turn import Turn
 
@@ -17,8 +16,6 @@ logger = logging.getLogger(__name__)
 
 
 class LaunchHandler(AbstractRequestHandler):
-    takes = requests("LaunchRequest")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_request_type("LaunchRequest")(handler_input)
 
@@ -31,8 +28,6 @@ class LaunchHandler(AbstractRequestHandler):
 
 
 class HelpHandler(AbstractRequestHandler):
-    takes = intents("AMAZON.HelpIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_intent_name("AMAZON.HelpIntent")(handler_input)
 
@@ -45,8 +40,6 @@ class HelpHandler(AbstractRequestHandler):
 
 
 class DisclaimerHandler(AbstractRequestHandler):
-    takes = intents("DisclaimerIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_intent_name("DisclaimerIntent")(handler_input)
 
@@ -59,8 +52,6 @@ class DisclaimerHandler(AbstractRequestHandler):
 
 class StopHandler(AbstractRequestHandler):
     """Stop, Cancel and NavigateHome all end the conversation politely."""
-
-    takes = intents("AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent")
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return any(
@@ -78,8 +69,6 @@ class NoHandler(AbstractRequestHandler):
     stretches…?": the user is done, so say goodbye rather than "I didn't catch that". (No to an
     offer, and no while guiding a routine, are taken earlier in the handler list.)"""
 
-    takes = intents("AMAZON.NoIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_intent_name("AMAZON.NoIntent")(handler_input)
 
@@ -89,8 +78,6 @@ class NoHandler(AbstractRequestHandler):
 
 
 class SessionEndedHandler(AbstractRequestHandler):
-    takes = requests("SessionEndedRequest")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_request_type("SessionEndedRequest")(handler_input)
 
@@ -105,8 +92,6 @@ class SessionEndedHandler(AbstractRequestHandler):
 
 class FallbackHandler(AbstractRequestHandler):
     """AMAZON.FallbackIntent, and any intent no other handler took (it must come last)."""
-
-    takes = requests("IntentRequest")
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_request_type("IntentRequest")(handler_input)
@@ -124,8 +109,6 @@ class FallbackHandler(AbstractRequestHandler):
 
 class OtherRequestHandler(AbstractRequestHandler):
     """Any other request type (e.g. System.ExceptionEncountered): a valid, empty response."""
-
-    takes = ANYTHING
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return True

@@ -13,6 +13,7 @@ import re
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
 
 from skill.catalog.model import Routine
@@ -33,7 +34,6 @@ from skill.coach.player import (
     slower,
 )
 from skill.handlers.common import LaunchHandler
-from skill.routing import intents, requests
 from skill.speech import Speech
 from skill.turn import Turn
 
@@ -63,15 +63,8 @@ NAVIGATION_INTENTS = (
 # ---- state predicates (pure: they read what the interceptor already loaded) ----------------------
 
 
-def _intent_name(handler_input: HandlerInput) -> str | None:
-    request = handler_input.request_envelope.request
-    if request.object_type != "IntentRequest":
-        return None
-    return request.intent.name
-
-
-def _is(handler_input: HandlerInput, *names: str) -> bool:
-    return _intent_name(handler_input) in names
+def is_any_intent(handler_input: HandlerInput, names: tuple[str, ...]) -> bool:
+    return any(is_intent_name(name)(handler_input) for name in names)
 
 
 def guiding(turn: Turn) -> bool:
@@ -471,10 +464,10 @@ def _exercise_named(turn: Turn, words: str) -> str | None:
 class YesToCoachOfferHandler(AbstractRequestHandler):
     """ "Yes" to picking up where they left off, to a fresh start, or to "walk me through it"."""
 
-    takes = intents("AMAZON.YesIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _is(handler_input, "AMAZON.YesIntent") and offer_kind(Turn.of(handler_input)) in (
+        return is_intent_name("AMAZON.YesIntent")(handler_input) and offer_kind(
+            Turn.of(handler_input)
+        ) in (
             RESUME_OFFER,
             FRESH_OFFER,
             GUIDE_OFFER,
@@ -498,10 +491,10 @@ class YesToCoachOfferHandler(AbstractRequestHandler):
 class NoToCoachOfferHandler(AbstractRequestHandler):
     """ "No" to picking up or starting fresh: forget the old place and ask what they'd like."""
 
-    takes = intents("AMAZON.NoIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _is(handler_input, "AMAZON.NoIntent") and offer_kind(Turn.of(handler_input)) in (
+        return is_intent_name("AMAZON.NoIntent")(handler_input) and offer_kind(
+            Turn.of(handler_input)
+        ) in (
             RESUME_OFFER,
             FRESH_OFFER,
         )
@@ -519,11 +512,9 @@ class NoToCoachOfferHandler(AbstractRequestHandler):
 class LaunchWithProgressHandler(AbstractRequestHandler):
     """Opening the skill with a routine left unfinished: offer to pick it up (or start fresh)."""
 
-    takes = requests("LaunchRequest")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return (
-            handler_input.request_envelope.request.object_type == "LaunchRequest"
+            is_request_type("LaunchRequest")(handler_input)
             and Turn.of(handler_input).state.progress is not None
         )
 
@@ -539,10 +530,8 @@ class LaunchWithProgressHandler(AbstractRequestHandler):
 class StartRoutineHandler(AbstractRequestHandler):
     """ "Start my morning stretches", or "start my stretches" (picked by the time of day)."""
 
-    takes = intents("StartRoutineIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _is(handler_input, "StartRoutineIntent")
+        return is_intent_name("StartRoutineIntent")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
@@ -562,10 +551,8 @@ class StartRoutineHandler(AbstractRequestHandler):
 class GuideExerciseHandler(AbstractRequestHandler):
     """ "Walk me through the lunge and stretch", "do a bridge with me"."""
 
-    takes = intents("GuideExerciseIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _is(handler_input, "GuideExerciseIntent")
+        return is_intent_name("GuideExerciseIntent")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
@@ -578,10 +565,8 @@ class GuideExerciseHandler(AbstractRequestHandler):
 class StartAnywayHandler(AbstractRequestHandler):
     """ "Start anyway" after the bedtime warning: start what they asked for, without the check."""
 
-    takes = intents("StartAnywayIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _is(handler_input, "StartAnywayIntent")
+        return is_intent_name("StartAnywayIntent")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
@@ -595,10 +580,8 @@ class ResumeHandler(AbstractRequestHandler):
     """ "Resume my stretches" / "resume" with a saved place: pick it up; after a long gap, offer a
     fresh start (saying "resume" again then resumes anyway)."""
 
-    takes = intents(*RESUME_INTENTS)
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _is(handler_input, *RESUME_INTENTS) and (
+        return is_any_intent(handler_input, RESUME_INTENTS) and (
             Turn.of(handler_input).state.progress is not None
         )
 
@@ -619,10 +602,8 @@ class ResumeHandler(AbstractRequestHandler):
 
 
 class NothingToResumeHandler(AbstractRequestHandler):
-    takes = intents(*RESUME_INTENTS)
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _is(handler_input, *RESUME_INTENTS)
+        return is_any_intent(handler_input, RESUME_INTENTS)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return _nothing(Turn.of(handler_input), "routine.nothing_to_resume")
@@ -631,10 +612,10 @@ class NothingToResumeHandler(AbstractRequestHandler):
 class NextHandler(AbstractRequestHandler):
     """ "Next" / "skip": the next segment, the next exercise, or the finish."""
 
-    takes = intents("AMAZON.NextIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _is(handler_input, "AMAZON.NextIntent") and guiding(Turn.of(handler_input))
+        return is_intent_name("AMAZON.NextIntent")(handler_input) and guiding(
+            Turn.of(handler_input)
+        )
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
@@ -649,10 +630,10 @@ class NextHandler(AbstractRequestHandler):
 class PreviousHandler(AbstractRequestHandler):
     """ "Go back": the previous segment, or the previous exercise from its start."""
 
-    takes = intents("AMAZON.PreviousIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _is(handler_input, "AMAZON.PreviousIntent") and guiding(Turn.of(handler_input))
+        return is_intent_name("AMAZON.PreviousIntent")(handler_input) and guiding(
+            Turn.of(handler_input)
+        )
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
@@ -666,11 +647,9 @@ class PreviousHandler(AbstractRequestHandler):
 class StartOverHandler(AbstractRequestHandler):
     """ "Start over": the routine (or exercise) from the top, in this session or a later one."""
 
-    takes = intents("AMAZON.StartOverIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return (
-            _is(handler_input, "AMAZON.StartOverIntent")
+            is_intent_name("AMAZON.StartOverIntent")(handler_input)
             and Turn.of(handler_input).state.progress is not None
         )
 
@@ -688,10 +667,10 @@ class PauseHandler(AbstractRequestHandler):
     """ "Pause" / "take a break": keep the place and close the session (a break outlasts the
     microphone); "resume my stretches" picks it up."""
 
-    takes = intents("AMAZON.PauseIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _is(handler_input, "AMAZON.PauseIntent") and guiding(Turn.of(handler_input))
+        return is_intent_name("AMAZON.PauseIntent")(handler_input) and guiding(
+            Turn.of(handler_input)
+        )
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return _hold_place(Turn.of(handler_input), "routine.pause")
@@ -700,10 +679,8 @@ class PauseHandler(AbstractRequestHandler):
 class RoutineStopHandler(AbstractRequestHandler):
     """Stop / cancel / home while guiding: save the place and say so."""
 
-    takes = intents(*STOP_INTENTS)
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _is(handler_input, *STOP_INTENTS) and guiding(Turn.of(handler_input))
+        return is_any_intent(handler_input, STOP_INTENTS) and guiding(Turn.of(handler_input))
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return _hold_place(Turn.of(handler_input), "routine.stop")
@@ -725,10 +702,10 @@ class RoutineHelpHandler(AbstractRequestHandler):
     """Help while guiding: where they are and what they can say. The place stays, and "repeat"
     afterwards still repeats the exercise (help is not remembered as the last response)."""
 
-    takes = intents("AMAZON.HelpIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _is(handler_input, "AMAZON.HelpIntent") and guiding(Turn.of(handler_input))
+        return is_intent_name("AMAZON.HelpIntent")(handler_input) and guiding(
+            Turn.of(handler_input)
+        )
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
@@ -753,15 +730,16 @@ class RoutineHelpHandler(AbstractRequestHandler):
 class RoutineFallbackHandler(AbstractRequestHandler):
     """Not understood while guiding (or a yes/no to no question): keep the place, say what works."""
 
-    takes = intents("AMAZON.FallbackIntent", "AMAZON.YesIntent", "AMAZON.NoIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
         turn = Turn.of(handler_input)
         if not guiding(turn):
             return False
-        if _is(handler_input, "AMAZON.FallbackIntent"):
+        if is_intent_name("AMAZON.FallbackIntent")(handler_input):
             return True
-        return _is(handler_input, "AMAZON.YesIntent", "AMAZON.NoIntent") and turn.offer is None
+        return (
+            is_any_intent(handler_input, ("AMAZON.YesIntent", "AMAZON.NoIntent"))
+            and turn.offer is None
+        )
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
@@ -779,10 +757,8 @@ class PaceHandler(AbstractRequestHandler):
     """ "Slow down" / "count slower" / "speed up": change the tempo of counts and holds for this
     and later exercises, remembered per user. While guiding, the current set is taken again."""
 
-    takes = intents("SlowDownIntent", "SpeedUpIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _is(handler_input, "SlowDownIntent", "SpeedUpIntent")
+        return is_any_intent(handler_input, ("SlowDownIntent", "SpeedUpIntent"))
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
@@ -816,10 +792,8 @@ class PaceHandler(AbstractRequestHandler):
 class RepeatHandler(AbstractRequestHandler):
     """ "Repeat": the last response again, exactly (inside a routine, the current segment)."""
 
-    takes = intents("AMAZON.RepeatIntent")
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _is(handler_input, "AMAZON.RepeatIntent")
+        return is_intent_name("AMAZON.RepeatIntent")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
@@ -834,10 +808,8 @@ class RepeatHandler(AbstractRequestHandler):
 class NotGuidingHandler(AbstractRequestHandler):
     """Next / go back / start over / pause with no routine running: say what would work."""
 
-    takes = intents(*NAVIGATION_INTENTS)
-
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _is(handler_input, *NAVIGATION_INTENTS)
+        return is_any_intent(handler_input, NAVIGATION_INTENTS)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return _not_guiding(Turn.of(handler_input))
