@@ -7,12 +7,9 @@ refuses output over 8,000 characters or with leftover ``{template}`` markers.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from dataclasses import dataclass, field
-
-from skill.records import Record
 
 MAX_BREAK_SECONDS = 10.0
 MAX_SSML_CHARS = 8000
@@ -27,22 +24,39 @@ class SpeechError(ValueError):
     """Speech that would break an Alexa limit; raised where it is built, never sent."""
 
 
-# Each part renders its own SSML once, when it is made: a routine step's speech is remembered
-# across turns (skill.coach.exercise_speech), so its parts are rendered once, not on every turn. The
-# rendering is an attribute, not a field: equality, hashing, repr and replace() are the text's
-# and the pause's alone (as the frozen dataclasses these were, with ``rendered`` init=False).
-class _Text(Record):
+@dataclass(frozen=True, slots=True)
+class _Text:
     text: str
 
-    def __init__(self, text: str) -> None:
-        self.__dict__.update(text=text, rendered=escape(text))
+    @property
+    def seconds(self) -> float:
+        return len(self.text.split()) / WORDS_PER_SECOND
+
+    def ssml(self) -> str:
+        return escape(self.text)
+
+    def plain(self) -> str:
+        return self.text
 
 
-class _Pause(Record):
+@dataclass(frozen=True, slots=True)
+class _Pause:
     seconds: float
 
-    def __init__(self, seconds: float) -> None:
-        self.__dict__.update(seconds=seconds, rendered=_rendered_pause(seconds))
+    def ssml(self) -> str:
+        """One pause as chained <break> tags, none longer than Alexa's 10-second maximum."""
+        tags = []
+        remaining = round(self.seconds, 2)
+        while remaining > 0:
+            chunk = min(remaining, MAX_BREAK_SECONDS)
+            tags.append(f'<break time="{round(chunk * 1000)}ms"/>')
+            remaining = round(remaining - chunk, 2)
+        return " ".join(tags)
+
+    def plain(self) -> str:
+        seconds = self.seconds
+        label = str(int(seconds)) if float(seconds).is_integer() else f"{seconds:.1f}"
+        return f"({label} s)"
 
 
 @dataclass
@@ -50,10 +64,14 @@ class Speech:
     parts: list[_Text | _Pause] = field(default_factory=list)
 
     def say(self, *sentences: str) -> Speech:
+        """Add sentences: control characters dropped, whitespace collapsed, empty ones skipped."""
         for sentence in sentences:
-            part = _said(sentence)
-            if part is not None:
-                self.parts.append(part)
+            text = " ".join(_NOT_XML.sub("", sentence).split())
+            if not text:
+                continue
+            if TEMPLATE_MARKER.search(text):
+                raise SpeechError(f"unfilled template marker in {text!r}")
+            self.parts.append(_Text(text))
         return self
 
     def pause(self, seconds: float) -> Speech:
@@ -70,29 +88,17 @@ class Speech:
     @property
     def seconds(self) -> float:
         """Estimated duration: pauses plus words at a typical speaking rate."""
-        total = 0.0
-        for part in self.parts:
-            if isinstance(part, _Pause):
-                total += part.seconds
-            else:
-                total += len(part.text.split()) / WORDS_PER_SECOND
-        return total
+        return sum(part.seconds for part in self.parts)
 
     def ssml(self) -> str:
-        ssml = "<speak>" + " ".join([part.rendered for part in self.parts]) + "</speak>"
+        ssml = "<speak>" + " ".join(part.ssml() for part in self.parts) + "</speak>"
         if len(ssml) > MAX_SSML_CHARS:
             raise SpeechError(f"speech is {len(ssml)} characters; Alexa allows {MAX_SSML_CHARS}")
         return ssml
 
     def plain(self) -> str:
         """Readable text with pauses shown as "(3 s)": for cards, logs and the terminal chat."""
-        out: list[str] = []
-        for part in self.parts:
-            if isinstance(part, _Pause):
-                out.append(f"({_seconds_label(part.seconds)} s)")
-            else:
-                out.append(part.text)
-        return " ".join(out)
+        return " ".join(part.plain() for part in self.parts)
 
     def __bool__(self) -> bool:
         return bool(self.parts)
@@ -107,47 +113,6 @@ def prefixed(ssml: str, speech: Speech) -> str:
     if len(combined) > MAX_SSML_CHARS:
         raise SpeechError(f"speech is {len(combined)} characters; Alexa allows {MAX_SSML_CHARS}")
     return combined
-
-
-# A response says a few sentences, and most are the same from user to user (the speech strings
-# with the catalog's names and counts filled in): cleaning, checking and escaping one took
-# ~1.5 µs, a remembered one ~0.3. A sentence that fails the check is never remembered (the cache
-# keeps no exceptions), so it raises every time. tests/test_speech.py checks memory and work agree.
-@functools.lru_cache(maxsize=4096)
-def _said(sentence: str) -> _Text | None:
-    return _sentence_part(sentence)
-
-
-def _sentence_part(sentence: str) -> _Text | None:
-    """A sentence as one part of speech: control characters dropped, whitespace collapsed; None
-    if nothing is left to say."""
-    text = " ".join(_NOT_XML.sub("", sentence).split())
-    if not text:
-        return None
-    if TEMPLATE_MARKER.search(text):
-        raise SpeechError(f"unfilled template marker in {text!r}")
-    return _Text(text)
-
-
-@functools.lru_cache(maxsize=1024)
-def _rendered_pause(seconds: float) -> str:
-    """A pause as SSML (a routine uses a few dozen distinct lengths, so they are remembered)."""
-    return " ".join(_breaks(seconds))
-
-
-def _breaks(seconds: float) -> list[str]:
-    """One pause as chained <break> tags, none longer than Alexa's 10-second maximum."""
-    tags = []
-    remaining = round(seconds, 2)
-    while remaining > 0:
-        chunk = min(remaining, MAX_BREAK_SECONDS)
-        tags.append(f'<break time="{round(chunk * 1000)}ms"/>')
-        remaining = round(remaining - chunk, 2)
-    return tags
-
-
-def _seconds_label(seconds: float) -> str:
-    return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:.1f}"
 
 
 def escape(text: str) -> str:

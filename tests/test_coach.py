@@ -234,7 +234,7 @@ def test_every_segment_with_its_longest_frame_fits_the_limit(catalog, pace, rout
     limit = catalog.rules.max_segment_seconds
     for progress in walk(player, player.start_routine(routine_id, NOW)):
         place = player.place(progress)
-        voice = player.voice_for_plan(place.exercise, place.reps)
+        voice = player.voice(place.exercise, place.reps, phrase)
         frame = frame_seconds(phrase, first=place.step == 0, last=place.next_exercise is None)
         assert voice.body(place.segment).seconds + frame <= limit
 

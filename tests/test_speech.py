@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import pickle
 import re
 import xml.etree.ElementTree as ET
 
@@ -12,17 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skill import records
-from skill.speech import (
-    MAX_SSML_CHARS,
-    Speech,
-    SpeechError,
-    _Pause,
-    _rendered_pause,
-    _sentence_part,
-    _Text,
-    escape,
-)
+from skill.speech import MAX_SSML_CHARS, Speech, SpeechError, escape
 
 
 def breaks_ms(ssml: str) -> list[int]:
@@ -92,22 +80,6 @@ def test_text_is_escaped_exactly_as_the_standard_library_escapes_it(text):
     assert escape(text) == standard_escape(text)
 
 
-def _part_or_error(sentence: str) -> object:
-    try:
-        return _sentence_part(sentence)
-    except SpeechError as exc:
-        return ("refused", str(exc))
-
-
-def _said_or_error(sentence: str) -> object:
-    try:
-        parts = Speech().say(sentence).parts
-    except SpeechError as exc:
-        return ("refused", str(exc))
-    assert len(parts) <= 1
-    return parts[0] if parts else None
-
-
 sentences = (
     st.text()
     | st.text(alphabet=" \t\n\x00\x0b\ufffe{}_abc&<>")
@@ -117,55 +89,27 @@ sentences = (
 )
 
 
-@given(sentences)
-def test_a_remembered_sentence_is_the_sentence_worked_out_afresh(sentence):
-    fresh = _part_or_error(sentence)
-    for _ in range(2):  # said, then remembered (or refused both times: refusals are not kept)
-        said = _said_or_error(sentence)
-        assert said == fresh
-        if fresh is not None and not isinstance(fresh, tuple):
-            assert said.rendered == fresh.rendered
-            assert Speech().say(sentence).ssml() == f"<speak>{fresh.rendered}</speak>"
-
-
-# The speech parts were frozen dataclasses with ``rendered`` declared init=False, repr=False,
-# compare=False; as records they must behave as those did.
-@dataclasses.dataclass(frozen=True)
-class TextTwin:
-    text: str
-    rendered: str = dataclasses.field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "rendered", escape(self.text))
-
-
-@dataclasses.dataclass(frozen=True)
-class PauseTwin:
-    seconds: float
-    rendered: str = dataclasses.field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "rendered", _rendered_pause(self.seconds))
-
-
-@given(
-    st.sampled_from([(_Text, TextTwin), (_Pause, PauseTwin)]),
-    st.data(),
-)
-def test_speech_parts_behave_as_the_dataclasses_they_were(classes, data):
-    part_class, twin_class = classes
-    values = (
-        st.text(max_size=8) if part_class is _Text else st.floats(0, 30).map(lambda s: round(s, 2))
+def xml_allowed(character: str) -> bool:
+    """XML 1.0's characters: tab, newline, carriage return, and the rest from space up, but no
+    surrogates and neither U+FFFE nor U+FFFF."""
+    if character in "\t\n\r":
+        return True
+    return (
+        character >= " "
+        and not "\ud800" <= character <= "\udfff"
+        and character not in "\ufffe\uffff"
     )
-    value, other = data.draw(values), data.draw(values)
-    part, twin = part_class(value), twin_class(value)
-    assert part.rendered == twin.rendered
-    assert repr(part).replace("_Text", "TextTwin").replace("_Pause", "PauseTwin") == repr(twin)
-    assert (part == part_class(other)) == (twin == twin_class(other))
-    assert hash(part) == hash(part_class(value))
-    assert pickle.loads(pickle.dumps(part)).rendered == part.rendered
-    name = "text" if part_class is _Text else "seconds"
-    changed = records.replace(part, **{name: other})
-    assert changed.rendered == dataclasses.replace(twin, **{name: other}).rendered
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        part.rendered = "x"
+
+
+@given(sentences)
+def test_a_sentence_is_spoken_cleaned_and_escaped_or_refused(sentence):
+    """Characters XML cannot carry go, whitespace collapses, an empty sentence says nothing, a
+    leftover {marker} is refused, and what is said is escaped."""
+    cleaned = " ".join("".join(filter(xml_allowed, sentence)).split())
+    try:
+        ssml = Speech().say(sentence).ssml()
+    except SpeechError as exc:
+        assert "template marker" in str(exc)
+        assert re.search(r"\{[A-Za-z_][A-Za-z0-9_]*\}", cleaned)
+        return
+    assert ssml == f"<speak>{escape(cleaned)}</speak>"

@@ -15,25 +15,23 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from typing import Any
 
 from skill.catalog.model import Catalog, Exercise, Pace, Routine
 from skill.coach.exercise_speech import (
-    ExerciseSpeaker,
     ExerciseVoice,
+    Phrase,
     Segment,
     frame_seconds,
     longest_phrases,
     plan_segments,
-    remember,
 )
-from skill.records import Record
 from skill.state import Progress
 
 logger = logging.getLogger(__name__)
 
 
-class Place(Record):
+@dataclasses.dataclass(frozen=True, slots=True)
+class Place:
     """A Progress resolved against the catalog: everything needed to speak where the user is."""
 
     routine: Routine | None
@@ -67,45 +65,35 @@ def stamp(now: dt.datetime) -> str:
 
 
 class RoutinePlayer:
-    """Moves through routines for one user's pace. Every move returns a new Progress.
-
-    A player holds nothing of a user or a turn: it is a pure function of (catalog, pace, language),
-    so :func:`player_for` keeps one per pace, and each remembers the places it has resolved."""
+    """Moves through routines at one pace. Every move returns a new Progress."""
 
     def __init__(self, catalog: Catalog, pace: Pace, language: str = "en") -> None:
         self.catalog = catalog
         self.pace = pace
         self.language = language
-        # (routine id, exercise id, step, segment) → the Place: a routine turn resolves the
-        # user's progress two or three times (~5 µs each), and a place is all catalog data.
-        self._places: dict[tuple[Any, ...], Place] = {}
-        # (routine id, or the exercise id of a guided exercise) → each step's exercise id.
-        self._step_ids: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
-        # Routine id → its estimated seconds at this pace (see estimated_seconds).
-        self._routine_seconds: dict[str, float] = {}
-        # What the exercises say at this pace, remembered across turns.
-        self.speaker = ExerciseSpeaker(catalog, language, pace.factor)
-        self._phrase = longest_phrases(catalog, language)
-        limit = catalog.rules.max_segment_seconds
-        # The budget for a segment's own speech: what the opening and close around it leave.
-        # The first and last exercises carry the routine's introduction and its finish.
-        self._budgets = {
-            (first, last): limit - frame_seconds(self._phrase, first=first, last=last)
-            for first in (False, True)
-            for last in (False, True)
-        }
+        # Segments are planned with the longest wording, so they fit whatever a turn says.
+        self.longest = longest_phrases(catalog, language)
+
+    @classmethod
+    def for_pace_id(cls, catalog: Catalog, pace_id: str, language: str = "en") -> RoutinePlayer:
+        """The player for a pace a user's state names (the normal pace for one the catalog
+        does not know)."""
+        return cls(catalog, catalog.rules.pace(pace_id), language)
 
     # ---- what the user is doing --------------------------------------------------------------
 
-    def voice_for_plan(self, exercise: Exercise, reps: int) -> ExerciseVoice:
-        return ExerciseVoice(exercise, reps, self.pace.factor, self._phrase, self.language)
+    def voice(self, exercise: Exercise, reps: int, phrase: Phrase) -> ExerciseVoice:
+        """What ``exercise`` says at this pace, in the words ``phrase`` gives."""
+        return ExerciseVoice(exercise, reps, self.pace.factor, phrase, self.language)
 
     def segments(
         self, exercise: Exercise, reps: int, *, first: bool, last: bool
     ) -> tuple[Segment, ...]:
-        """How the exercise is cut at this pace, as the first and/or last step of its routine."""
-        budget = self._budgets[(first, last)]
-        return plan_segments(self.voice_for_plan(exercise, reps), budget)
+        """How the exercise is cut at this pace, as the first and/or last step of its routine
+        (those carry the routine's introduction or its finish around the segment)."""
+        frame = frame_seconds(self.longest, first=first, last=last)
+        budget = self.catalog.rules.max_segment_seconds - frame
+        return plan_segments(self.voice(exercise, reps, self.longest), budget)
 
     def steps(self, progress: Progress) -> list[tuple[Exercise, int]] | None:
         """(exercise, reps per side) for each step of what ``progress`` is in; None if the
@@ -126,17 +114,6 @@ class RoutinePlayer:
         """Where ``progress`` points, or None if it points nowhere that exists."""
         if progress is None:
             return None
-        # Only these fields locate a place (not ``paused`` or ``updated_at``).
-        key = (progress.routine_id, progress.exercise_id, progress.step, progress.segment)
-        place = self._places.get(key)
-        if place is None:
-            place = self.find_place(progress)
-            if place is not None:  # a place that is not there is looked for (and logged) again
-                remember(self._places, key, place)
-        return place
-
-    def find_place(self, progress: Progress) -> Place | None:
-        """:meth:`place`, worked out afresh."""
         steps = self.steps(progress)
         if not steps or not 0 <= progress.step < len(steps):
             logger.warning("progress %s points at nothing in the catalog", progress)
@@ -165,24 +142,13 @@ class RoutinePlayer:
 
     def estimated_seconds(self, routine: Routine) -> float:
         """How long the routine's speech runs at this pace, counting every segment."""
-        # Every routine start says "about N minutes": summing every segment of every exercise
-        # took longer than the rest of the turn. It is pure (catalog, language and pace are the
-        # player's), so it is worked out once per routine, found by id (hashing the frozen
-        # routine itself cost ~2 µs a start).
-        seconds = self._routine_seconds.get(routine.id)
-        if seconds is None:
-            seconds = self._sum_segment_seconds(routine)
-            self._routine_seconds[routine.id] = seconds  # one per routine of the catalog
-        return seconds
-
-    def _sum_segment_seconds(self, routine: Routine) -> float:
         total = 0.0
         last_step = len(routine.steps) - 1
         for index, step in enumerate(routine.steps):
             exercise = self.catalog.exercises[step.exercise]
-            voice = self.voice_for_plan(exercise, step.reps or exercise.reps.guided)
-            budget = self._budgets[(index == 0, index == last_step)]
-            for segment in plan_segments(voice, budget):
+            reps = step.reps or exercise.reps.guided
+            voice = self.voice(exercise, reps, self.longest)
+            for segment in self.segments(exercise, reps, first=index == 0, last=index == last_step):
                 total += voice.body(segment).seconds
         return total
 
@@ -253,57 +219,15 @@ class RoutinePlayer:
         return hours > self.catalog.rules.resume_within_hours
 
     def _at(self, progress: Progress, step: int, segment: int, now: dt.datetime) -> Progress:
-        # Every move lands here: the steps are looked up once per routine (not rebuilt each
-        # move), and the Progress is made directly (dataclasses.replace costs ~1.5 µs more).
-        steps = self._steps_of(progress)
-        exercise_id = steps[step] if step < len(steps) else progress.exercise_id
-        return Progress(progress.routine_id, exercise_id, step, segment, False, stamp(now))
-
-    def _steps_of(self, progress: Progress) -> tuple[str, ...]:
-        """The exercise id of each step of what ``progress`` is in (none if it is gone)."""
-        key = (progress.routine_id, progress.exercise_id if progress.routine_id is None else None)
-        ids = self._step_ids.get(key)
-        if ids is None:
-            ids = tuple(exercise.id for exercise, _ in self.steps(progress) or ())
-            remember(self._step_ids, key, ids)
-        return ids
-
-
-# Players are kept per catalog, pace and language: a process loads one catalog (tests a few).
-PLAYERS_LIMIT = 64
-_players: dict[tuple[int, str, str], tuple[Catalog, RoutinePlayer]] = {}
-
-
-def player_for(catalog: Catalog, pace: Pace, language: str = "en") -> RoutinePlayer:
-    """The player for this catalog, pace and language: the same one every turn (making one costs
-    ~2 µs, and a new one would remember no places)."""
-    # Keyed by the pace's id, not the pace: hashing a catalog object hashes all of its fields.
-    key = (id(catalog), pace.id, language)
-    cached = _players.get(key)
-    if cached is not None and cached[0] is catalog and cached[1].pace == pace:
-        return cached[1]
-    player = RoutinePlayer(catalog, pace, language)
-    # Catalogs are loaded once per process (tests load a few), so few players are ever made.
-    remember(_players, key, (catalog, player), limit=PLAYERS_LIMIT)
-    return player
-
-
-_players_by_pace_id: dict[tuple[int, str, str], tuple[Catalog, RoutinePlayer]] = {}
-
-
-def player_for_pace_id(catalog: Catalog, pace_id: str, language: str = "en") -> RoutinePlayer:
-    """:func:`player_for` the pace ``catalog.rules.pace(pace_id)`` gives (the normal pace for an
-    id the catalog does not know), found by the id a user's state holds: every routine turn asks
-    two or three times, and finding the pace and checking the cached player's pace cost ~1 µs."""
-    # The pace follows from the catalog and the id alone (the catalog is frozen), so holding the
-    # catalog is check enough. Bounded: the id comes from a stored record and could be anything.
-    key = (id(catalog), pace_id, language)
-    cached = _players_by_pace_id.get(key)
-    if cached is not None and cached[0] is catalog:
-        return cached[1]
-    player = player_for(catalog, catalog.rules.pace(pace_id), language)
-    remember(_players_by_pace_id, key, (catalog, player), limit=PLAYERS_LIMIT)
-    return player
+        steps = self.steps(progress) or []
+        exercise_id = steps[step][0].id if step < len(steps) else progress.exercise_id
+        return Progress(
+            routine_id=progress.routine_id,
+            exercise_id=exercise_id,
+            step=step,
+            segment=segment,
+            updated_at=stamp(now),
+        )
 
 
 def slower(paces: tuple[Pace, ...], current: Pace) -> Pace | None:

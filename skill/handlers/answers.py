@@ -28,7 +28,6 @@ from skill.advice import (
 )
 from skill.catalog.model import DAY_PARTS, KINDS, Activity, Exercise, TipTopic
 from skill.clock import effective_bedtime, is_near_bedtime
-from skill.coach.exercise_speech import remember
 from skill.speech import Speech
 from skill.turn import OFFER_KEY, Turn
 
@@ -261,47 +260,8 @@ def unknown_activity(turn: Turn) -> Response:
     return turn.respond(speech, Speech().say(reprompt))
 
 
-def verdict_keys(advice: Advice) -> tuple[str, ...] | None:
-    """The speech strings a verdict says, or None for one whose words are not remembered (the
-    off-peak verdict's list of best times asks more strings than are worth tracking)."""
-    if advice.verdict is Verdict.NO:
-        return ("answers.lead_no", "answers.instead")
-    if advice.verdict is Verdict.BETTER_ANOTHER_TIME:
-        reason = f"answers.reason_{advice.reason.value}"
-        return ("answers.lead_better_another_time", reason, "answers.instead")
-    if advice.verdict is Verdict.EARLIER_IS_BETTER:
-        return None
-    return ("answers.lead_yes",)
-
-
-# (catalog, verdict and reason, activity id, language, the turn's variant of each string the
-# verdict says) → the verdict's speech parts. "Can I …" answers say the same few verdicts: made
-# afresh, one took ~3 µs (strings chosen, filled in and checked). tests/test_answers.py checks
-# remembered and fresh verdicts agree.
-_verdicts: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...]]] = {}
-
-
 def verdict_speech(turn: Turn, advice: Advice) -> Speech:
     """The verdict, its reason from the catalog, and a better alternative where there is one."""
-    keys = verdict_keys(advice)
-    if keys is None:
-        return spoken_verdict(turn, advice)
-    language = turn.language
-    choices = []
-    for key in keys:
-        count = len(turn.catalog.phrases(key, language))
-        choices.append(turn.variant(key, count) if count > 1 else 0)
-    memory_key = (advice.verdict, advice.reason, advice.activity.id, language, *choices)
-    remembered = _verdicts.get(memory_key)
-    if remembered is not None and remembered[0] is turn.catalog:
-        return Speech(list(remembered[1]))
-    speech = spoken_verdict(turn, advice)
-    remember(_verdicts, memory_key, (turn.catalog, tuple(speech.parts)))
-    return speech
-
-
-def spoken_verdict(turn: Turn, advice: Advice) -> Speech:
-    """:func:`verdict_speech`, made afresh."""
     activity = advice.activity
     speech = Speech()
     if advice.verdict is Verdict.NO:

@@ -16,23 +16,9 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
 
-from skill.catalog.model import Routine
 from skill.clock import effective_bedtime, is_near_bedtime
-from skill.coach.exercise_speech import (
-    estimated_minutes,
-    list_words,
-    locate,
-    number_words,
-    remember,
-)
-from skill.coach.player import (
-    PLAYERS_LIMIT,
-    Place,
-    RoutinePlayer,
-    faster,
-    player_for_pace_id,
-    slower,
-)
+from skill.coach.exercise_speech import estimated_minutes, list_words, locate, number_words
+from skill.coach.player import Place, RoutinePlayer, faster, slower
 from skill.handlers.common import LaunchHandler
 from skill.speech import Speech
 from skill.turn import Turn
@@ -82,82 +68,14 @@ def offer_kind(turn: Turn) -> str | None:
 
 
 def player(turn: Turn) -> RoutinePlayer:
-    return player_for_pace_id(turn.catalog, turn.state.pace, turn.language)
+    return RoutinePlayer.for_pace_id(turn.catalog, turn.state.pace, turn.language)
 
 
-# The speech strings a routine's introduction is made of.
-ROUTINE_INTRO_KEYS = (
-    "routine.routine_intro",
-    "routine.exercise_count_one",
-    "routine.exercise_count",
-    "routine.minutes_one",
-    "routine.minutes",
-)
-# (player, routine id, the turn's variant of each intro string that has several) → the intro.
-# Every start says it, and it is the same for the same routine, pace, language and choices: made
-# afresh it took ~10 µs of a start turn (two spoken numbers, four strings filled in).
-# tests/test_planning_cache.py checks remembered and fresh intros agree.
-_routine_intros: dict[tuple[RoutinePlayer, str, tuple[int, ...]], str] = {}
-# Player → (key, count) of each ROUTINE_INTRO_KEYS string with more than one variant.
-_intro_variants: dict[RoutinePlayer, tuple[tuple[str, int], ...]] = {}
-
-
-def _routine_intro(turn: Turn, coach: RoutinePlayer, place: Place) -> str:
-    routine = place.routine
-    if routine is None:
-        return turn.phrase("routine.guided_intro", exercise=place.exercise.name)
-    varied = _intro_variants.get(coach)
-    if varied is None:
-        varied = tuple(
-            (key, count)
-            for key in ROUTINE_INTRO_KEYS
-            if (count := len(coach.catalog.phrases(key, coach.language))) > 1
-        )
-        # One entry per player (a player per catalog, pace and language).
-        remember(_intro_variants, coach, varied, limit=PLAYERS_LIMIT)
-    key = (coach, routine.id, tuple([turn.variant(name, count) for name, count in varied]))
-    intro = _routine_intros.get(key)
-    if intro is None:
-        intro = spoken_routine_intro(turn, coach, routine)
-        remember(_routine_intros, key, intro)
-    return intro
-
-
-def spoken_routine_intro(turn: Turn, coach: RoutinePlayer, routine: Routine) -> str:
-    """The routine's introduction as ``turn`` says it, made afresh."""
-    steps = len(routine.steps)
-    exercises = (
-        turn.phrase("routine.exercise_count_one")
-        if steps == 1
-        else turn.phrase("routine.exercise_count", count=number_words(steps, turn.language))
-    )
-    minutes_count = estimated_minutes(coach.estimated_seconds(routine))
-    minutes = (
-        turn.phrase("routine.minutes_one")
-        if minutes_count == 1
-        else turn.phrase("routine.minutes", count=number_words(minutes_count, turn.language))
-    )
-    return turn.phrase(
-        "routine.routine_intro", routine=routine.name, exercises=exercises, minutes=minutes
-    )
-
-
-def _exercise_intro(turn: Turn, place: Place) -> str | None:
-    name = place.exercise.name
-    if place.segment_index > 0:
-        return turn.phrase("routine.exercise_now", exercise=name)
-    if place.routine is None:
-        return None  # the guided intro already named it
-    if place.step == 0:
-        return turn.phrase("routine.exercise_first", exercise=name)
-    if place.next_exercise is None:
-        return turn.phrase("routine.exercise_last", exercise=name)
-    return turn.phrase(
-        "routine.exercise_next",
-        exercise=name,
-        number=number_words(place.step + 1, turn.language),
-        count=number_words(place.step_count, turn.language),
-    )
+def counted(turn: Turn, key: str, count: int) -> str:
+    """ "one exercise" from ``key + "_one"``; "seven exercises" from ``key`` with the count."""
+    if count == 1:
+        return turn.phrase(f"{key}_one")
+    return turn.phrase(key, count=number_words(count, turn.language))
 
 
 def speak_place(turn: Turn, opening: Speech | None = None, *, name_it: bool = False) -> Response:
@@ -172,17 +90,10 @@ def speak_place(turn: Turn, opening: Speech | None = None, *, name_it: bool = Fa
     if place.step == 0 and place.segment_index == 0:
         speech.say(_routine_intro(turn, coach, place))
     if place.segment_index == 0 or name_it:
-        intro = _exercise_intro(turn, place)
-        if intro:
-            speech.say(intro)
-    # The exercise speaks with the turn's choice of variants, fixed up front: the same choices
-    # give the same words, so the segment's speech and card are remembered, not rebuilt.
-    speaker = coach.speaker
-    choices = speaker.choices(turn.variant)
-    exercise, segment = place.exercise, place.segment
-    speech.extend(speaker.body(exercise, place.reps, segment, choices))
-    side = exercise.sides.order[locate(segment.first, place.reps)[0]]
-    card = (_title(exercise.name), speaker.card_text(exercise, place.reps, side, choices))
+        speech.say(_exercise_intro(turn, place))
+    voice = coach.voice(place.exercise, place.reps, turn.phrase)
+    speech.extend(voice.body(place.segment))
+    card = (_title(place.exercise.name), voice.card_text(voice.side(place.segment.first)))
     if place.is_last:
         return _finish(turn, place, speech, card)
     turn.session[GUIDING_KEY] = True
@@ -190,56 +101,53 @@ def speak_place(turn: Turn, opening: Speech | None = None, *, name_it: bool = Fa
     return turn.respond(speech.say(close), Speech().say(reprompt), card=card)
 
 
-# What a routine turn closes with, by what comes next: (speech key, reprompt key, placeholder).
-CLOSE_NEXT_EXERCISE = (
-    "routine.close_next_exercise",
-    "routine.close_next_exercise_reprompt",
-    "exercise",
-)
-CLOSE_OTHER_SIDE = ("routine.close_other_side", "routine.close_other_side_reprompt", "side")
-CLOSE_MORE = ("routine.close_more", "routine.close_more_reprompt", "")
-# (player, closing keys, the name or side said, the turn's variant of each key) → the closing
-# words. Every start and "next" says them, the same for the same choices: made afresh they took
-# ~2 µs (two strings looked up, chosen and filled in). tests/test_planning_cache.py checks
-# remembered and fresh closes agree.
-_closes: dict[tuple[RoutinePlayer, tuple[str, str, str], str, int, int], tuple[str, str]] = {}
+def _routine_intro(turn: Turn, coach: RoutinePlayer, place: Place) -> str:
+    routine = place.routine
+    if routine is None:
+        return turn.phrase("routine.guided_intro", exercise=place.exercise.name)
+    minutes = estimated_minutes(coach.estimated_seconds(routine))
+    return turn.phrase(
+        "routine.routine_intro",
+        routine=routine.name,
+        exercises=counted(turn, "routine.exercise_count", len(routine.steps)),
+        minutes=counted(turn, "routine.minutes", minutes),
+    )
+
+
+def _exercise_intro(turn: Turn, place: Place) -> str:
+    name = place.exercise.name
+    if place.segment_index > 0:
+        return turn.phrase("routine.exercise_now", exercise=name)
+    if place.routine is None:
+        return ""  # the guided intro already named it
+    if place.step == 0:
+        return turn.phrase("routine.exercise_first", exercise=name)
+    if place.next_exercise is None:
+        return turn.phrase("routine.exercise_last", exercise=name)
+    return turn.phrase(
+        "routine.exercise_next",
+        exercise=name,
+        number=number_words(place.step + 1, turn.language),
+        count=number_words(place.step_count, turn.language),
+    )
 
 
 def _close(turn: Turn, place: Place) -> tuple[str, str]:
-    keys, value = closing_keys(place)
-    coach = player(turn)
-    speech_key, reprompt_key, _ = keys
-    key = (coach, keys, value, _choice(turn, speech_key), _choice(turn, reprompt_key))
-    close = _closes.get(key)
-    if close is None:
-        close = spoken_close(turn, keys, value)
-        remember(_closes, key, close)
-    return close
-
-
-def _choice(turn: Turn, key: str) -> int:
-    """The variant of ``key`` the turn says (0 for a string with one)."""
-    count = len(turn.catalog.phrases(key, turn.language))
-    return turn.variant(key, count) if count > 1 else 0
-
-
-def closing_keys(place: Place) -> tuple[tuple[str, str, str], str]:
-    """Which closing words follow ``place``, and the exercise or side they name ("" for none)."""
+    """What the turn closes with, and its reprompt: what "next" will bring."""
     following = place.next_segment
     if following is None:
         assert place.next_exercise is not None
-        return CLOSE_NEXT_EXERCISE, place.next_exercise.name
-    side_index, rep = locate(following.first, place.reps)
-    if rep == 1 and side_index > 0:
-        return CLOSE_OTHER_SIDE, place.exercise.sides.order[side_index]
-    return CLOSE_MORE, ""
-
-
-def spoken_close(turn: Turn, keys: tuple[str, str, str], value: str) -> tuple[str, str]:
-    """The closing words and their reprompt as ``turn`` says them, made afresh."""
-    speech_key, reprompt_key, placeholder = keys
-    values = {placeholder: value} if placeholder else {}
-    return turn.phrase(speech_key, **values), turn.phrase(reprompt_key, **values)
+        key, values = "routine.close_next_exercise", {"exercise": place.next_exercise.name}
+    else:
+        side_index, rep = locate(following.first, place.reps)
+        if rep == 1 and side_index > 0:
+            key, values = (
+                "routine.close_other_side",
+                {"side": place.exercise.sides.order[side_index]},
+            )
+        else:
+            key, values = "routine.close_more", {}
+    return turn.phrase(key, **values), turn.phrase(f"{key}_reprompt", **values)
 
 
 def _finish(turn: Turn, place: Place, speech: Speech, card: tuple[str, str]) -> Response:
@@ -256,9 +164,7 @@ def _finish(turn: Turn, place: Place, speech: Speech, card: tuple[str, str]) -> 
     days = turn.state.days_this_week(place.routine.id, today)
     speech.say(
         turn.phrase("routine.finished", routine=place.routine.name),
-        turn.phrase("routine.days_this_week_one")
-        if days == 1
-        else turn.phrase("routine.days_this_week", count=number_words(days, turn.language)),
+        counted(turn, "routine.days_this_week", days),
         turn.phrase("routine.finished_goodbye"),
     )
     return turn.respond(speech, card=card, end_session=True)
