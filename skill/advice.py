@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 
 from skill.catalog.model import Activity, Catalog, Rules
 from skill.clock import hours_before_bedtime, next_bedtime
-from skill.records import Record
 
 
 class Verdict(StrEnum):
@@ -33,7 +33,8 @@ class Reason(StrEnum):
     BEST_TIME = "best_time"
 
 
-class Advice(Record):
+@dataclass(frozen=True, slots=True)
+class Advice:
     activity: Activity
     verdict: Verdict
     reason: Reason
@@ -81,7 +82,8 @@ TIME_PERIOD_PHRASES = {
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?$")
 
 
-class Moment(Record):
+@dataclass(frozen=True, slots=True)
+class Moment:
     """The moment a question is about. ``understood`` is False when words were given for the time
     but could not be read, and "now" was used instead; ``clock`` is set for an explicit time."""
 

@@ -6,10 +6,9 @@ import datetime as dt
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from skill.records import Record, replace
 
 PREFIX = "RLS_COACH_"
 DEFAULT_STORE = "sqlite:///rls-coach.sqlite3"
@@ -22,7 +21,8 @@ class SettingsError(ValueError):
     """A configuration value is wrong; the message names the variable and what it expects."""
 
 
-class Settings(Record):
+@dataclass(frozen=True, slots=True)
+class Settings:
     skill_id: str | None = None
     store_url: str = DEFAULT_STORE
     verify: bool = True

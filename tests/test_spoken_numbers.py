@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
 from num2words import num2words
 
 from skill.builder import build_skill
 from skill.coach.exercise_speech import number_words
-from skill.records import replace
 from skill.stores import MemoryAdapter
 from tests.support import Conversation
 

@@ -1,5 +1,4 @@
-"""The content catalog: authored YAML under ``skill/content`` loaded into frozen records
-(:mod:`skill.records`: frozen-dataclass semantics without their import-time cost).
+"""The content catalog: authored YAML under ``skill/content`` loaded into frozen dataclasses.
 
 Every file is parsed with ``yaml.safe_load`` and validated with marshmallow schemas
 (``unknown=RAISE``, so a typo in a key fails loudly) by :mod:`skill.catalog.loader`. Entries are
@@ -13,10 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from skill.records import Record, field
 
 CONTENT_DIR = Path(__file__).parent.parent / "content"
 
@@ -40,7 +38,8 @@ FALLBACK_INTENT = "AMAZON.FallbackIntent"
 # --------------------------------------------------------------------------------------------
 
 
-class ContentError(Record, order=True):
+@dataclass(frozen=True, slots=True, order=True)
+class ContentError:
     """One problem in the content, addressed by file (relative to the content dir) and path."""
 
     file: str
@@ -76,13 +75,15 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-class Source(Record):
+@dataclass(frozen=True, slots=True)
+class Source:
     article: str
     section: str
     says: str | None = None
 
 
-class RepPhase(Record):
+@dataclass(frozen=True, slots=True)
+class RepPhase:
     """One spoken phase of a rep ("lift your heel") and how long the movement or hold takes."""
 
     cue: str
@@ -90,7 +91,8 @@ class RepPhase(Record):
     hold: bool = False
 
 
-class Reps(Record):
+@dataclass(frozen=True, slots=True)
+class Reps:
     """``up_to`` N (min is None), or a range ``from``–``to``. ``spoken`` overrides the wording."""
 
     min: int | None
@@ -110,7 +112,8 @@ class Reps(Record):
         return f"up to {self.max}"
 
 
-class Sides(Record):
+@dataclass(frozen=True, slots=True)
+class Sides:
     per_side: bool
     first: str | None = None
 
@@ -123,7 +126,8 @@ class Sides(Record):
         return (first, "right" if first == "left" else "left")
 
 
-class Exercise(Record):
+@dataclass(frozen=True, slots=True)
+class Exercise:
     id: str
     name: str
     synonyms: tuple[str, ...]
@@ -146,12 +150,14 @@ class Exercise(Record):
         return sum(phase.seconds for phase in self.rep)
 
 
-class RoutineStep(Record):
+@dataclass(frozen=True, slots=True)
+class RoutineStep:
     exercise: str
     reps: int | None = None
 
 
-class Routine(Record):
+@dataclass(frozen=True, slots=True)
+class Routine:
     id: str
     name: str
     synonyms: tuple[str, ...]
@@ -160,7 +166,8 @@ class Routine(Record):
     steps: tuple[RoutineStep, ...]
 
 
-class Activity(Record):
+@dataclass(frozen=True, slots=True)
+class Activity:
     id: str
     name: str
     synonyms: tuple[str, ...]
@@ -177,7 +184,8 @@ class Activity(Record):
     exercise: str | None = None
 
 
-class TipTopic(Record):
+@dataclass(frozen=True, slots=True)
+class TipTopic:
     id: str
     name: str
     synonyms: tuple[str, ...]
@@ -186,7 +194,8 @@ class TipTopic(Record):
     sensitive: bool = False
 
 
-class TimePhrase(Record):
+@dataclass(frozen=True, slots=True)
+class TimePhrase:
     """A spoken time ("tonight"). Exactly one of ``now``, ``at`` or ``before_bed_minutes``."""
 
     id: str
@@ -197,17 +206,20 @@ class TimePhrase(Record):
     before_bed_minutes: int | None = None
 
 
-class DayPart(Record):
+@dataclass(frozen=True, slots=True)
+class DayPart:
     id: str
     starts: dt.time
 
 
-class Pace(Record):
+@dataclass(frozen=True, slots=True)
+class Pace:
     id: str
     factor: float
 
 
-class Rules(Record):
+@dataclass(frozen=True, slots=True)
+class Rules:
     day_parts: tuple[DayPart, ...]
     bedtime_buffer_hours: float
     default_bedtime: dt.time
@@ -234,13 +246,15 @@ class Rules(Record):
         return next(p for p in self.paces if p.id == "normal")
 
 
-class IntentPhrasing(Record):
+@dataclass(frozen=True, slots=True)
+class IntentPhrasing:
     name: str
     slots: Mapping[str, str]
     samples: tuple[str, ...]
 
 
-class Phrasings(Record):
+@dataclass(frozen=True, slots=True)
+class Phrasings:
     """The intent contract. ``samples`` are templates (see :mod:`skill.catalog.utterances`);
     ``builtin_samples`` extends Alexa's built-in intents with phrasings the dialog needs."""
 
@@ -250,7 +264,8 @@ class Phrasings(Record):
     builtin_samples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-class Catalog(Record):
+@dataclass(frozen=True, slots=True)
+class Catalog:
     exercises: Mapping[str, Exercise]
     routines: Mapping[str, Routine]
     activities: Mapping[str, Activity]
