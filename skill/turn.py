@@ -127,8 +127,8 @@ class Turn:
 
     def respond(
         self,
-        speech: Speech,
-        reprompt: Speech | None = None,
+        speech: Speech | str,
+        reprompt: Speech | str | None = None,
         *,
         card: tuple[str, str] | None = None,
         end_session: bool | None = None,
@@ -136,7 +136,12 @@ class Turn:
     ) -> Response:
         """Build the response. The session stays open when a reprompt is given (or
         ``end_session=False``, which reprompts with the speech itself); an open session always has
-        a reprompt. ``remember`` keeps the response for AMAZON.RepeatIntent."""
+        a reprompt. ``remember`` keeps the response for AMAZON.RepeatIntent. A plain sentence
+        may stand for a Speech that says just it."""
+        if isinstance(speech, str):
+            speech = Speech().say(speech)
+        if isinstance(reprompt, str):
+            reprompt = Speech().say(reprompt)
         if not getattr(self, "_offer_made", False):
             self.session.pop(OFFER_KEY, None)
         builder = self.handler_input.response_builder

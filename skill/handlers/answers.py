@@ -465,7 +465,7 @@ class DeclineOfferHandler(AbstractRequestHandler):
         turn = Turn.of(handler_input)
         kind = (turn.offer or {}).get("kind")
         key = "answers.tips_declined" if kind == "tip" else "answers.guide_declined"
-        return turn.respond(Speech().say(turn.phrase(key)), end_session=True)
+        return turn.respond(turn.phrase(key), end_session=True)
 
 
 class MedicationHandler(AbstractRequestHandler):
@@ -495,8 +495,7 @@ class SetBedtimeHandler(AbstractRequestHandler):
         if clock is None:
             logger.info("could not read a bedtime from %r", turn.slot_value("bedtime"))
             return turn.respond(
-                Speech().say(turn.phrase("answers.bedtime_unclear")),
-                Speech().say(turn.phrase("answers.bedtime_reprompt")),
+                turn.phrase("answers.bedtime_unclear"), turn.phrase("answers.bedtime_reprompt")
             )
         bedtime = likely_bedtime(clock)
         turn.state.bedtime = f"{bedtime.hour:02d}:{bedtime.minute:02d}"

@@ -33,10 +33,7 @@ class HelpHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
-        return turn.respond(
-            Speech().say(turn.phrase("common.help")),
-            Speech().say(turn.phrase("common.help_reprompt")),
-        )
+        return turn.respond(turn.phrase("common.help"), turn.phrase("common.help_reprompt"))
 
 
 class DisclaimerHandler(AbstractRequestHandler):
@@ -61,7 +58,7 @@ class StopHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
-        return turn.respond(Speech().say(turn.phrase("common.goodbye")), end_session=True)
+        return turn.respond(turn.phrase("common.goodbye"), end_session=True)
 
 
 class NoHandler(AbstractRequestHandler):
@@ -74,7 +71,7 @@ class NoHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
-        return turn.respond(Speech().say(turn.phrase("common.goodbye")), end_session=True)
+        return turn.respond(turn.phrase("common.goodbye"), end_session=True)
 
 
 class SessionEndedHandler(AbstractRequestHandler):
@@ -101,9 +98,7 @@ class FallbackHandler(AbstractRequestHandler):
         if turn.intent_name != "AMAZON.FallbackIntent":
             logger.info("no handler for intent %s in this state", turn.intent_name)
         return turn.respond(
-            Speech().say(turn.phrase("common.fallback")),
-            Speech().say(turn.phrase("common.fallback_reprompt")),
-            remember=False,
+            turn.phrase("common.fallback"), turn.phrase("common.fallback_reprompt"), remember=False
         )
 
 
@@ -136,11 +131,7 @@ class ApologyExceptionHandler(AbstractExceptionHandler):
             builder = handler_input.response_builder
             builder.speak(Speech().say(speech).ssml()).ask(Speech().say(reprompt).ssml())
             return builder.set_should_end_session(False).response
-        return turn.respond(
-            Speech().say(turn.phrase(key_speech)),
-            Speech().say(turn.phrase(key_reprompt)),
-            remember=False,
-        )
+        return turn.respond(turn.phrase(key_speech), turn.phrase(key_reprompt), remember=False)
 
 
 # Order matters: the first handler whose can_handle is true takes the request. These go after the

@@ -179,10 +179,7 @@ def lost_place(turn: Turn) -> Response:
     it, and keep the session usable."""
     turn.state.progress = None
     turn.session.pop(GUIDING_KEY, None)
-    return turn.respond(
-        Speech().say(turn.phrase("routine.lost_place")),
-        Speech().say(turn.phrase("routine.nothing_reprompt")),
-    )
+    return turn.respond(turn.phrase("routine.lost_place"), turn.phrase("routine.nothing_reprompt"))
 
 
 # ---- starting ------------------------------------------------------------------------------------
@@ -198,8 +195,7 @@ def _bedtime_warning(turn: Turn, pending: str) -> Response:
     turn.session[PENDING_START_KEY] = pending
     turn.make_offer("tip", topic="bedtime", then=pending)
     return turn.respond(
-        Speech().say(turn.phrase("routine.bedtime_warning")),
-        Speech().say(turn.phrase("routine.bedtime_warning_reprompt")),
+        turn.phrase("routine.bedtime_warning"), turn.phrase("routine.bedtime_warning_reprompt")
     )
 
 
@@ -275,12 +271,12 @@ def _offer_comeback(turn: Turn, opening: Speech | None = None) -> Response:
         turn.make_offer(FRESH_OFFER, routine=progress.routine_id, exercise=progress.exercise_id)
         return turn.respond(
             speech.say(turn.phrase("routine.fresh_offer", what=what)),
-            Speech().say(turn.phrase("routine.fresh_offer_reprompt", what=what)),
+            turn.phrase("routine.fresh_offer_reprompt", what=what),
         )
     turn.make_offer(RESUME_OFFER)
     return turn.respond(
         speech.say(turn.phrase("routine.resume_offer", exercise=place.exercise.name, what=what)),
-        Speech().say(turn.phrase("routine.resume_offer_reprompt")),
+        turn.phrase("routine.resume_offer_reprompt"),
     )
 
 
@@ -306,8 +302,8 @@ def _not_guiding(turn: Turn) -> Response:
             return lost_place(turn)
         return _nothing(turn, "routine.nothing_running")
     return turn.respond(
-        Speech().say(turn.phrase("routine.nothing_running_saved", exercise=place.exercise.name)),
-        Speech().say(turn.phrase("routine.nothing_reprompt")),
+        turn.phrase("routine.nothing_running_saved", exercise=place.exercise.name),
+        turn.phrase("routine.nothing_reprompt"),
         remember=False,
     )
 
@@ -350,7 +346,7 @@ def _unknown_exercise(turn: Turn, words: str | None) -> Response:
         speech = turn.phrase("routine.which_exercise", examples=examples)
     return turn.respond(
         Speech().say(speech),
-        Speech().say(turn.phrase("routine.which_exercise_reprompt", exercise=first)),
+        turn.phrase("routine.which_exercise_reprompt", exercise=first),
         remember=False,
     )
 
@@ -410,8 +406,7 @@ class NoToCoachOfferHandler(AbstractRequestHandler):
         turn.state.progress = None
         turn.session.pop(GUIDING_KEY, None)
         return turn.respond(
-            Speech().say(turn.phrase("routine.no_resume")),
-            Speech().say(turn.phrase("common.welcome_reprompt")),
+            turn.phrase("routine.no_resume"), turn.phrase("common.welcome_reprompt")
         )
 
 
@@ -653,8 +648,8 @@ class RoutineFallbackHandler(AbstractRequestHandler):
         if place is None:
             return lost_place(turn)
         return turn.respond(
-            Speech().say(turn.phrase("routine.fallback_routine", exercise=place.exercise.name)),
-            Speech().say(turn.phrase("routine.help_reprompt")),
+            turn.phrase("routine.fallback_routine", exercise=place.exercise.name),
+            turn.phrase("routine.help_reprompt"),
             remember=False,
         )
 
@@ -679,8 +674,7 @@ class PaceHandler(AbstractRequestHandler):
         said = Speech().say(turn.phrase("routine.slower" if slowing else "routine.faster"))
         if not guiding(turn):
             return turn.respond(
-                said.say(turn.phrase("routine.pace_saved")),
-                Speech().say(turn.phrase("routine.nothing_reprompt")),
+                said.say(turn.phrase("routine.pace_saved")), turn.phrase("routine.nothing_reprompt")
             )
         assert turn.state.progress is not None
         turn.state.progress = player(turn).repace(turn.state.progress, old, turn.now)
