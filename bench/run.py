@@ -39,7 +39,7 @@ from bench.inprocess import TurnTimer, WsgiApp, call_wsgi, rotated, time_turns
 from bench.load import LoadResult, Shot, run_load
 from bench.processes import HOST, REPO, lambda_run, running_servers
 from bench.stats import Summary, ratio, summarize
-from bench.turns import MEASURED_TURNS, VISIT, Session, TurnSpec, hello_equivalent
+from bench.turns import LOAD_VISIT, MEASURED_TURNS, Session, TurnSpec, hello_equivalent
 from skill.settings import Settings
 from tests.fake_alexa_api import FakeAlexaApi, make_tls_files
 from webhook.app import create_app
@@ -256,7 +256,7 @@ def load_scripts(bench: Bench, side: str, recorder: WsgiApp) -> list[list[Shot]]
     for session in bench.sessions(side, users, "load"):
         script = []
         for _ in range(visits_per_user):
-            for turn in turns_for(side, VISIT):
+            for turn in turns_for(side, LOAD_VISIT):
                 body = session.body(turn, now)
                 script.append(Shot(turn.label, body))
                 status, answer = call_wsgi(recorder, body)
@@ -342,7 +342,7 @@ def lambda_events(bench: Bench, side: str) -> list[dict[str, Any]]:
     carries each answer's session attributes into the next event)."""
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     session = bench.sessions(side, 1, "lambda")[0]
-    turns = turns_for(side, VISIT)
+    turns = turns_for(side, LOAD_VISIT)
     events = []
     for number in range(bench.plan.lambda_turns):
         events.append(session.event(turns[number % len(turns)], now))

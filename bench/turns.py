@@ -3,8 +3,8 @@
 Envelopes come from the test suite's builder (real Alexa shapes). A :class:`Session` carries the
 session attributes from each answer into the next request, as Alexa does, so "next" really is
 "next" inside a routine, and the peer finds the time zone it asked for on the session's first turn.
-Every user has a device of their own, and every request carries an API token and endpoint, as a
-real one does: the skills may ask the Settings API (a stand-in on loopback) for the time zone.
+Every user has a device of their own, and the benchmark's requests carry an API token and endpoint,
+as real ones do: the skills may ask the Settings API (a stand-in on loopback) for the time zone.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ MEASURED_TURNS: tuple[TurnSpec, ...] = (
 )
 
 # A whole visit, for load and for the Lambda: open, start, step through, ask, get a tip, leave.
-VISIT: tuple[TurnSpec, ...] = (
+LOAD_VISIT: tuple[TurnSpec, ...] = (
     MEASURED_TURNS[0],
     MEASURED_TURNS[1],
     MEASURED_TURNS[2],
@@ -83,8 +83,8 @@ class Session:
     """
 
     user_id: str
-    api_endpoint: str
-    api_token: str
+    api_endpoint: str = "https://api.amazonalexa.com"
+    api_token: str | None = None  # None: the skill cannot call Alexa's APIs
     follows_answers: bool = True
     number: int = 0
     attributes: dict[str, Any] = field(default_factory=dict)
