@@ -362,7 +362,7 @@ def measure_start_and_memory(
             "hello": _hello_events(50, api.endpoint),
         }
         # Both trust the stand-in's CA, as a real function trusts Amazon's.
-        trust = {"SSL_CERT_FILE": str(tls.ca)}
+        trust = {"SSL_CERT_FILE": str(tls.ca), "REQUESTS_CA_BUNDLE": str(tls.ca)}
         ours_env = {**dynamo_env, **trust, "RLS_COACH_SKILL_ID": BENCH_SKILL_ID}
         for number in range(plan.start_runs):
             order = ("ours", "hello") if number % 2 == 0 else ("hello", "ours")
