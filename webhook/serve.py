@@ -24,6 +24,17 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # waitress refuses bodies above this itself, before buffering them; bodies between the app's cap
 # and this one reach the app, which answers with its own JSON 413.
 SERVER_BODY_LIMIT = 4 * MAX_BODY_BYTES
+# Slow clients. waitress reads requests on one thread without blocking and gives a worker thread
+# only a complete request, so an open connection costs a socket, not a thread. Its default limit
+# of 100 connections let 150 clients that send a header line every few seconds shut everyone else
+# out, and a connection that sent nothing was held for up to 150 s. So: room for many more
+# connections (poll() rather than select(), which fails past file descriptor 1024), and idle
+# ones closed within 20-25 s. waitress has no deadline for reading a whole request: a client that
+# trickles a byte every few seconds is still held, which is why on the internet the webhook
+# belongs behind a proxy that buffers whole requests (README, "Serving the skill").
+CONNECTION_LIMIT = 1000
+IDLE_CONNECTION_SECONDS = 20
+IDLE_CHECK_SECONDS = 5
 
 
 def configure_logging(level: str, *, queued: bool = False) -> None:
@@ -83,6 +94,10 @@ def serve(settings: Settings, host: str, port: int, threads: int) -> int:
             threads=threads,
             ident="rls-coach",
             max_request_body_size=SERVER_BODY_LIMIT,
+            connection_limit=CONNECTION_LIMIT,
+            channel_timeout=IDLE_CONNECTION_SECONDS,
+            cleanup_interval=IDLE_CHECK_SECONDS,
+            asyncore_use_poll=True,
         )
     except OSError as exc:
         print(f"rls-coach serve: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
