@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import http.client
@@ -192,9 +193,13 @@ def test_an_unsigned_request_is_rejected_when_verification_is_on(guarded_server)
 
 
 def test_a_request_with_a_bad_certificate_url_is_rejected_without_a_fetch(guarded_server):
+    signature = base64.b64encode(bytes(256)).decode()  # as long as a 2048-bit RSA signature
     status, body = guarded_server.post_json(
         _launch(),
-        {"SignatureCertChainUrl": "http://s3.amazonaws.com/echo.api/x.pem", "Signature-256": "AA"},
+        {
+            "SignatureCertChainUrl": "http://s3.amazonaws.com/echo.api/x.pem",
+            "Signature-256": signature,
+        },
     )
     assert status == 400
     assert "must use https" in body["error"]
