@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 MAX_LOGGED_CHARS = 60
@@ -15,3 +16,9 @@ def clip(text: Any, limit: int = MAX_LOGGED_CHARS) -> str:
     cut = value[:limit]
     escaped = repr(cut)[1:-1] if not cut.isprintable() or "\\" in cut else cut
     return escaped + ("…" if len(value) > limit else "")
+
+
+def hashed(identifier: str) -> str:
+    """A short, stable stand-in for a user or device id: enough to follow one through the log,
+    not enough to recover it. Any text hashes, lone surrogates included."""
+    return hashlib.sha256(identifier.encode("utf-8", "surrogatepass")).hexdigest()[:12]

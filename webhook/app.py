@@ -9,7 +9,6 @@ the right status; nothing ever answers with an HTML error page or a traceback.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import re
@@ -32,6 +31,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from skill.builder import build_skill
 from skill.catalog import Catalog, default_catalog
+from skill.logsafe import hashed
 from skill.settings import PREFIX, Settings, SettingsError
 from skill.speech import Speech
 from webhook.verify import AlexaRequestVerifier, VerificationFailedError
@@ -325,18 +325,27 @@ def loggable(value: Any) -> str | None:
 
 
 def hash_user_id(user_id: str) -> str:
-    """A short, stable stand-in for the user id: enough to follow one user through the log,
-    not enough to recover the id."""
-    return hashlib.sha256(user_id.encode()).hexdigest()[:12]
+    """A short, stable stand-in for the user id (see skill.logsafe.hashed)."""
+    return hashed(user_id)
 
 
 def _log_request(response: Response) -> Response:
+    """Write the request's log line. It runs outside the error handlers, so it must never raise:
+    whatever a client sent, the answer already made is the answer given."""
+    try:
+        _write_request_line(response)
+    except Exception:
+        logger.warning("could not write the log line of a request", exc_info=True)
+    return response
+
+
+def _write_request_line(response: Response) -> None:
     this: AlexaRequest = request._get_current_object()  # type: ignore[attr-defined]
     status = response.status_code
     # Health probes arrive every few seconds; at INFO they would drown the requests that matter.
     level = logging.DEBUG if status == 200 and this.path == "/healthz" else logging.INFO
     if not logger.isEnabledFor(level):
-        return response
+        return
     latency_ms = (time.perf_counter() - this.started) * 1000
     reason = this.outcome
     logger.log(
@@ -351,4 +360,3 @@ def _log_request(response: Response) -> Response:
         latency_ms,
         f' reason="{reason}"' if reason else "",
     )
-    return response
