@@ -142,6 +142,17 @@ def test_a_field_of_the_wrong_shape_is_400_without_quoting_the_body(client, morn
     assert "please" not in reason and "please" not in caplog.text
 
 
+def test_the_user_id_comes_only_from_context_system_user_userid(client, morning):
+    """A look-alike key ("user_id" beside "userId") would be set over the real id by the SDK's
+    serializer, and the user's progress saved under someone else's id."""
+    body = launch(morning, user_id=USER)
+    body["context"]["System"]["user"]["user_id"] = "amzn1.ask.account.SOMEONE-ELSE"
+    body["context"]["system"] = {"user": {"userId": "amzn1.ask.account.SOMEONE-ELSE"}}
+    assert "not medical advice" in Reply(client.post("/alexa", json=body).get_json()).text
+    again = client.post("/alexa", json=launch(morning, user_id=USER)).get_json()
+    assert "not medical advice" not in Reply(again).text  # the first launch was saved as USER
+
+
 def test_a_body_over_the_cap_is_413_before_it_is_read(client, morning):
     body = launch(morning)
     body["padding"] = "x" * MAX_BODY_BYTES

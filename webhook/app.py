@@ -186,6 +186,8 @@ def alexa(webhook: Webhook) -> Response:
             loggable(envelope["request"]["type"]),
         )
         return jsonify(EMPTY_RESPONSE)
+    if _drop_look_alike_keys(envelope):
+        text = json.dumps(envelope)
     try:
         request_envelope = SERIALIZER.deserialize(text, RequestEnvelope)
     except SerializationException:
@@ -254,6 +256,24 @@ def _parse_envelope(body: bytes) -> tuple[str, dict[str, Any]]:
             "not an Alexa request envelope: request.timestamp is not an ISO 8601 time"
         ) from None
     return text, envelope
+
+
+def _drop_look_alike_keys(envelope: dict[str, Any]) -> bool:
+    """Remove keys that spell a model attribute's Python name (``user_id`` beside ``userId``)
+    from ``context``, ``context.System`` and ``context.System.user``; whether any were removed.
+
+    The SDK's serializer sets every unknown key as an attribute after the known ones, so
+    ``"user_id": "B"`` would replace the ``userId`` the verifier and the log saw, and the user's
+    record would be read and saved under B. The user id comes from one place only."""
+    context = envelope["context"]
+    system = context["System"]
+    found = False
+    for node, model in ((context, Context), (system, SystemState), (system["user"], User)):
+        for attribute, key in model.attribute_map.items():
+            if attribute != key and attribute in node:
+                del node[attribute]
+                found = True
+    return found
 
 
 def _text_at(data: Any, path: tuple[str, ...]) -> str | None:
