@@ -65,7 +65,7 @@ bench: $(STAMP)
 # The hardening tests at full size: thousands of fuzzed conversations and envelopes, thousands
 # of requests under load, repeated kill -9 (several minutes; make test runs them small).
 stress: $(STAMP)
-	RLS_COACH_STRESS=1 $(BIN)/pytest -n auto tests/hardening tests/test_envelope.py
+	RLS_COACH_STRESS=1 $(BIN)/pytest -n auto tests/hardening
 
 # The deployment zip (skill + dependencies built for the function's Python and CPU) and the
 # CloudFormation template, with no AWS account and no network beyond PyPI and npm.

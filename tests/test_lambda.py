@@ -18,7 +18,14 @@ from tests.lambda_support import (
     moto_dynamodb,
     stored_items,
 )
-from tests.support import Conversation, Reply, envelope, launch_request, session_ended_request
+from tests.support import (
+    Conversation,
+    Reply,
+    envelope,
+    intent_request,
+    launch_request,
+    session_ended_request,
+)
 
 DISCLAIMER = "not medical advice"
 APOLOGY = "something went wrong on my side"
@@ -158,8 +165,58 @@ def test_requests_for_another_skill_are_refused_and_change_nothing(env, endpoint
     assert stored_items(endpoint, table) == []
 
 
-@pytest.mark.parametrize("event", [{}, {"request": {"type": "LaunchRequest"}}, ["not", "a", "map"]])
-def test_events_that_are_not_alexa_requests_are_refused(env, event):
+NOT_AN_ENVELOPE = "refused an event that is not an Alexa request envelope"
+
+
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        ({}, "missing request.type, context.System.application.applicationId"),
+        (
+            {"request": {"type": "LaunchRequest"}},
+            "missing context.System.application.applicationId",
+        ),
+        (["not", "a", "map"], "it is not a JSON object"),
+    ],
+)
+def test_events_that_are_not_alexa_requests_are_refused_saying_what_is_missing(env, event, reason):
     with LambdaContainer(env) as container, pytest.raises(ContainerError) as refused:
         container.handle(event)
-    assert refused.value.message == "refused an event that is not an Alexa request envelope"
+    assert refused.value.message == f"{NOT_AN_ENVELOPE}: {reason}"
+
+
+@pytest.mark.parametrize(
+    ("damage", "part"),
+    [
+        (lambda body: body.update(session=5), "session"),
+        (lambda body: body["context"]["System"].update(device=[1, 2]), "context.System.device"),
+        (lambda body: body["request"].update(intent="TipIntent please"), "request.intent"),
+    ],
+    ids=["session", "device", "intent"],
+)
+def test_a_malformed_envelope_is_refused_naming_the_malformed_part(
+    endpoint, table, morning, damage, part
+):
+    """Not "answers only <its own id>": the request is for this skill, its shape is wrong."""
+    body = envelope(intent_request("TipIntent", morning))
+    damage(body)
+    container = LambdaContainer(lambda_environment(endpoint, table))
+    with container, pytest.raises(ContainerError) as refused:
+        container.handle(body)
+    assert refused.value.kind == "RequestRejectedError"
+    assert refused.value.message == (
+        f"refused a malformed Alexa request envelope: {part} has the wrong shape"
+    )
+    assert stored_items(endpoint, table) == []
+
+
+def test_an_unknown_request_type_is_refused_by_name(endpoint, table, morning):
+    body = envelope(launch_request(morning))
+    body["request"]["type"] = "Alexa.Presentation.NEW.Thing\nforged line"
+    container = LambdaContainer(lambda_environment(endpoint, table))
+    with container, pytest.raises(ContainerError) as refused:
+        container.handle(body)
+    assert refused.value.message == (
+        "refused a request of unknown type Alexa.Presentation.NEW.Thing\\nforged line"
+    )
+    assert "\nforged line" not in container.log

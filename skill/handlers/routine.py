@@ -33,6 +33,7 @@ from skill.coach.player import (
     slower,
 )
 from skill.handlers.common import LaunchHandler
+from skill.logsafe import clip
 from skill.routing import intents, requests
 from skill.speech import Speech
 from skill.turn import Turn
@@ -555,7 +556,7 @@ class StartRoutineHandler(AbstractRequestHandler):
         exercise_id = _exercise_named(turn, words)
         if exercise_id is not None:
             return start_guided_exercise(turn, exercise_id)
-        logger.info("unknown routine %r (resolved to %r)", words, routine_id)
+        logger.info("unknown routine '%s' (resolved to '%s')", clip(words), clip(routine_id))
         return _unknown_routine(turn, words)
 
 
