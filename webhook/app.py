@@ -16,7 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import flask
 from ask_sdk_core.exceptions import SerializationException
@@ -35,7 +35,9 @@ from skill.catalog.model import Catalog
 from skill.logsafe import hashed
 from skill.settings import PREFIX, Settings, SettingsError
 from skill.speech import Speech
-from webhook.verify import AlexaRequestVerifier, VerificationFailedError
+
+if TYPE_CHECKING:
+    from webhook.verify import AlexaRequestVerifier, VerificationFailedError
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +125,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                 "know which skill's requests to accept. Set it (or pass --skill-id), or pass "
                 "--no-verify for local development."
             )
+        # Imported only when verifying: cryptography costs a served process ~9 MiB.
+        from webhook.verify import AlexaRequestVerifier  # noqa: PLC0415
+
         verifier = AlexaRequestVerifier(
             settings.skill_id,
             trust_roots=given.get("TRUST_ROOTS"),
@@ -162,7 +167,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         provide_automatic_options=False,
     )
     app.after_request(_log_request)
-    app.register_error_handler(VerificationFailedError, _rejected)
+    if verifier is not None:
+        from webhook.verify import VerificationFailedError  # noqa: PLC0415
+
+        app.register_error_handler(VerificationFailedError, _rejected)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app
