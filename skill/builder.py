@@ -25,7 +25,7 @@ from skill.handlers import answers, common, routine
 from skill.routing import IndexedRequestMapper
 from skill.settings import Settings, SettingsError
 from skill.speech import Speech, SpeechError, prefixed
-from skill.state import loaded_state
+from skill.state import state_from_record
 from skill.stores import open_store
 from skill.turn import TURN_KEY, Turn
 
@@ -51,7 +51,7 @@ class TurnInterceptor(AbstractRequestInterceptor):
             store_failed = True
         request = handler_input.request_envelope.request
         locale = (getattr(request, "locale", None) or "en-US").split("-")[0].lower()
-        state, loaded_record = loaded_state(record)
+        state = state_from_record(record)
         turn = Turn(
             handler_input=handler_input,
             catalog=self.catalog,
@@ -63,7 +63,7 @@ class TurnInterceptor(AbstractRequestInterceptor):
         )
         attributes.request_attributes[TURN_KEY] = turn
         # What the state saves as now, to compare with at the end of the turn.
-        attributes.request_attributes[LOADED_RECORD_KEY] = loaded_record
+        attributes.request_attributes[LOADED_RECORD_KEY] = state.to_record()
 
 
 class FirstTurnInterceptor(AbstractResponseInterceptor):
