@@ -120,11 +120,11 @@ class UserStateSchema(Schema):
     progress = fields.Nested(ProgressSchema, allow_none=True, load_default=None)
     pace = fields.String(load_default="normal")
     bedtime = fields.String(
-        allow_none=True, load_default=None, validate=validate.Regexp(r"^\d{2}:\d{2}$")
+        allow_none=True, load_default=None, validate=validate.Regexp(r"\A\d{2}:\d{2}\Z")
     )
     completions = fields.Dict(
         keys=fields.String(),
-        values=fields.List(fields.String(validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"))),
+        values=fields.List(fields.String(validate=validate.Regexp(r"\A\d{4}-\d{2}-\d{2}\Z"))),
         load_default=dict,
     )
     disclaimer_heard = fields.Boolean(load_default=False)
