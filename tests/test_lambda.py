@@ -45,24 +45,10 @@ def table(endpoint) -> str:
     return create_users_table(endpoint)
 
 
-@pytest.fixture(params=["auto", "boto3"])
-def env(request, endpoint, table) -> dict[str, str]:
-    """A Lambda's environment: "auto" takes the direct DynamoDB client there (the credentials
-    are in the environment); every behaviour holds with the boto3 client too."""
-    return lambda_environment(endpoint, table, RLS_COACH_DYNAMODB_CLIENT=request.param)
-
-
-def test_the_direct_client_answers_without_loading_boto3(endpoint, table, morning):
-    with LambdaContainer(lambda_environment(endpoint, table)) as container:
-        talk = Conversation(skill=container, now=morning)
-        assert DISCLAIMER in talk.launch().text
-        talk.end_session()
-        assert DISCLAIMER not in talk.launch().text  # read back what the first launch stored
-        _, loaded = container.modules([])
-    assert "direct client" in container.log
-    assert [name for name in loaded if name.split(".")[0] in {"boto3", "botocore"}] == []
-    [item] = stored_items(endpoint, table)
-    assert item["attributes"]["disclaimer_heard"] is True
+@pytest.fixture
+def env(endpoint, table) -> dict[str, str]:
+    """A Lambda's environment."""
+    return lambda_environment(endpoint, table)
 
 
 def test_a_new_container_remembers_what_the_last_one_stored(env, endpoint, table, morning):
@@ -121,13 +107,9 @@ def card_title(reply: Reply) -> str | None:
         ({"RLS_COACH_SKILL_ID": "my-skill"}, "RLS_COACH_SKILL_ID: 'my-skill' is not a skill id"),
         ({"RLS_COACH_STORE": "redis://cache/0"}, "unknown store URL 'redis://cache/0'"),
         ({"AWS_REGION": None, "AWS_DEFAULT_REGION": None}, "no AWS region; set AWS_REGION"),
-        (
-            {"RLS_COACH_DYNAMODB_CLIENT": "fast"},
-            "RLS_COACH_DYNAMODB_CLIENT: 'fast' is not one of auto, direct, boto3",
-        ),
         ({"RLS_COACH_TIMEZONE": "Mars/Olympus"}, "unknown time zone 'Mars/Olympus'"),
     ],
-    ids=["no-skill-id", "bad-skill-id", "unknown-store", "no-region", "bad-client", "bad-timezone"],
+    ids=["no-skill-id", "bad-skill-id", "unknown-store", "no-region", "bad-timezone"],
 )
 def test_a_bad_configuration_is_logged_and_the_user_hears_an_apology(env, morning, change, logged):
     env = {key: value for key, value in {**env, **change}.items() if value is not None}
@@ -143,9 +125,8 @@ def test_a_bad_configuration_is_logged_and_the_user_hears_an_apology(env, mornin
     assert "Traceback" not in container.log
 
 
-@pytest.mark.parametrize("client", ["direct", "boto3"])
-def test_the_store_being_unreachable_is_apologised_for(table, morning, client):
-    env = lambda_environment(closed_port_url(), table, RLS_COACH_DYNAMODB_CLIENT=client)
+def test_the_store_being_unreachable_is_apologised_for(table, morning):
+    env = lambda_environment(closed_port_url(), table)
     with LambdaContainer(env) as container:
         reply = Conversation(skill=container, now=morning).launch()
     assert STORE_ERROR in reply.text
