@@ -1,10 +1,10 @@
-"""The baseline: the smallest honest Alexa skill built with ask-sdk-core.
+"""The floor: the smallest honest Alexa skill built with ask-sdk-core, and stateless.
 
 A launch request and one intent, each answered by a handler class, assembled by the SDK's
-``SkillBuilder`` with nothing else: no persistence, no interceptors, the SDK's own serializer. Its
-Lambda entry is the SDK's ``lambda_handler()``, as in Amazon's hello-world sample. Every benchmark
-runs it through the same path and server as the coach, so a ratio of 1.0 means "as cheap as an
-ask-sdk skill can be".
+``SkillBuilder`` with nothing else: no persistence, no Alexa API, the SDK's own serializer. Its
+Lambda entry is the SDK's ``lambda_handler()``, as in Amazon's hello-world sample. It is reported
+for scale only: no skill that remembers its users can cost this little. The peer
+(``bench/peer_skill.py``) is these handlers doing what the coach must do each turn.
 """
 
 from __future__ import annotations

@@ -1,48 +1,29 @@
-"""The baseline's webhook: a tiny Flask app with the coach webhook's path and nothing more.
+"""The floor's and the peer's webhook: a tiny Flask app with the coach webhook's path.
 
-``POST /alexa``: raw body bytes → (when a verifier is given, the same ``AlexaRequestVerifier`` the
-coach uses: signature over the raw bytes, then timestamp and skill id) → ask-sdk's serializer →
-the hello-world skill → JSON. Served by the same WSGI server (waitress) with the same thread
-count, so a load test compares the skills, not the plumbing.
+``POST /alexa``: raw body bytes → ask-sdk's serializer → the skill → JSON. Served by the same WSGI
+server (waitress) with the same thread count as the coach, so a load test compares the skills,
+not the plumbing. Request verification is off here as it is for the coach in the benchmark
+(docs/benchmarks.md says why).
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope
 from flask import Flask, Response, jsonify, request
-
-from bench.hello_skill import build_skill
 
 MAX_BODY_BYTES = 128 * 1024
 
 
-def create_app(verifier: Any = None) -> Flask:
-    """``verifier``: a ``webhook.verify.AlexaRequestVerifier``, or None to skip verification."""
+def create_app(skill: CustomSkill) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    skill = build_skill()
     serializer = DefaultSerializer()
-    refused: type[Exception] = Exception
-    if verifier is not None:
-        # Imported only with a verifier, as the coach's webhook has: unverified, the hello world
-        # does not load cryptography at all.
-        from webhook.verify import VerificationFailedError  # noqa: PLC0415
-
-        refused = VerificationFailedError
 
     @app.post("/alexa")
-    def alexa() -> Response | tuple[Response, int]:
+    def alexa() -> Response:
         body = request.get_data(cache=False)
-        if verifier is not None:
-            try:
-                verifier.verify_signature(request.headers, body)
-                verifier.verify_envelope(json.loads(body))
-            except refused as exc:
-                return jsonify(error=getattr(exc, "reason", str(exc))), 400
         envelope = serializer.deserialize(body.decode("utf-8"), RequestEnvelope)
         response = skill.invoke(request_envelope=envelope, context=None)
         return jsonify(serializer.serialize(response))

@@ -1,4 +1,4 @@
-"""Measurements that need fresh processes: servers under load, start-up, and peak memory.
+"""Measurements that need fresh processes: webhooks under load, Lambda cold start, peak memory.
 
 Every process started here is on 127.0.0.1, is stopped by the code that started it (SIGTERM, then
 SIGKILL after a grace period), and has its output kept in a file for when something goes wrong.
@@ -77,35 +77,46 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=STOP_GRACE_S)
 
 
-def server_command(which: str, port: int, *, pki_dir: Path | None, store: str | None) -> list[str]:
+def server_command(which: str, port: int, store_path: Path | None) -> list[str]:
+    """Ours is served by its own command, ``rls-coach serve`` (verification off, as for the
+    others); the floor and the peer by ``python -m bench.servers``."""
+    if which == "ours":
+        script = Path(sys.executable).with_name("rls-coach")
+        command = [str(script) if script.exists() else "rls-coach", "serve", "--no-verify"]
+        command += ["--port", str(port), "--store", f"sqlite:///{store_path}"]
+        return command
     command = [sys.executable, "-m", "bench.servers", which, "--port", str(port)]
-    if pki_dir is not None:
-        command += ["--pki", str(pki_dir)]
-    if store is not None:
-        command += ["--store", store]
+    if store_path is not None:
+        command += ["--store", str(store_path)]
     return command
 
 
 @contextlib.contextmanager
-def running_server(
-    which: str, log_dir: Path, *, pki_dir: Path | None, store: str | None = None
-) -> Iterator[ServerProcess]:
-    port = free_port()
-    log_path = log_dir / f"{which}-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            server_command(which, port, pki_dir=pki_dir, store=store),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=child_env(),
-            cwd=REPO,
-        )
-    server = ServerProcess(which, port, process, log_path)
+def running_servers(
+    stores: dict[str, Path | None], log_dir: Path, *, env: dict[str, str]
+) -> Iterator[dict[str, ServerProcess]]:
+    """Start a server for each side in ``stores`` (side → its SQLite file, if it has one) at
+    once, and yield them when every one answers its health check."""
+    servers: dict[str, ServerProcess] = {}
     try:
-        wait_until_healthy(server)
-        yield server
+        for which, store_path in stores.items():
+            port = free_port()
+            log_path = log_dir / f"{which}-{port}.log"
+            with log_path.open("wb") as log:
+                process = subprocess.Popen(
+                    server_command(which, port, store_path),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=child_env(**env),
+                    cwd=REPO,
+                )
+            servers[which] = ServerProcess(which, port, process, log_path)
+        for server in servers.values():
+            wait_until_healthy(server)
+        yield servers
     finally:
-        server.stop()
+        for server in servers.values():
+            server.stop()
 
 
 def wait_until_healthy(server: ServerProcess, timeout_s: float = START_TIMEOUT_S) -> None:
@@ -125,42 +136,6 @@ def wait_until_healthy(server: ServerProcess, timeout_s: float = START_TIMEOUT_S
     raise RuntimeError(f"{server.which} server did not become healthy:\n{server.log_tail()}")
 
 
-def first_answer_ms(
-    which: str, log_dir: Path, *, pki_dir: Path, body: bytes, headers: dict[str, str], store: str
-) -> float:
-    """Milliseconds from starting a webhook process to its first 200 answer to ``body``."""
-    port = free_port()
-    log_path = log_dir / f"start-{which}-{port}.log"
-    with log_path.open("wb") as log:
-        began = time.perf_counter()
-        process = subprocess.Popen(
-            server_command(which, port, pki_dir=pki_dir, store=store if which == "ours" else None),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=child_env(),
-            cwd=REPO,
-        )
-    try:
-        deadline = began + START_TIMEOUT_S
-        while time.perf_counter() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"{which} exited: {log_path.read_text(errors='replace')}")
-            try:
-                connection = http.client.HTTPConnection(HOST, port, timeout=10)
-                connection.request("POST", "/alexa", body=body, headers=headers)
-                status = connection.getresponse().status
-                connection.close()
-            except OSError:
-                time.sleep(0.002)  # not listening yet
-                continue
-            if status != 200:
-                raise RuntimeError(f"{which} answered HTTP {status}")
-            return (time.perf_counter() - began) * 1000
-        raise RuntimeError(f"{which} gave no answer within {START_TIMEOUT_S} s")
-    finally:
-        stop_process(process)
-
-
 # A fresh interpreter that imports a Lambda handler, answers the events it is given and reports.
 # Peak memory: ru_maxrss is what getrusage offers, but on Linux a child started by fork + exec
 # keeps the high-water mark of the forked parent (here, the benchmark runner itself), so every
@@ -175,12 +150,15 @@ _LAMBDA_CHILD = textwrap.dedent(
     module_name, _, attribute = sys.argv[1].partition(":")
     handler = getattr(importlib.import_module(module_name), attribute)
     imported = time.time()
-    first = handler(events[0], None)
+    first = last = handler(events[0], None)
     answered = time.time()
     for event in events[1:]:
-        handler(event, None)
+        # As Alexa does: a turn within a session carries the attributes the last answer set.
+        if not event["session"]["new"]:
+            event["session"]["attributes"] = last.get("sessionAttributes") or {}
+        last = handler(event, None)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    try:  # Linux: this process image's own peak (see peak_rss_kib below)
+    try:  # Linux: this process image's own peak (see above)
         with open("/proc/self/status") as status:
             peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
     except (OSError, StopIteration):

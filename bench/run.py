@@ -1,16 +1,16 @@
-"""``python -m bench``: every benchmark, as a ratio against the hello-world skill in the same run.
+"""``python -m bench``: the coach side by side with a peer and a floor, all in one run.
 
-1. turn latency in process along the webhook's path (SQLite store, verification excluded);
-2. verification cost per request with the chain cached, against validating the chain every time;
-3. webhook throughput and p50/p99 under concurrent load on 127.0.0.1, verification on, waitress;
-4. cold start: a fresh Lambda process to its first answer, and a webhook process to its first
-   answer;
-5. peak memory of the Lambda process and of the webhook process.
+- **ours**: the coach, through its public entry points (``webhook.app.create_app``,
+  ``rls-coach serve``, ``skill.lambda_entry:handler``);
+- **peer** (the targets): the hello-world skill built the standard way, doing what ours must do
+  each turn: read and save the user's record, and ask the Settings API for the time zone on a
+  session's first turn (``bench/peer_skill.py``, ``bench/peer_lambda.py``);
+- **floor** (reported, no target): the stateless hello world (``bench/hello_skill.py``).
 
-Prints a table and writes JSON (``bench-results/latest.json`` by default). ``--docs FILE`` also
-rewrites the table in that Markdown file between its ``bench:table`` markers. Ratios are medians
-over medians; the spread columns show how steady each side was. The figures depend on the machine
-and on what else it is doing: compare ratios, not absolute times, across machines.
+Sections: ``latency`` (a turn in process along the webhook's path), ``load`` (each webhook on
+waitress under concurrent users), ``lambda`` (a fresh Lambda process: cold start and peak
+memory). Prints the table, writes the figures as JSON, and with ``--docs FILE`` rewrites the table
+in that Markdown file between its ``bench:table`` markers. See docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -27,31 +27,42 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import hello_webhook
+from bench import hello_skill, hello_webhook, peer_skill
 from bench.dynamo import running_dynamodb
-from bench.inprocess import TurnTimer, call_wsgi, time_turns, time_verification
+from bench.inprocess import TurnTimer, WsgiApp, call_wsgi, rotated, time_turns
 from bench.load import LoadResult, Shot, run_load
-from bench.pki import SigningPKI
-from bench.processes import HOST, REPO, first_answer_ms, lambda_run, running_server
+from bench.processes import HOST, REPO, lambda_run, running_servers
 from bench.stats import Summary, ratio, summarize
-from bench.turns import LOAD_VISIT, MEASURED_TURNS, Session, hello_equivalent
+from bench.turns import LOAD_VISIT, MEASURED_TURNS, Session, TurnSpec, hello_equivalent
 from skill.settings import Settings
 from tests.fake_alexa_api import FakeAlexaApi, make_tls_files
-from tests.support import envelope
 from webhook.app import create_app
 
 DEFAULT_OUTPUT = Path("bench-results/latest.json")
-SECTIONS = ("latency", "verification", "load", "start", "memory")
+SECTIONS = ("latency", "load", "lambda")
+SIDES = ("ours", "peer", "floor")
 BENCH_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000000"
 TABLE_BEGIN = "<!-- bench:table begin -->"
 TABLE_END = "<!-- bench:table end -->"
-LAMBDA_HANDLERS = {"ours": "skill.lambda_entry:handler", "hello": "bench.hello_skill:handler"}
+LAMBDA_HANDLERS = {
+    "ours": "skill.lambda_entry:handler",
+    "peer": "bench.peer_lambda:handler",
+    "floor": "bench.hello_skill:handler",
+}
+# The device's zone, as the Settings API stand-in answers it. At FIXED_NOW (13:15 UTC) it is a
+# Tuesday morning there, so "start routine" starts the morning stretches.
+DEVICE_ZONE = "America/New_York"
+# Each side has its own API token, so the stand-in's log shows who asked.
+API_TOKENS = {side: f"bench-{side}-api-token" for side in SIDES}
+# Budgets (absolute, for ours) on this kind of machine: 2 cores.
+TURN_P99_BUDGET_MS = 5.0
+LOAD_P99_BUDGET_MS = 50.0
 
 
 @dataclass(frozen=True)
@@ -59,59 +70,76 @@ class Plan:
     """How much to measure. ``quick`` is a smoke run; the default is what the docs report."""
 
     latency_rounds: int = 6
-    latency_visits: int = 150
-    verification_requests: int = 300
+    latency_visits: int = 150  # per round and side; a visit is the five measured turns
+    latency_users: int = 20
     load_rounds: int = 3
     load_users: int = 16
     load_visits: int = 300  # per round and side; a visit is 8 turns
-    start_runs: int = 7
+    lambda_runs: int = 7
+    lambda_turns: int = 50
 
     @classmethod
     def quick(cls) -> Plan:
         return cls(
             latency_rounds=2,
-            latency_visits=20,
-            verification_requests=30,
+            latency_visits=10,
+            latency_users=5,
             load_rounds=1,
-            load_users=8,
-            load_visits=30,
-            start_runs=2,
+            load_users=4,
+            load_visits=8,
+            lambda_runs=1,
+            lambda_turns=8,
         )
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a figure must meet: a ratio ours / peer (``budget=False``), or an absolute limit on
+    ours in the figure's unit (``budget=True``)."""
+
+    limit: float
+    at_least: bool = False
+    budget: bool = False
+
+    def describe(self, unit: str) -> str:
+        sign = "≥" if self.at_least else "≤"
+        return f"{sign} {self.limit:g} {unit}" if self.budget else f"{sign} {self.limit:g}× peer"
+
+    def met(self, ours: float, ratio_to_peer: float) -> bool:
+        value = ours if self.budget else ratio_to_peer
+        return value >= self.limit if self.at_least else value <= self.limit
 
 
 @dataclass
 class Figure:
-    """One row of the table: ours against the baseline."""
+    """One row of the table: a statistic of each side's samples, and the target for ours."""
 
     measure: str
     unit: str
-    ours: Summary
-    baseline: Summary
-    target: str  # e.g. "≤ 1.0×"
-    higher_is_better: bool = False
-    limit: float | None = None  # the ratio the target allows
+    sides: dict[str, Summary]
+    target: Target
+    statistic: str = "p50"  # which value of each side's summary the row compares
     notes: str = ""
-    headline: str = "p50"  # the percentile the ratio compares (p99 for tail latency)
+
+    def value(self, side: str) -> float:
+        return getattr(self.sides[side], self.statistic)
 
     @property
     def ratio(self) -> float:
-        return ratio(getattr(self.ours, self.headline), getattr(self.baseline, self.headline))
+        return ratio(self.value("ours"), self.value("peer"))
 
     @property
-    def met(self) -> bool | None:
-        if self.limit is None:
-            return None
-        return self.ratio >= self.limit if self.higher_is_better else self.ratio <= self.limit
+    def met(self) -> bool:
+        return self.target.met(self.value("ours"), self.ratio)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "measure": self.measure,
             "unit": self.unit,
-            "ours": self.ours.as_dict(),
-            "baseline": self.baseline.as_dict(),
+            "statistic": self.statistic,
+            **{side: summary.as_dict() for side, summary in self.sides.items()},
             "ratio": round(self.ratio, 3),
-            "ratio_of": self.headline,
-            "target": self.target,
+            "target": self.target.describe(self.unit),
             "met": self.met,
             "notes": self.notes,
         }
@@ -123,99 +151,118 @@ class Report:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-# ---- 1. turn latency ---------------------------------------------------------------------------
+@dataclass
+class Bench:
+    """What every section shares: the plan, a scratch folder, and the Settings API stand-in."""
+
+    plan: Plan
+    scratch: Path
+    api: FakeAlexaApi
+    trust: dict[str, str]  # the environment that makes a client trust the stand-in's CA
+    report: Report = field(default_factory=Report)
+
+    def sessions(self, side: str, count: int, label: str) -> list[Session]:
+        run = uuid.uuid4().hex[:8]
+        return [
+            Session(
+                f"amzn1.ask.account.{label}-{run}-{side}-{number:05d}",
+                api_endpoint=self.api.endpoint,
+                api_token=API_TOKENS[side],
+                follows_answers=side == "ours",
+            )
+            for number in range(count)
+        ]
+
+    def check_api_asked(self, section: str) -> None:
+        """Ours and the peer must really have asked the stand-in for the time zone."""
+        asked = {seen.authorization for seen in self.api.seen}
+        for side in ("ours", "peer"):
+            if f"Bearer {API_TOKENS[side]}" not in asked:
+                raise RuntimeError(f"{section}: {side} never asked the Settings API")
+        self.api.seen.clear()
 
 
-def measure_latency(plan: Plan, scratch: Path, report: Report) -> None:
+def turns_for(side: str, turns: Sequence[TurnSpec]) -> Sequence[TurnSpec]:
+    return turns if side == "ours" else hello_equivalent(turns)
+
+
+def webhook_apps(scratch: Path, label: str) -> dict[str, WsgiApp]:
+    """Each side's Flask app, in process, with a SQLite file of its own."""
     settings = Settings(
-        store_url=f"sqlite:///{scratch / 'latency.sqlite3'}",
+        store_url=f"sqlite:///{scratch / f'ours-{label}.sqlite3'}",
         verify=False,
-        default_timezone="America/New_York",
+        default_timezone=DEVICE_ZONE,
     )
-    ours = TurnTimer(create_app({"SETTINGS": settings}), MEASURED_TURNS)
-    baseline = TurnTimer(hello_webhook.create_app(), hello_equivalent(MEASURED_TURNS))
+    peer_store = peer_skill.SqlitePersistenceAdapter(str(scratch / f"peer-{label}.sqlite3"))
+    return {
+        "ours": create_app({"SETTINGS": settings}),
+        "peer": hello_webhook.create_app(peer_skill.build_skill(peer_store)),
+        "floor": hello_webhook.create_app(hello_skill.build_skill()),
+    }
+
+
+# ---- latency -----------------------------------------------------------------------------------
+
+
+def measure_latency(bench: Bench) -> None:
+    plan = bench.plan
+    apps = webhook_apps(bench.scratch, "latency")
+    timers = {
+        side: TurnTimer(
+            apps[side],
+            turns_for(side, MEASURED_TURNS),
+            bench.sessions(side, plan.latency_users, "latency"),
+        )
+        for side in SIDES
+    }
     time_turns(
-        ours,
-        baseline,
+        list(timers.values()),
         rounds=plan.latency_rounds,
         visits=plan.latency_visits,
         warmup=max(5, plan.latency_visits // 5),
     )
-    for turn in MEASURED_TURNS:
-        report.figures.append(
-            Figure(
-                f"turn latency: {turn.label}",
-                "µs",
-                summarize(ours.samples_us[turn.label]),
-                summarize(baseline.samples_us[turn.label]),
-                "≤ 1.0×",
-                limit=1.0,
-            )
-        )
-    every = [sample for samples in ours.samples_us.values() for sample in samples]
-    every_baseline = [sample for samples in baseline.samples_us.values() for sample in samples]
-    report.figures.append(
+    bench.check_api_asked("latency")
+    every = {
+        side: summarize([ms for samples in timer.samples_ms.values() for ms in samples])
+        for side, timer in timers.items()
+    }
+    bench.report.figures += [
+        Figure("turn latency in process, p50", "ms", every, Target(1.2)),
         Figure(
-            "turn latency: all five turns",
-            "µs",
-            summarize(every),
-            summarize(every_baseline),
-            "≤ 1.0×",
-            limit=1.0,
-        )
-    )
-
-
-# ---- 2. verification ---------------------------------------------------------------------------
-
-
-def measure_verification(plan: Plan, scratch: Path, report: Report) -> None:
-    pki = SigningPKI.create(scratch / "pki-verification")
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    session = Session("amzn1.ask.account.bench-verify")
-    bodies = [
-        session.body(MEASURED_TURNS[n % len(MEASURED_TURNS)], now)
-        for n in range(plan.verification_requests)
+            "turn latency in process, p99",
+            "ms",
+            every,
+            Target(TURN_P99_BUDGET_MS, budget=True),
+            statistic="p99",
+        ),
     ]
-    cached, fresh = time_verification(pki, BENCH_SKILL_ID, bodies, now=now)
-    report.figures.append(
-        Figure(
-            "verification per request, chain cached",
-            "µs",
-            summarize(cached),
-            summarize(fresh),
-            "< 1.0× (chain validated once per URL)",
-            limit=0.99,
-            notes="baseline: the same verifier on a request whose chain it has not seen",
-        )
-    )
+    bench.report.details["turn_latency_ms"] = {
+        side: {label: summarize(samples).as_dict() for label, samples in timer.samples_ms.items()}
+        for side, timer in timers.items()
+    }
 
 
-# ---- 3. load -----------------------------------------------------------------------------------
+# ---- load --------------------------------------------------------------------------------------
 
 
-def _load_scripts(which: str, plan: Plan, pki: Any, recorder: Any, run_id: str) -> list[list[Any]]:
-    """Signed scripts, one per virtual user (two visits each). Ours are recorded in process
-    first, so each request carries the session attributes the real answer will have."""
-
-    turns = LOAD_VISIT if which == "ours" else hello_equivalent(LOAD_VISIT)
+def load_scripts(bench: Bench, side: str, recorder: WsgiApp) -> list[list[Shot]]:
+    """One script per user (two visits each). Each is played in process first, through an app
+    of the same side with a store of its own, so every request carries the session attributes
+    the server's real answer will have."""
+    visits_per_user = 2
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     scripts = []
-    visits_per_user = 2
-    for user in range(max(1, plan.load_visits // visits_per_user)):
-        session = Session(f"amzn1.ask.account.load-{run_id}-{which}-{user:05d}")
+    users = max(1, bench.plan.load_visits // visits_per_user)
+    for session in bench.sessions(side, users, "load"):
         script = []
         for _ in range(visits_per_user):
-            for turn in turns:
+            for turn in turns_for(side, LOAD_VISIT):
                 body = session.body(turn, now)
-                script.append(Shot(turn.label, body, pki.headers(body)))
-                if which == "ours":
-                    status, answer = call_wsgi(recorder, body)
-                    if status != 200:
-                        raise RuntimeError(f"recording {turn.label}: HTTP {status}")
-                    session.heard(answer)
-                else:
-                    session.open = False
+                script.append(Shot(turn.label, body))
+                status, answer = call_wsgi(recorder, body)
+                if status != 200:
+                    raise RuntimeError(f"recording {side} {turn.label}: HTTP {status}")
+                session.heard(answer)
         scripts.append(script)
     return scripts
 
@@ -228,239 +275,87 @@ def _answer_is_an_envelope(status: int, body: bytes) -> str | None:
     return None if isinstance(answer.get("response"), dict) else "answer has no response"
 
 
-def measure_load(plan: Plan, scratch: Path, report: Report) -> None:
-    pki_dir = scratch / "pki-load"
-    pki = SigningPKI.create(pki_dir)
-    recorder = create_app(
-        {"SETTINGS": Settings(store_url="memory://", verify=False, default_timezone="UTC")}
-    )
-    results: dict[str, list[LoadResult]] = {"ours": [], "hello": []}
-    peaks: dict[str, int] = {}
-    store = f"sqlite:///{scratch / 'load.sqlite3'}"
-    with (
-        running_server("ours", scratch, pki_dir=pki_dir, store=store) as ours_server,
-        running_server("hello", scratch, pki_dir=pki_dir) as hello_server,
-    ):
-        servers = {"ours": ours_server, "hello": hello_server}
+def measure_load(bench: Bench) -> None:
+    plan, scratch = bench.plan, bench.scratch
+    recorders = webhook_apps(scratch, "recorder")
+    results: dict[str, list[LoadResult]] = {side: [] for side in SIDES}
+    peaks: dict[str, float] = {}
+    stores = {side: None if side == "floor" else scratch / f"{side}-load.sqlite3" for side in SIDES}
+    with running_servers(stores, scratch, env=bench.trust) as servers:
         for number in range(plan.load_rounds):
-            order = ("ours", "hello") if number % 2 == 0 else ("hello", "ours")
-            for which in order:
-                scripts = _load_scripts(which, plan, pki, recorder, uuid.uuid4().hex[:8])
+            for side in rotated(SIDES, number):
+                scripts = load_scripts(bench, side, recorders[side])
                 result = run_load(
                     HOST,
-                    servers[which].port,
+                    servers[side].port,
                     scripts,
                     concurrency=plan.load_users,
                     check=_answer_is_an_envelope,
-                    deadline_s=120,
+                    deadline_s=300,
                 )
                 if result.errors:
                     raise RuntimeError(
-                        f"{which}: {len(result.errors)} errors under load, e.g. "
-                        f"{result.errors[:3]}\n{servers[which].log_tail()}"
+                        f"{side}: {len(result.errors)} errors under load, e.g. "
+                        f"{result.errors[:3]}\n{servers[side].log_tail()}"
                     )
-                results[which].append(result)
-        for which, server in servers.items():
-            peaks[which] = server.peak_rss_kib()
-
-    def throughputs(which: str) -> Summary:
-        return summarize([result.throughput for result in results[which]])
-
-    def latencies(which: str) -> list[float]:
-        return [sample for result in results[which] for sample in result.latencies_ms]
-
-    requests = {which: sum(r.requests for r in results[which]) for which in results}
-    note = (
-        f"{plan.load_users} users at once, {requests['ours']} requests to ours and "
-        f"{requests['hello']} to the baseline, 0 errors; verification on; waitress, 8 threads"
-    )
-    report.figures += [
+                results[side].append(result)
+        for side, server in servers.items():
+            peaks[side] = server.peak_rss_kib() / 1024
+    bench.check_api_asked("load")
+    throughput = {side: summarize([r.throughput for r in results[side]]) for side in SIDES}
+    latency = {
+        side: summarize([ms for r in results[side] for ms in r.latencies_ms]) for side in SIDES
+    }
+    requests = sum(r.requests for r in results["ours"])
+    users = plan.load_users
+    bench.report.figures += [
         Figure(
-            "webhook throughput under load",
+            f"webhook throughput, {users} users",
             "req/s",
-            throughputs("ours"),
-            throughputs("hello"),
-            "≥ 1.0×",
-            higher_is_better=True,
-            limit=1.0,
-            notes=note,
+            throughput,
+            Target(0.9, at_least=True),
+            notes=f"{requests} requests to ours in {plan.load_rounds} rounds, 0 errors",
         ),
-        Figure("webhook latency under load", "ms", *_both(latencies), "reported"),
         Figure(
-            "webhook latency under load, p99",
+            f"webhook latency under load, p99 ({users} users)",
             "ms",
-            *_both(latencies),
-            "reported",
-            headline="p99",
+            latency,
+            Target(LOAD_P99_BUDGET_MS, budget=True),
+            statistic="p99",
+        ),
+        Figure(
+            "peak memory, webhook process",
+            "MiB",
+            {side: summarize([peak]) for side, peak in peaks.items()},
+            Target(1.1),
+            notes="VmHWM of each server after the load",
         ),
     ]
-    report.details["webhook_peak_rss_kib"] = peaks
-    report.details["load_latency_ms"] = {
-        which: summarize(latencies(which)).as_dict() for which in results
-    }
-    report.details["load_latency_by_turn_ms"] = {
-        which: {
-            label: summarize(
-                [ms for r in results[which] for ms in r.by_label_ms.get(label, [])]
-            ).as_dict()
-            for label in sorted({label for r in results[which] for label in r.by_label_ms})
-        }
-        for which in results
-    }
+    bench.report.details["load_latency_ms"] = {side: latency[side].as_dict() for side in SIDES}
 
 
-def _both(latencies: Callable[[str], list[float]]) -> tuple[Summary, Summary]:
-    return summarize(latencies("ours")), summarize(latencies("hello"))
+# ---- Lambda ------------------------------------------------------------------------------------
 
 
-# ---- 4 and 5. start-up and memory --------------------------------------------------------------
-
-
-# Every real Alexa request carries a token and endpoint for Alexa's APIs, so a real first answer
-# asks the Settings API for the device's time zone: the Lambda events do too, against a TLS
-# stand-in on loopback (the hello world is sent the same fields and ignores them).
-API_TOKEN = "bench-api-access-token"
-
-
-def _lambda_events(count: int, api_endpoint: str) -> list[dict[str, Any]]:
+def lambda_events(bench: Bench, side: str) -> list[dict[str, Any]]:
+    """Whole visits for one user: a new session at each launch, the rest within it (the child
+    carries each answer's session attributes into the next event)."""
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    user = f"amzn1.ask.account.lambda-{uuid.uuid4().hex[:8]}"
-    return [
-        envelope(
-            LOAD_VISIT[n % len(LOAD_VISIT)].make(now),
-            user_id=user,
-            new_session=n == 0,
-            api_endpoint=api_endpoint,
-            api_access_token=API_TOKEN,
-        )
-        for n in range(count)
-    ]
-
-
-def _hello_events(count: int, api_endpoint: str) -> list[dict[str, Any]]:
-    turns = hello_equivalent(LOAD_VISIT)
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    return [
-        envelope(
-            turns[n % len(turns)].make(now), api_endpoint=api_endpoint, api_access_token=API_TOKEN
-        )
-        for n in range(count)
-    ]
-
-
-def measure_start_and_memory(
-    plan: Plan, scratch: Path, report: Report, *, start: bool, memory: bool
-) -> None:
-    lambda_starts: dict[str, list[float]] = {"ours": [], "hello": []}
-    lambda_peaks: dict[str, list[float]] = {"ours": [], "hello": []}
-    imports: dict[str, list[float]] = {"ours": [], "hello": []}
-    (scratch / "alexa-api-tls").mkdir(exist_ok=True)
-    tls = make_tls_files(scratch / "alexa-api-tls")
-    with running_dynamodb() as dynamo_env, FakeAlexaApi(tls, zone="America/New_York") as api:
-        events = {
-            "ours": _lambda_events(50, api.endpoint),
-            "hello": _hello_events(50, api.endpoint),
-        }
-        # Both trust the stand-in's CA, as a real function trusts Amazon's.
-        trust = {"SSL_CERT_FILE": str(tls.ca)}
-        ours_env = {**dynamo_env, **trust, "RLS_COACH_SKILL_ID": BENCH_SKILL_ID}
-        for number in range(plan.start_runs):
-            order = ("ours", "hello") if number % 2 == 0 else ("hello", "ours")
-            for which in order:
-                child = lambda_run(
-                    LAMBDA_HANDLERS[which],
-                    events[which] if memory else events[which][:1],
-                    ours_env if which == "ours" else trust,
-                )
-                if "response" not in child["first"]:
-                    raise RuntimeError(f"{which} Lambda answered {child['first']}")
-                lambda_starts[which].append(child["start_to_answer_ms"])
-                imports[which].append(child["import_ms"])
-                lambda_peaks[which].append(child["peak_rss_kib"] / 1024)
-        if not any(seen.authorization == f"Bearer {API_TOKEN}" for seen in api.seen):
-            raise RuntimeError("the coach's Lambda never asked the Settings API for the time zone")
-    if start:
-        report.figures.append(
-            Figure(
-                "Lambda cold start to first answer",
-                "ms",
-                summarize(lambda_starts["ours"]),
-                summarize(lambda_starts["hello"]),
-                "≤ 1.2×",
-                limit=1.2,
-                notes=(
-                    "fresh interpreter; ours with its DynamoDB store (moto on loopback) and the "
-                    "device's time zone from a Settings API stand-in (TLS on loopback)"
-                ),
-            )
-        )
-        report.details["lambda_import_ms"] = {
-            which: statistics.median(values) for which, values in imports.items()
-        }
-        pki_dir = scratch / "pki-start"
-        pki = SigningPKI.create(pki_dir)
-        webhook_starts: dict[str, list[float]] = {"ours": [], "hello": []}
-        for number in range(plan.start_runs):
-            order = ("ours", "hello") if number % 2 == 0 else ("hello", "ours")
-            for which in order:
-                session = Session(f"amzn1.ask.account.start-{uuid.uuid4().hex[:8]}")
-                body = session.body(MEASURED_TURNS[0], dt.datetime.now(dt.UTC))
-                webhook_starts[which].append(
-                    first_answer_ms(
-                        which,
-                        scratch,
-                        pki_dir=pki_dir,
-                        body=body,
-                        headers={"Content-Type": "application/json", **pki.headers(body)},
-                        store=f"sqlite:///{scratch / f'start-{number}.sqlite3'}",
-                    )
-                )
-        report.figures.append(
-            Figure(
-                "webhook start to first answer",
-                "ms",
-                summarize(webhook_starts["ours"]),
-                summarize(webhook_starts["hello"]),
-                "≤ 1.2×",
-                limit=1.2,
-                notes="process spawn to the first verified answer (SQLite store)",
-            )
-        )
-    if memory:
-        report.figures.append(
-            Figure(
-                "peak memory, Lambda process",
-                "MiB",
-                summarize(lambda_peaks["ours"]),
-                summarize(lambda_peaks["hello"]),
-                "≤ 1.2×",
-                limit=1.2,
-                notes="ru_maxrss after 50 turns in a fresh process",
-            )
-        )
-        peaks = report.details.get("webhook_peak_rss_kib")
-        if peaks:
-            report.figures.append(
-                Figure(
-                    "peak memory, webhook process",
-                    "MiB",
-                    summarize([peaks["ours"] / 1024]),
-                    summarize([peaks["hello"] / 1024]),
-                    "≤ 1.2×",
-                    limit=1.2,
-                    notes="VmHWM of each server after the load test",
-                )
-            )
+    session = bench.sessions(side, 1, "lambda")[0]
+    turns = turns_for(side, LOAD_VISIT)
+    events = []
+    for number in range(bench.plan.lambda_turns):
+        events.append(session.event(turns[number % len(turns)], now))
+        session.open = True
+    return events
 
 
 def compile_sources() -> None:
     """Byte-compile this checkout's packages before timing fresh processes.
 
-    pip compiled the baseline's code (ask-sdk, in site-packages) when it was installed; the coach's
-    own modules come from the checkout and are compiled on first import. Where
-    PYTHONDONTWRITEBYTECODE is set, nothing writes that bytecode, so every fresh process would
-    recompile them and the cold-start figure would time the compiler, not the start-up. Both
-    sides' own packages (``skill``, ``webhook``, ``bench``) are compiled alike.
+    pip compiled the peer's and the floor's libraries when it installed them; the checkout's own
+    modules are compiled on first import. Where PYTHONDONTWRITEBYTECODE is set, every fresh
+    process would recompile them and the cold start would time the compiler.
     """
     import compileall  # noqa: PLC0415
 
@@ -469,18 +364,79 @@ def compile_sources() -> None:
             raise RuntimeError(f"{package}: a module does not compile")
 
 
+def measure_lambda(bench: Bench) -> None:
+    compile_sources()
+    starts: dict[str, list[float]] = {side: [] for side in SIDES}
+    peaks: dict[str, list[float]] = {side: [] for side in SIDES}
+    imports: dict[str, list[float]] = {side: [] for side in SIDES}
+    with running_dynamodb() as aws:
+        env = {side: {**aws[side], **bench.trust} for side in SIDES}
+        env["ours"]["RLS_COACH_SKILL_ID"] = BENCH_SKILL_ID
+        events = {side: lambda_events(bench, side) for side in SIDES}
+        for number in range(bench.plan.lambda_runs):
+            for side in rotated(SIDES, number):
+                child = lambda_run(LAMBDA_HANDLERS[side], events[side], env[side])
+                if "response" not in child["first"]:
+                    raise RuntimeError(f"{side} Lambda answered {child['first']}")
+                starts[side].append(child["start_to_answer_ms"])
+                imports[side].append(child["import_ms"])
+                peaks[side].append(child["peak_rss_kib"] / 1024)
+    bench.check_api_asked("lambda")
+    bench.report.figures += [
+        Figure(
+            "Lambda cold start to first answer",
+            "ms",
+            {side: summarize(starts[side]) for side in SIDES},
+            Target(1.1),
+            notes="process spawn to the first answer: a launch, with store read/save and zone",
+        ),
+        Figure(
+            f"peak memory, Lambda process ({bench.plan.lambda_turns} turns)",
+            "MiB",
+            {side: summarize(peaks[side]) for side in SIDES},
+            Target(1.1),
+        ),
+    ]
+    bench.report.details["lambda_import_ms"] = {
+        side: statistics.median(values) for side, values in imports.items()
+    }
+
+
+# ---- the Settings API stand-in -----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def settings_api(scratch: Path) -> Iterator[tuple[FakeAlexaApi, dict[str, str]]]:
+    """The stand-in on loopback, and the environment that makes every client trust it: ours
+    reads ``SSL_CERT_FILE`` (the standard library's), the SDK's client ``REQUESTS_CA_BUNDLE``
+    (requests'). Set here for the in-process apps too, and put back afterwards."""
+    folder = scratch / "alexa-api-tls"
+    folder.mkdir()
+    tls = make_tls_files(folder)
+    trust = {"SSL_CERT_FILE": str(tls.ca), "REQUESTS_CA_BUNDLE": str(tls.ca)}
+    saved = {name: os.environ.get(name) for name in trust}
+    os.environ.update(trust)
+    try:
+        with FakeAlexaApi(tls, zone=DEVICE_ZONE) as api:
+            yield api, trust
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 # ---- output ------------------------------------------------------------------------------------
 
 
 def machine() -> dict[str, Any]:
     model = ""
-    try:
+    with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    except OSError:
-        pass
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:
@@ -496,34 +452,29 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _cell(summary: Summary, unit: str, headline: str = "p50") -> str:
-    value = getattr(summary, headline)
-    digits = 0 if value >= 100 else 1
-    if headline != "p50":
-        return f"{headline} {value:.{digits}f} {unit}"
-    spread = f"p90 {summary.p90:.{digits}f}, IQR {summary.iqr:.{digits}f}"
-    if summary.count == 1:
-        return f"{value:.{digits}f} {unit}"
-    return f"{value:.{digits}f} {unit} ({spread})"
+TABLE_COLUMNS = ("measure", "ours", "peer", "floor", "ours / peer", "target", "met")
+
+
+def _number(value: float, unit: str) -> str:
+    digits = 0 if value >= 100 else 1 if value >= 10 else 2
+    return f"{value:.{digits}f} {unit}"
 
 
 def table(figures: Sequence[Figure]) -> str:
-    lines = [
-        "| measure | ours: p50 (p90, IQR) | hello world: p50 (p90, IQR) | ratio | target | met |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
+    lines = ["| " + " | ".join(TABLE_COLUMNS) + " |", "|" + " --- |" * len(TABLE_COLUMNS)]
     for figure in figures:
-        met = {True: "yes", False: "**no**", None: "–"}[figure.met]
-        lines.append(
-            f"| {figure.measure} | {_cell(figure.ours, figure.unit, figure.headline)} | "
-            f"{_cell(figure.baseline, figure.unit, figure.headline)} | {figure.ratio:.2f}× | "
-            f"{figure.target} | "
-            f"{met} |"
-        )
+        cells = [
+            figure.measure,
+            *(_number(figure.value(side), figure.unit) for side in SIDES),
+            f"{figure.ratio:.2f}×",
+            figure.target.describe(figure.unit),
+            "yes" if figure.met else "**no**",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def machine_line(info: dict[str, Any]) -> str:
+def machine_line(info: Mapping[str, Any]) -> str:
     return (
         f"Measured {info['measured_at']} on {info['cpu']} ({info['nproc']} CPUs), "
         f"{info['implementation']} {info['python']}, {info['system']}, "
@@ -531,14 +482,13 @@ def machine_line(info: dict[str, Any]) -> str:
     )
 
 
-def update_docs(path: Path, report_json: dict[str, Any], figures: Sequence[Figure]) -> None:
+def update_docs(path: Path, info: Mapping[str, Any], figures: Sequence[Figure]) -> None:
     text = path.read_text()
     if TABLE_BEGIN not in text or TABLE_END not in text:
         raise SystemExit(f"{path}: no {TABLE_BEGIN} … {TABLE_END} markers to replace")
     head, rest = text.split(TABLE_BEGIN, 1)
     _, tail = rest.split(TABLE_END, 1)
-    summary = machine_line(report_json["machine"])
-    block = f"{TABLE_BEGIN}\n{summary}\n\n{table(figures)}\n{TABLE_END}"
+    block = f"{TABLE_BEGIN}\n{machine_line(info)}\n\n{table(figures)}\n{TABLE_END}"
     path.write_text(head + block + tail)
 
 
@@ -575,32 +525,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = Plan.quick() if args.quick else Plan()
     info = machine()
     info["measured_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    report = Report()
     began = time.perf_counter()
+    steps: dict[str, Callable[[Bench], None]] = {
+        "latency": measure_latency,
+        "load": measure_load,
+        "lambda": measure_lambda,
+    }
     with (
         tempfile.TemporaryDirectory(prefix="rls-coach-bench-") as directory,
+        settings_api(Path(directory)) as (api, trust),
         _quiet("webhook.app"),  # the in-process apps run unverified on purpose: not news here
     ):
-        scratch = Path(directory)
-        steps: list[tuple[str, Callable[[], None]]] = [
-            ("latency", lambda: measure_latency(plan, scratch, report)),
-            ("verification", lambda: measure_verification(plan, scratch, report)),
-            ("load", lambda: measure_load(plan, scratch, report)),
-        ]
-        for name, step in steps:
+        bench = Bench(plan, Path(directory), api, trust)
+        for name in SECTIONS:
             if name in sections:
                 print(f"measuring {name} …", file=sys.stderr, flush=True)
-                step()
-        if "start" in sections or "memory" in sections:
-            print("measuring start-up and memory …", file=sys.stderr, flush=True)
-            compile_sources()
-            measure_start_and_memory(
-                plan, scratch, report, start="start" in sections, memory="memory" in sections
-            )
+                steps[name](bench)
+    report = bench.report
     info["seconds"] = round(time.perf_counter() - began, 1)
     result = {
         "machine": info,
-        "plan": plan.__dict__,
+        "plan": asdict(plan),
         "figures": [figure.as_dict() for figure in report.figures],
         "details": report.details,
     }
@@ -610,6 +555,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table(report.figures))
     print(f"\nwritten to {args.output}")
     for path in args.docs:
-        update_docs(path, result, report.figures)
+        update_docs(path, info, report.figures)
         print(f"table updated in {path}")
     return 0

@@ -24,12 +24,13 @@ from skill.clock import local_now
 from skill.handlers import answers, common, routine
 from skill.settings import Settings, SettingsError
 from skill.speech import Speech, SpeechError, prefixed
-from skill.state import loaded_state
-from skill.stores import open_store
+from skill.state import state_from_record
+from skill.stores import REVISION_KEY, open_store
 from skill.turn import TURN_KEY, Turn
 
 logger = logging.getLogger(__name__)
 LOADED_RECORD_KEY = "loaded_record"
+LOADED_REVISION_KEY = "loaded_revision"
 
 
 class TurnInterceptor(AbstractRequestInterceptor):
@@ -50,7 +51,7 @@ class TurnInterceptor(AbstractRequestInterceptor):
             store_failed = True
         request = handler_input.request_envelope.request
         locale = (getattr(request, "locale", None) or "en-US").split("-")[0].lower()
-        state, loaded_record = loaded_state(record)
+        state = state_from_record(record)
         turn = Turn(
             handler_input=handler_input,
             catalog=self.catalog,
@@ -62,7 +63,10 @@ class TurnInterceptor(AbstractRequestInterceptor):
         )
         attributes.request_attributes[TURN_KEY] = turn
         # What the state saves as now, to compare with at the end of the turn.
-        attributes.request_attributes[LOADED_RECORD_KEY] = loaded_record
+        attributes.request_attributes[LOADED_RECORD_KEY] = state.to_record()
+        # The save is conditional on it: progress this turn did not read is never overwritten.
+        revision = record.get(REVISION_KEY, 0) if isinstance(record, dict) else 0
+        attributes.request_attributes[LOADED_REVISION_KEY] = revision
 
 
 class FirstTurnInterceptor(AbstractResponseInterceptor):
@@ -86,7 +90,9 @@ class FirstTurnInterceptor(AbstractResponseInterceptor):
 
 class SaveStateInterceptor(AbstractResponseInterceptor):
     """Saves the user's state after every turn in which it changed (not only at SessionEnded,
-    which some devices never send). If the store fails, the user hears that instead of silence."""
+    which some devices never send). If the store fails, the user hears that instead of silence.
+    Nothing is saved after a failed read, and a save carries the revision the turn read, so the
+    store refuses it if another device saved in the meantime (see :mod:`skill.stores.base`)."""
 
     def process(self, handler_input: HandlerInput, response: Response | None) -> None:
         attributes = handler_input.attributes_manager
@@ -100,7 +106,8 @@ class SaveStateInterceptor(AbstractResponseInterceptor):
         if record == attributes.request_attributes.get(LOADED_RECORD_KEY):
             return
         try:
-            attributes.persistent_attributes = record
+            revision = attributes.request_attributes[LOADED_REVISION_KEY]
+            attributes.persistent_attributes = {**record, REVISION_KEY: revision}
             attributes.save_persistent_attributes()
         except PersistenceException:
             logger.exception("could not save the user's state")

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from ask_sdk_core.handler_input import HandlerInput
 from cachetools import TLRUCache
 
+from skill.logsafe import hashed
 from skill.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -78,11 +79,14 @@ class DeviceZones:
         # Broad on purpose: whatever went wrong (HTTP, TLS, a timeout, a bad body, an unknown
         # zone name), the turn must still answer, with the default zone.
         except Exception as exc:
+            # Only the kinds of failure: a message can quote the request's bearer token (an
+            # invalid header value is quoted whole) and the device id is the user's.
+            cause = exc.__cause__ or exc.__context__
             logger.warning(
-                "could not read the time zone of device %s (%s: %s); using the default zone",
-                device_id,
+                "could not read the time zone of device %s (%s%s); using the default zone",
+                hashed(device_id),
                 type(exc).__name__,
-                exc,
+                f" from {type(cause).__name__}" if cause is not None else "",
             )
             return None
 

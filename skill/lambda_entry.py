@@ -1,30 +1,35 @@
 """AWS Lambda entry point (``skill/lambda_entry.handler`` in serverless.yml).
 
-The Alexa trigger hands Lambda the raw request envelope, so this is ask-sdk's ``lambda_handler()``
-(as ``skill.envelope.lambda_handler``: the same, with the skill built once and the fast envelope
-parser) around the one skill that ``skill.builder`` assembles, configured from the
-``RLS_COACH_*`` environment (serverless.yml selects the DynamoDB store and sets the skill id). The
-SDK checks the skill id itself: there is no signature check in front of it as with the webhook.
+The Alexa trigger hands Lambda the raw request envelope, so this does what ask-sdk's
+``lambda_handler()`` does (the SDK's serializer reads the event, ``skill.invoke`` answers it, the
+serializer writes the response) around the one skill that ``skill.builder`` assembles, configured
+from the ``RLS_COACH_*`` environment (serverless.yml selects the DynamoDB store and sets the skill
+id). There is no signature check in front of it as with the webhook: the trigger pins the skill id,
+and the skill id is checked here again.
 
-The skill is built on the first invocation and kept for the container's life, so catalog YAML is
-read once per container. Building it only here, not at import, means a bad configuration can
-never fail the module import (which Lambda would retry on every request, each time sending Alexa a
-raw traceback): instead the log says exactly what is wrong, the user hears an apology, and the next
-invocation tries again. Nothing here imports Flask or the webhook.
+Unlike the SDK's ``lambda_handler()``, the skill is built on the first invocation and kept for the
+container's life, so catalog YAML is read once per container. Building it only here, not at
+import, means a bad configuration can never fail the module import (which Lambda would retry on
+every request, each time sending Alexa a raw traceback): instead the log says exactly what is
+wrong, the user hears an apology, and the next invocation tries again. Nothing here imports Flask
+or the webhook.
+
+An event this function cannot answer raises :class:`RequestRejectedError`, whose message says
+why: which part of the envelope is malformed, which request type is unknown, or which skill the
+request was for.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
+import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
+from skill.logsafe import clip
+
 logger = logging.getLogger(__name__)
-
-LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-_skill_handler: LambdaHandler | None = None
-_skill_id: str | None = None
 
 
 class RequestRejectedError(Exception):
@@ -33,39 +38,101 @@ class RequestRejectedError(Exception):
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Answer one Alexa request envelope with a response envelope."""
-    global _skill_handler, _skill_id  # one skill per container
-    if _skill_handler is None:
-        try:
-            _skill_handler, _skill_id = _build_handler()
-        except Exception as exc:  # any start-up failure must still answer
-            _log_start_failure(exc)
-            return _apology(event)
-    received = _application_id(event)
-    if received is None:
-        raise _rejected("refused an event that is not an Alexa request envelope")
-    from ask_sdk_core.exceptions import AskSdkException  # noqa: PLC0415 - already loaded
-
     try:
-        return _skill_handler(event, context)
-    except AskSdkException:
-        # Errors in handlers are answered by the skill's own exception handler; what reaches
-        # here was refused before dispatch by the SDK's skill id check.
+        skill = _container_skill()
+    except Exception as exc:  # any start-up failure must still answer
+        _log_start_failure(exc)
+        return _apology(event)
+    request_envelope = _read_envelope(skill.serializer, event)
+    received = request_envelope.context.system.application.application_id
+    if received != skill.skill_id:
         raise _rejected(
-            f"refused a request for skill {received}: this function answers only {_skill_id}"
-        ) from None
+            f"refused a request for skill {clip(received, 100)}: "
+            f"this function answers only {skill.skill_id}"
+        )
+    response_envelope = skill.invoke(request_envelope=request_envelope, context=context)
+    return skill.serializer.serialize(response_envelope)
 
 
-def _build_handler() -> tuple[LambdaHandler, str | None]:
+@functools.cache  # one skill per container; a build that raised is not kept, so it is retried
+def _container_skill() -> Any:
     from skill.builder import skill_builder  # noqa: PLC0415
-    from skill.envelope import lambda_handler  # noqa: PLC0415
     from skill.settings import Settings  # noqa: PLC0415
 
     settings = Settings.from_env()
     logging.getLogger("skill").setLevel(settings.log_level)
     skill = skill_builder(settings=settings, check_skill_id=True).create()
     logger.info("skill %s ready (store %s)", settings.skill_id, settings.store_url)
-    # The SDK's lambda_handler() with the skill built once and the fast envelope parser.
-    return lambda_handler(skill), settings.skill_id
+    return skill
+
+
+# ---- reading the event -----------------------------------------------------------------------
+
+# What the skill reads of every envelope; without these it is not an Alexa request.
+REQUIRED_FIELDS = (
+    ("request", "type"),
+    ("context", "System", "application", "applicationId"),
+)
+
+
+def _read_envelope(serializer: Any, event: Any) -> Any:
+    """The event as ask-sdk's ``RequestEnvelope``, or RequestRejectedError saying what is wrong."""
+    from ask_sdk_core.exceptions import SerializationException  # noqa: PLC0415 - loaded
+    from ask_sdk_model import Request, RequestEnvelope  # noqa: PLC0415 - already loaded
+
+    if not isinstance(event, dict):
+        raise _rejected(
+            "refused an event that is not an Alexa request envelope: it is not a JSON object"
+        )
+    missing = [".".join(path) for path in REQUIRED_FIELDS if not _text_at(event, path)]
+    if missing:
+        raise _rejected(
+            f"refused an event that is not an Alexa request envelope: missing {', '.join(missing)}"
+        )
+    request_type = event["request"]["type"]
+    if request_type not in Request.discriminator_value_class_map:
+        raise _rejected(f"refused a request of unknown type {clip(request_type, 100)}")
+    try:
+        return serializer.deserialize(json.dumps(event), RequestEnvelope)
+    except SerializationException:
+        where = _malformed_part(serializer, event, RequestEnvelope, ()) or "the envelope"
+        raise _rejected(
+            f"refused a malformed Alexa request envelope: {where} has the wrong shape"
+        ) from None
+
+
+def _malformed_part(serializer: Any, payload: Any, model: Any, path: tuple[str, ...]) -> str:
+    """The deepest field of ``payload`` that the SDK's serializer cannot read as ``model``."""
+    if isinstance(payload, dict) and hasattr(model, "get_real_child_model"):
+        model = _model(model.get_real_child_model(payload) or "")  # e.g. which Request
+    if isinstance(payload, dict) and hasattr(model, "attribute_map"):
+        for attribute, key in model.attribute_map.items():
+            if key not in payload:
+                continue
+            type_name = model.deserialized_types[attribute]
+            try:
+                serializer.deserialize(json.dumps(payload[key]), type_name)
+            except Exception:
+                return _malformed_part(serializer, payload[key], _model(type_name), (*path, key))
+    return ".".join(path)
+
+
+def _model(type_name: str) -> Any:
+    """The ask-sdk model class a type name such as ``ask_sdk_model.session.Session`` names (None
+    for a plain or container type, whose parts are not looked into)."""
+    module, _, name = type_name.rpartition(".")
+    if not module.startswith("ask_sdk_model"):
+        return None
+    return getattr(importlib.import_module(module), name, None)
+
+
+def _text_at(data: Any, path: tuple[str, ...]) -> str | None:
+    for key in path:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, str) and data.strip() else None
+
+
+# ---- failures --------------------------------------------------------------------------------
 
 
 def _log_start_failure(exc: Exception) -> None:
@@ -95,15 +162,6 @@ def _apology(event: Any) -> dict[str, Any]:
         # The content itself is unreadable: end the session silently rather than fail.
         logger.exception("could not load the apology from the content")
     return {"version": "1.0", "response": response}
-
-
-def _application_id(event: Any) -> str | None:
-    """``context.System.application.applicationId``, or None if the event has no such shape."""
-    node: Any = event
-    for key in ("context", "System", "application", "applicationId"):
-        node = node.get(key) if isinstance(node, dict) else None
-    has_request = isinstance(event, dict) and isinstance(event.get("request"), dict)
-    return node if isinstance(node, str) and has_request else None
 
 
 def _rejected(message: str) -> RequestRejectedError:

@@ -3,20 +3,27 @@
 Only deliberate fields are persisted: where they are in a routine, their pace, their bedtime, the
 dates they completed routines (dates only: no health data) and whether they heard the disclaimer.
 Records carry a version so a later change of shape can read older ones.
+
+One marshmallow schema defines a valid record: :func:`state_from_record` reads one through it and
+:meth:`UserState.to_record` writes one with it. Unknown fields are ignored, so a record written by
+a newer version (or a store's own bookkeeping, such as its revision) never stops a turn.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
 logger = logging.getLogger(__name__)
 
 STATE_VERSION = 1
 KEEP_COMPLETIONS_DAYS = 62  # enough for "this week" and a monthly summary; older dates are dropped
+MAX_INDEX = 100  # no routine has more steps, no exercise more segments
 
 
 @dataclass
@@ -71,210 +78,66 @@ class UserState:
         return len(days)
 
     def to_record(self) -> dict[str, Any]:
-        record = _fast_record(self)
-        if record is None:  # a field holds a type the state never should: let marshmallow say
-            record = _schema().dump(self)
-        return record
+        """The record to store: every field, as plain JSON types."""
+        return _SCHEMA.dump(self)
 
 
 def state_from_record(record: Any) -> UserState:
-    """Read a stored record; an unreadable one gives a fresh state and a warning, never an error."""
+    """Read a stored record; an unreadable one gives a fresh state and a warning, never an error
+    (one damaged record must not lock its user out)."""
     if not record:
         return UserState()
-    state = _fast_state(record)
-    return state if state is not None else _schema_state(record)
-
-
-def loaded_state(record: Any) -> tuple[UserState, dict[str, Any]]:
-    """The state in a stored ``record``, and ``state.to_record()`` as it is now: what a turn
-    compares with at the end to tell whether there is anything to save.
-
-    A complete current record (every field, as this code writes it) is its own ``to_record()``:
-    it is returned as it is rather than written again (~2 µs of every turn in a real visit).
-    tests/test_state_fast_path.py checks that with Hypothesis."""
-    if not record:
-        state = UserState()
-        return state, state.to_record()
-    state = _fast_state(record)
-    if state is None:
-        state = _schema_state(record)
-        return state, state.to_record()
-    progress = record.get("progress")
-    if len(record) == len(_STATE_KEYS) and (
-        progress is None or len(progress) == len(_PROGRESS_KEYS)
-    ):
-        return state, record
-    return state, state.to_record()
-
-
-def _schema_state(record: Any) -> UserState:
-    """The state the schema reads from ``record``; a fresh one (and a warning) if it refuses."""
-    from marshmallow import ValidationError  # noqa: PLC0415 - only off the fast path
-
     try:
-        if not isinstance(record, dict):
+        if not isinstance(record, Mapping):
             raise ValidationError("not a mapping")
-        if int(record.get("version", STATE_VERSION)) > STATE_VERSION:
-            logger.warning(
-                "stored state has newer version %s; reading what is known", record["version"]
-            )
-        return _schema().load(_plain(record))
+        return _SCHEMA.load(record)
     except (ValidationError, TypeError, ValueError) as exc:
         logger.warning("stored user state is corrupt (%s); starting fresh", exc)
         return UserState()
 
 
-# ---- the fast path ----------------------------------------------------------------------------
-# The marshmallow schema (skill.state_schema) is the definition of a valid record, but validating
-# with it costs ~60 µs a turn (load once, dump twice) and importing marshmallow ~50 ms of a cold
-# start. Nearly every record is one this code wrote itself: the current version, exact JSON types.
-# Such records are read and written directly here; anything else (an older or newer version, an
-# unknown field, a Decimal, a str where an int belongs, a value out of range) goes to the schema.
-# tests/test_state_fast_path.py proves with Hypothesis that both give the same result.
+class ProgressSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # fields a newer version added are ignored by an older reader
 
-_STATE_KEYS = frozenset(
-    ("version", "progress", "pace", "bedtime", "completions", "disclaimer_heard")
-)
-_PROGRESS_KEYS = frozenset(("routine_id", "exercise_id", "step", "segment", "paused", "updated_at"))
-# The schema's patterns, matched as marshmallow's Regexp does (re.match).
-BEDTIME_PATTERN = re.compile(r"^\d{2}:\d{2}$")
-DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-MAX_INDEX = 100  # the schema's range for step and segment
+    routine_id = fields.String(allow_none=True, load_default=None)
+    exercise_id = fields.String(allow_none=True, load_default=None)
+    step = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_INDEX))
+    segment = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_INDEX))
+    paused = fields.Boolean(load_default=False)
+    updated_at = fields.String(load_default="")
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Progress:
+        return Progress(**data)
 
 
-def _fast_state(record: Any) -> UserState | None:
-    """The state in ``record`` if it is plainly a current record; None to ask the schema."""
-    if type(record) is not dict or not _STATE_KEYS.issuperset(record):
-        return None
-    version = record.get("version", STATE_VERSION)
-    pace = record.get("pace", "normal")
-    bedtime = record.get("bedtime")
-    heard = record.get("disclaimer_heard", False)
-    if (
-        type(version) is not int
-        or version != STATE_VERSION
-        or type(pace) is not str
-        or not (bedtime is None or (type(bedtime) is str and BEDTIME_PATTERN.match(bedtime)))
-        or type(heard) is not bool
-    ):
-        return None
-    completions = _fast_completions(record.get("completions", {}))
-    if completions is None:
-        return None
-    progress: Progress | None = None
-    if record.get("progress") is not None:
-        progress = _fast_progress(record["progress"])
-        if progress is None:
-            return None
-    return UserState(
-        version=STATE_VERSION,
-        progress=progress,
-        pace=pace,
-        bedtime=bedtime,
-        completions=completions,
-        disclaimer_heard=heard,
+class UserStateSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    version = fields.Integer(load_default=STATE_VERSION)
+    progress = fields.Nested(ProgressSchema, allow_none=True, load_default=None)
+    pace = fields.String(load_default="normal")
+    bedtime = fields.String(
+        allow_none=True, load_default=None, validate=validate.Regexp(r"\A\d{2}:\d{2}\Z")
     )
+    completions = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String(validate=validate.Regexp(r"\A\d{4}-\d{2}-\d{2}\Z"))),
+        load_default=dict,
+    )
+    disclaimer_heard = fields.Boolean(load_default=False)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> UserState:
+        if data["version"] > STATE_VERSION:
+            logger.warning(
+                "stored state has newer version %s; reading what is known", data["version"]
+            )
+        data["version"] = STATE_VERSION
+        return UserState(**data)
 
 
-def _fast_completions(value: Any) -> dict[str, list[str]] | None:
-    if type(value) is not dict:
-        return None
-    completions: dict[str, list[str]] = {}
-    for routine_id, dates in value.items():
-        if type(routine_id) is not str or type(dates) is not list:
-            return None
-        for day in dates:
-            if type(day) is not str or not DATE_PATTERN.match(day):
-                return None
-        completions[routine_id] = list(dates)  # a copy: the state is changed in place
-    return completions
-
-
-def _fast_progress(value: Any) -> Progress | None:
-    if type(value) is not dict or not _PROGRESS_KEYS.issuperset(value):
-        return None
-    routine_id = value.get("routine_id")
-    exercise_id = value.get("exercise_id")
-    step = value.get("step", 0)
-    segment = value.get("segment", 0)
-    paused = value.get("paused", False)
-    updated_at = value.get("updated_at", "")
-    if (
-        not (routine_id is None or type(routine_id) is str)
-        or not (exercise_id is None or type(exercise_id) is str)
-        or type(step) is not int
-        or not 0 <= step <= MAX_INDEX
-        or type(segment) is not int
-        or not 0 <= segment <= MAX_INDEX
-        or type(paused) is not bool
-        or type(updated_at) is not str
-    ):
-        return None
-    return Progress(routine_id, exercise_id, step, segment, paused, updated_at)
-
-
-def _fast_record(state: UserState) -> dict[str, Any] | None:
-    """What the schema's dump gives for a state of plain types; None to ask the schema."""
-    progress = state.progress
-    progress_record: dict[str, Any] | None = None
-    if progress is not None:
-        if not (
-            type(progress) is Progress
-            and (progress.routine_id is None or type(progress.routine_id) is str)
-            and (progress.exercise_id is None or type(progress.exercise_id) is str)
-            and type(progress.step) is int
-            and type(progress.segment) is int
-            and type(progress.paused) is bool
-            and type(progress.updated_at) is str
-        ):
-            return None
-        progress_record = {
-            "routine_id": progress.routine_id,
-            "exercise_id": progress.exercise_id,
-            "step": progress.step,
-            "segment": progress.segment,
-            "paused": progress.paused,
-            "updated_at": progress.updated_at,
-        }
-    completions = state.completions
-    if not (
-        type(state.version) is int
-        and type(state.pace) is str
-        and (state.bedtime is None or type(state.bedtime) is str)
-        and type(state.disclaimer_heard) is bool
-        and type(completions) is dict
-        and all(
-            type(routine_id) is str
-            and type(dates) is list
-            and all(type(day) is str for day in dates)
-            for routine_id, dates in completions.items()
-        )
-    ):
-        return None
-    return {
-        "version": state.version,
-        "progress": progress_record,
-        "pace": state.pace,
-        "bedtime": state.bedtime,
-        "completions": {routine_id: list(dates) for routine_id, dates in completions.items()},
-        "disclaimer_heard": state.disclaimer_heard,
-    }
-
-
-def _schema() -> Any:
-    from skill.state_schema import SCHEMA  # noqa: PLC0415 - imports marshmallow
-
-    return SCHEMA
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB hands numbers back as Decimal; turn them into ints so the schema accepts them."""
-    from decimal import Decimal  # noqa: PLC0415 - tiny, only needed for non-JSON stores
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+# One instance for the process: load and dump keep no state on it, so sharing it is safe.
+_SCHEMA = UserStateSchema()

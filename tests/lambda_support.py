@@ -1,6 +1,6 @@
 """Test helpers for the AWS side: a DynamoDB-compatible server on loopback, a proxy in front of it
-that can throttle chosen operations, and Lambda "containers" (processes that import the handler
-once and answer envelopes one per line, as a warm Lambda container does).
+that makes chosen operations fail as a faulty endpoint would, and Lambda "containers" (processes
+that import the handler once and answer envelopes one per line, as a warm Lambda container does).
 """
 
 from __future__ import annotations
@@ -126,18 +126,28 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
+# What a faulty DynamoDB endpoint can do to an operation, by name (see DynamoDBProxy).
+THROTTLE = "throttle"  # DynamoDB's own throttling error, as a busy table answers
+GARBAGE = "garbage"  # HTTP 200 with a body that is not JSON
+HUGE = "huge"  # HTTP 200 with a JSON body far larger than any item
+DRIP = "drip"  # HTTP 200 headers, then the body one byte at a time, a little under a second apart
+DRIP_INTERVAL_S = 0.6
+HUGE_BYTES = 8 << 20
+
+
 @dataclass
-class ThrottlingProxy:
-    """Forwards DynamoDB calls to ``upstream``, except that the operations named in ``throttle``
-    (e.g. "GetItem") get DynamoDB's own throttling error, as a busy table would answer."""
+class DynamoDBProxy:
+    """Forwards DynamoDB calls to ``upstream``, except that the operations named in ``faults``
+    (e.g. {"GetItem": GARBAGE}) get the fault instead of an answer from upstream."""
 
     upstream: str
-    throttle: set[str] = field(default_factory=set)
+    faults: dict[str, str] = field(default_factory=dict)
     url: str = ""
     seen: list[str] = field(default_factory=list)  # every operation asked for, in order
+    stop: threading.Event = field(default_factory=threading.Event)
 
     @contextlib.contextmanager
-    def running(self) -> Iterator[ThrottlingProxy]:
+    def running(self) -> Iterator[DynamoDBProxy]:
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -145,15 +155,40 @@ class ThrottlingProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 operation = (self.headers.get("X-Amz-Target") or "").rpartition(".")[2]
                 proxy.seen.append(operation)
-                if operation in proxy.throttle:
-                    self._reply(400, _THROTTLED, {"Content-Type": "application/x-amz-json-1.0"})
-                    return
+                fault = proxy.faults.get(operation)
+                json_type = {"Content-Type": "application/x-amz-json-1.0"}
+                if fault == THROTTLE:
+                    self._reply(400, _THROTTLED, json_type)
+                elif fault == GARBAGE:
+                    self._reply(200, b"<html>upstream proxy error</html>", {})
+                elif fault == HUGE:
+                    padding = b"x" * HUGE_BYTES
+                    self._reply(200, b'{"Padding":"' + padding + b'"}', json_type)
+                elif fault == DRIP:
+                    self._drip(b'{"Item":{}}' + b" " * 200)
+                else:
+                    self._forward(body)
+
+            def _forward(self, body: bytes) -> None:
                 host = proxy.upstream.removeprefix("http://")
                 connection = http.client.HTTPConnection(host, timeout=10)
                 connection.request("POST", self.path, body, dict(self.headers.items()))
                 answer = connection.getresponse()
                 self._reply(answer.status, answer.read(), dict(answer.getheaders()))
                 connection.close()
+
+            def _drip(self, body: bytes) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-amz-json-1.0")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.flush()
+                for byte in body:
+                    if proxy.stop.wait(DRIP_INTERVAL_S):
+                        break
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                self.close_connection = True
 
             def _reply(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
                 self.send_response(status)
@@ -168,12 +203,14 @@ class ThrottlingProxy:
                 pass  # the test's assertions say what matters; keep the output quiet
 
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
         try:
             yield self
         finally:
+            self.stop.set()
             server.shutdown()
             server.server_close()
             thread.join()

@@ -23,11 +23,16 @@ ECHO_DOMAIN = "echo-api.amazon.com"
 CERT_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-test.pem"
 
 
+def rsa_key(label: str, bits: int = 2048) -> rsa.RSAPrivateKey:
+    """One key per label (2048 bits unless told) for the whole test run (key generation is the
+    slow part)."""
+    return _rsa_key(label, bits)
+
+
 @cache
-def rsa_key(label: str) -> rsa.RSAPrivateKey:
-    """One 2048-bit key per label for the whole test run (key generation is the slow part)."""
+def _rsa_key(label: str, bits: int) -> rsa.RSAPrivateKey:
     del label  # only the cache key
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
 
 
 def _name(common_name: str) -> x509.Name:
@@ -129,8 +134,9 @@ def make_leaf(
     dns_names: tuple[str, ...] = (ECHO_DOMAIN,),
     ip_addresses: tuple[str, ...] = (),
     label: str = "leaf",
+    key_bits: int = 2048,
 ) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
-    key = rsa_key(label)
+    key = rsa_key(label, key_bits)
     alt_names: list[x509.GeneralName] = [x509.DNSName(name) for name in dns_names]
     alt_names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ip_addresses]
     certificate = (
@@ -243,6 +249,7 @@ class AlexaPKI:
                 leaf(dns_names=("echo-api.amazon.com.example.net",)), intermediate.certificate
             ),
             url("wildcard"): pem(leaf(dns_names=("*.amazon.com",)), intermediate.certificate),
+            url("weak-key"): pem(leaf(label="weak-leaf", key_bits=1024), intermediate.certificate),
             url("untrusted-root"): pem(stranger_leaf, stranger_intermediate.certificate),
             url("no-intermediate"): pem(good),
             url("expired-intermediate"): pem(stale_leaf, expired_intermediate.certificate),

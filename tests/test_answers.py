@@ -358,9 +358,9 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
 
 @pytest.fixture
 def trust_test_ca(tls: TlsFiles, monkeypatch: pytest.MonkeyPatch) -> None:
-    # ssl.create_default_context() and urllib read these, so the skill's own API client is used
+    # requests reads these, so the skill's own API client is used
     # exactly as built.
-    monkeypatch.setenv("SSL_CERT_FILE", str(tls.ca))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls.ca))
     for name in ("NO_PROXY", "no_proxy"):
         monkeypatch.setenv(name, "127.0.0.1,localhost")
 

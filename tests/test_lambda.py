@@ -18,7 +18,14 @@ from tests.lambda_support import (
     moto_dynamodb,
     stored_items,
 )
-from tests.support import Conversation, Reply, envelope, launch_request, session_ended_request
+from tests.support import (
+    Conversation,
+    Reply,
+    envelope,
+    intent_request,
+    launch_request,
+    session_ended_request,
+)
 
 DISCLAIMER = "not medical advice"
 APOLOGY = "something went wrong on my side"
@@ -38,24 +45,10 @@ def table(endpoint) -> str:
     return create_users_table(endpoint)
 
 
-@pytest.fixture(params=["auto", "boto3"])
-def env(request, endpoint, table) -> dict[str, str]:
-    """A Lambda's environment: "auto" takes the direct DynamoDB client there (the credentials
-    are in the environment); every behaviour holds with the boto3 client too."""
-    return lambda_environment(endpoint, table, RLS_COACH_DYNAMODB_CLIENT=request.param)
-
-
-def test_the_direct_client_answers_without_loading_boto3(endpoint, table, morning):
-    with LambdaContainer(lambda_environment(endpoint, table)) as container:
-        talk = Conversation(skill=container, now=morning)
-        assert DISCLAIMER in talk.launch().text
-        talk.end_session()
-        assert DISCLAIMER not in talk.launch().text  # read back what the first launch stored
-        _, loaded = container.modules([])
-    assert "direct client" in container.log
-    assert [name for name in loaded if name.split(".")[0] in {"boto3", "botocore"}] == []
-    [item] = stored_items(endpoint, table)
-    assert item["attributes"]["disclaimer_heard"] is True
+@pytest.fixture
+def env(endpoint, table) -> dict[str, str]:
+    """A Lambda's environment."""
+    return lambda_environment(endpoint, table)
 
 
 def test_a_new_container_remembers_what_the_last_one_stored(env, endpoint, table, morning):
@@ -114,13 +107,9 @@ def card_title(reply: Reply) -> str | None:
         ({"RLS_COACH_SKILL_ID": "my-skill"}, "RLS_COACH_SKILL_ID: 'my-skill' is not a skill id"),
         ({"RLS_COACH_STORE": "redis://cache/0"}, "unknown store URL 'redis://cache/0'"),
         ({"AWS_REGION": None, "AWS_DEFAULT_REGION": None}, "no AWS region; set AWS_REGION"),
-        (
-            {"RLS_COACH_DYNAMODB_CLIENT": "fast"},
-            "RLS_COACH_DYNAMODB_CLIENT: 'fast' is not one of auto, direct, boto3",
-        ),
         ({"RLS_COACH_TIMEZONE": "Mars/Olympus"}, "unknown time zone 'Mars/Olympus'"),
     ],
-    ids=["no-skill-id", "bad-skill-id", "unknown-store", "no-region", "bad-client", "bad-timezone"],
+    ids=["no-skill-id", "bad-skill-id", "unknown-store", "no-region", "bad-timezone"],
 )
 def test_a_bad_configuration_is_logged_and_the_user_hears_an_apology(env, morning, change, logged):
     env = {key: value for key, value in {**env, **change}.items() if value is not None}
@@ -136,9 +125,8 @@ def test_a_bad_configuration_is_logged_and_the_user_hears_an_apology(env, mornin
     assert "Traceback" not in container.log
 
 
-@pytest.mark.parametrize("client", ["direct", "boto3"])
-def test_the_store_being_unreachable_is_apologised_for(table, morning, client):
-    env = lambda_environment(closed_port_url(), table, RLS_COACH_DYNAMODB_CLIENT=client)
+def test_the_store_being_unreachable_is_apologised_for(table, morning):
+    env = lambda_environment(closed_port_url(), table)
     with LambdaContainer(env) as container:
         reply = Conversation(skill=container, now=morning).launch()
     assert STORE_ERROR in reply.text
@@ -158,8 +146,58 @@ def test_requests_for_another_skill_are_refused_and_change_nothing(env, endpoint
     assert stored_items(endpoint, table) == []
 
 
-@pytest.mark.parametrize("event", [{}, {"request": {"type": "LaunchRequest"}}, ["not", "a", "map"]])
-def test_events_that_are_not_alexa_requests_are_refused(env, event):
+NOT_AN_ENVELOPE = "refused an event that is not an Alexa request envelope"
+
+
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        ({}, "missing request.type, context.System.application.applicationId"),
+        (
+            {"request": {"type": "LaunchRequest"}},
+            "missing context.System.application.applicationId",
+        ),
+        (["not", "a", "map"], "it is not a JSON object"),
+    ],
+)
+def test_events_that_are_not_alexa_requests_are_refused_saying_what_is_missing(env, event, reason):
     with LambdaContainer(env) as container, pytest.raises(ContainerError) as refused:
         container.handle(event)
-    assert refused.value.message == "refused an event that is not an Alexa request envelope"
+    assert refused.value.message == f"{NOT_AN_ENVELOPE}: {reason}"
+
+
+@pytest.mark.parametrize(
+    ("damage", "part"),
+    [
+        (lambda body: body.update(session=5), "session"),
+        (lambda body: body["context"]["System"].update(device=[1, 2]), "context.System.device"),
+        (lambda body: body["request"].update(intent="TipIntent please"), "request.intent"),
+    ],
+    ids=["session", "device", "intent"],
+)
+def test_a_malformed_envelope_is_refused_naming_the_malformed_part(
+    endpoint, table, morning, damage, part
+):
+    """Not "answers only <its own id>": the request is for this skill, its shape is wrong."""
+    body = envelope(intent_request("TipIntent", morning))
+    damage(body)
+    container = LambdaContainer(lambda_environment(endpoint, table))
+    with container, pytest.raises(ContainerError) as refused:
+        container.handle(body)
+    assert refused.value.kind == "RequestRejectedError"
+    assert refused.value.message == (
+        f"refused a malformed Alexa request envelope: {part} has the wrong shape"
+    )
+    assert stored_items(endpoint, table) == []
+
+
+def test_an_unknown_request_type_is_refused_by_name(endpoint, table, morning):
+    body = envelope(launch_request(morning))
+    body["request"]["type"] = "Alexa.Presentation.NEW.Thing\nforged line"
+    container = LambdaContainer(lambda_environment(endpoint, table))
+    with container, pytest.raises(ContainerError) as refused:
+        container.handle(body)
+    assert refused.value.message == (
+        "refused a request of unknown type Alexa.Presentation.NEW.Thing\\nforged line"
+    )
+    assert "\nforged line" not in container.log

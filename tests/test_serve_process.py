@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import http.client
@@ -192,9 +193,13 @@ def test_an_unsigned_request_is_rejected_when_verification_is_on(guarded_server)
 
 
 def test_a_request_with_a_bad_certificate_url_is_rejected_without_a_fetch(guarded_server):
+    signature = base64.b64encode(bytes(256)).decode()  # as long as a 2048-bit RSA signature
     status, body = guarded_server.post_json(
         _launch(),
-        {"SignatureCertChainUrl": "http://s3.amazonaws.com/echo.api/x.pem", "Signature-256": "AA"},
+        {
+            "SignatureCertChainUrl": "http://s3.amazonaws.com/echo.api/x.pem",
+            "Signature-256": signature,
+        },
     )
     assert status == 400
     assert "must use https" in body["error"]
@@ -290,3 +295,18 @@ def test_every_log_line_is_written_in_order_before_a_clean_exit():
     for thread in range(8):
         numbers = [int(line.rsplit("line=", 1)[1]) for line in lines if f"thread={thread} " in line]
         assert numbers == list(range(500))
+
+
+def test_a_user_id_that_is_not_valid_unicode_is_answered_and_logged():
+    """A lone surrogate ("\\ud800") is valid JSON but cannot be encoded as UTF-8: the request is
+    still answered below 500, and its line is still logged, with the id hashed."""
+    body = json.dumps(_launch(user_id="\ud800")).encode()  # ASCII: the surrogate stays escaped
+    with running("--store", "memory://", "--no-verify") as server:
+        status, _, data = server.request(
+            "POST", "/alexa", body, {"Content-Type": "application/json"}
+        )
+    assert status < 500, data
+    assert json.loads(data)
+    [line] = [line for line in server.lines if "POST /alexa" in line]
+    assert f"user={hash_user_id(chr(0xD800))}" in line
+    assert "Traceback" not in "".join(server.lines)

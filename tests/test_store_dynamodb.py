@@ -1,5 +1,6 @@
 """The DynamoDB store against a real DynamoDB-compatible server (moto) on loopback, through the
-real skill: what users keep between sessions, and what they hear when the store fails."""
+real skill: what users keep between sessions, what they hear when the store fails, and that no
+save overwrites progress it did not read."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import logging
 import subprocess
 import sys
+import time
 from decimal import Decimal
 
 import pytest
@@ -16,19 +18,17 @@ from ask_sdk_model import RequestEnvelope
 
 from skill.builder import build_skill
 from skill.state import UserState
-from skill.stores import StoreURLError, open_store
-from skill.stores.dynamodb import (
-    CLIENT_VARIABLE,
-    ENDPOINT_VARIABLE,
-    DirectDynamoDbAdapter,
-    choose_client,
-    open_dynamodb_store,
-)
+from skill.stores import REVISION_KEY, StoreURLError, open_store
+from skill.stores.dynamodb import CALL_DEADLINE_SECONDS, ENDPOINT_VARIABLE, open_dynamodb_store
 from tests.lambda_support import (
+    DRIP,
     FAKE_CREDENTIALS,
+    GARBAGE,
+    HUGE,
     REGION,
     ROOT,
-    ThrottlingProxy,
+    THROTTLE,
+    DynamoDBProxy,
     closed_port_url,
     create_users_table,
     dynamodb,
@@ -37,6 +37,7 @@ from tests.lambda_support import (
 )
 from tests.support import SERIALIZER, Conversation, envelope, launch_request
 
+USER = "amzn1.ask.account.TESTUSER"
 STORE_ERROR = "couldn't reach your saved progress"
 DISCLAIMER = "not medical advice"
 
@@ -47,17 +48,8 @@ def endpoint():
         yield url
 
 
-CLIENTS = ["direct", "boto3"]
-
-
-@pytest.fixture(params=CLIENTS)
-def client(request) -> str:
-    """Every behaviour below holds for both DynamoDB clients."""
-    return request.param
-
-
 @pytest.fixture
-def aws_env(monkeypatch, endpoint, client):
+def aws_env(monkeypatch, endpoint):
     """Fake credentials and the moto endpoint, as a developer's shell would set them."""
     for name, value in FAKE_CREDENTIALS.items():
         monkeypatch.setenv(name, value)
@@ -65,7 +57,6 @@ def aws_env(monkeypatch, endpoint, client):
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setenv(ENDPOINT_VARIABLE, endpoint)
-    monkeypatch.setenv(CLIENT_VARIABLE, client)
 
 
 @pytest.fixture
@@ -79,6 +70,15 @@ def talk_to(table: str, catalog, settings, morning) -> Conversation:
     return Conversation(skill=skill, now=morning)
 
 
+def returning_user(endpoint: str, table: str) -> list[dict]:
+    """A returning user with a bedtime and a completed routine (a fresh state would differ),
+    stored as an item from before revisions; what the table holds."""
+    returning = UserState(bedtime="21:30", completions={"morning": ["2026-11-16"]})
+    returning.disclaimer_heard = True
+    dynamodb(endpoint).Table(table).put_item(Item={"id": USER, "attributes": returning.to_record()})
+    return stored_items(endpoint, table)
+
+
 def test_first_launch_is_remembered_in_the_table(table, endpoint, catalog, settings, morning):
     first = talk_to(table, catalog, settings, morning).launch()
     assert DISCLAIMER in first.text
@@ -88,21 +88,13 @@ def test_first_launch_is_remembered_in_the_table(table, endpoint, catalog, setti
     assert "Welcome back" in second.text or "Hi again" in second.text
 
     [item] = stored_items(endpoint, table)
-    assert item["id"] == "amzn1.ask.account.TESTUSER"
+    assert item["id"] == USER
     assert item["attributes"]["disclaimer_heard"] is True
     assert item["attributes"]["version"] == Decimal(1)
+    assert item["attributes"][REVISION_KEY] == Decimal(1)
 
 
-def test_the_client_asked_for_is_the_one_used(table, client):
-    store = open_dynamodb_store(table)
-    assert isinstance(store, DirectDynamoDbAdapter) == (client == "direct")
-
-
-@pytest.mark.parametrize("client", ["direct"])  # the writer and the reader choose below
-@pytest.mark.parametrize(("writer", "reader"), [("direct", "boto3"), ("boto3", "direct")])
-def test_a_record_written_by_one_client_reads_back_identically_through_the_other(
-    table, endpoint, monkeypatch, writer, reader
-):
+def test_a_record_reads_back_as_it_was_saved_and_can_be_deleted(table, endpoint):
     record = {
         "version": 1,
         "pace": "gentle",
@@ -117,17 +109,11 @@ def test_a_record_written_by_one_client_reads_back_identically_through_the_other
         "unicode": "stretch \u2013 r\u00e9p\u00e9tez",
     }
     request = _request_envelope()
-    monkeypatch.setenv(CLIENT_VARIABLE, writer)
-    open_dynamodb_store(table).save_attributes(request, record)
-    written = stored_items(endpoint, table)
-
-    monkeypatch.setenv(CLIENT_VARIABLE, reader)
     store = open_dynamodb_store(table)
-    read = store.get_attributes(request)
-    assert read == record
+    store.save_attributes(request, record)
+    read = open_dynamodb_store(table).get_attributes(request)
+    assert read == {**record, REVISION_KEY: 1}
     assert type(read["big"]) is int and type(read["ratio"]) is float
-    store.save_attributes(request, read)  # written back by the other client: the same item
-    assert stored_items(endpoint, table) == written
     store.delete_attributes(request)
     assert stored_items(endpoint, table) == []
 
@@ -142,7 +128,7 @@ def test_numbers_are_stored_as_decimals_and_read_back_as_plain_numbers(table, en
     assert item["attributes"]["steps"] == [Decimal(1), Decimal("2.5")]
 
     read = store.get_attributes(request)
-    assert read == {"count": 3, "ratio": 0.1, "steps": [1, 2.5], "ok": True}
+    assert read == {"count": 3, "ratio": 0.1, "steps": [1, 2.5], "ok": True, REVISION_KEY: 1}
     assert type(read["count"]) is int and type(read["ratio"]) is float
 
 
@@ -161,6 +147,109 @@ def test_a_request_without_a_user_id_is_refused_clearly(table):
     assert str(refused.value).startswith(
         f"could not read the user's state from DynamoDB table '{table}'"
     )
+
+
+# ---- saves never overwrite progress they did not read ------------------------------------------
+
+
+def test_a_save_from_a_stale_read_is_refused_and_the_newer_record_kept(table, endpoint):
+    store = open_dynamodb_store(table)
+    request = _request_envelope()
+    store.save_attributes(request, {"pace": "slower"})
+    kitchen = store.get_attributes(request)  # two devices read the same revision
+    bedroom = store.get_attributes(request)
+    store.save_attributes(request, {**bedroom, "pace": "faster"})
+    with pytest.raises(PersistenceException, match="changed on another device"):
+        store.save_attributes(request, {**kitchen, "pace": "slowest"})
+    with pytest.raises(PersistenceException, match="changed on another device"):
+        store.save_attributes(request, {"pace": "slowest"})  # no revision read: create only
+    [item] = stored_items(endpoint, table)
+    assert item["attributes"] == {"pace": "faster", REVISION_KEY: Decimal(2)}
+
+
+def test_an_item_from_before_revisions_is_saved_over_once_read(table, endpoint):
+    before = returning_user(endpoint, table)
+    store = open_dynamodb_store(table)
+    request = _request_envelope()
+    read = store.get_attributes(request)
+    assert REVISION_KEY not in read and read == from_item(before[0])
+    store.save_attributes(request, {**read, "pace": "faster"})
+    [item] = stored_items(endpoint, table)
+    assert item["attributes"]["pace"] == "faster" and item["attributes"][REVISION_KEY] == 1
+
+
+def from_item(item: dict) -> dict:
+    return json.loads(json.dumps(item["attributes"], default=int))
+
+
+def test_a_turn_that_would_overwrite_another_devices_save_apologises_instead(
+    table, endpoint, catalog, settings, morning
+):
+    talk = talk_to(table, catalog, settings, morning)
+    talk.one_shot("StartRoutineIntent", routine=("morning stretches", "morning_stretches"))
+    store = talk.skill.persistence_adapter
+    read = store.get_attributes
+
+    def read_then_other_device_saves(request_envelope):
+        record = read(request_envelope)
+        other = open_dynamodb_store(table)
+        other.save_attributes(
+            request_envelope, {**other.get_attributes(request_envelope), "pace": "slower"}
+        )
+        return record
+
+    store.get_attributes = read_then_other_device_saves
+    reply = talk.intent("AMAZON.NextIntent")
+    assert STORE_ERROR in reply.text
+    [item] = stored_items(endpoint, table)
+    assert item["attributes"]["pace"] == "slower"  # the other device's save stands
+    assert item["attributes"]["progress"]["segment"] == 0  # this turn's was refused
+
+
+def test_a_read_answered_with_a_body_that_is_not_json_writes_nothing(
+    table, endpoint, monkeypatch, catalog, settings, morning, caplog
+):
+    before = returning_user(endpoint, table)
+    with DynamoDBProxy(endpoint, faults={"GetItem": GARBAGE}).running() as proxy:
+        monkeypatch.setenv(ENDPOINT_VARIABLE, proxy.url)
+        reply = talk_to(table, catalog, settings, morning).launch()
+    assert STORE_ERROR in reply.text
+    assert "not a JSON object" in caplog.text
+    assert proxy.seen == ["GetItem"]  # no save after a failed read
+    assert stored_items(endpoint, table) == before
+
+    monkeypatch.setenv(ENDPOINT_VARIABLE, endpoint)
+    assert DISCLAIMER not in talk_to(table, catalog, settings, morning).launch().text
+
+
+def test_an_answer_larger_than_any_item_is_refused_and_nothing_written(
+    table, endpoint, monkeypatch, catalog, settings, morning, caplog
+):
+    before = returning_user(endpoint, table)
+    with DynamoDBProxy(endpoint, faults={"GetItem": HUGE}).running() as proxy:
+        monkeypatch.setenv(ENDPOINT_VARIABLE, proxy.url)
+        reply = talk_to(table, catalog, settings, morning).launch()
+    assert STORE_ERROR in reply.text
+    assert "more than an item can ever need" in caplog.text
+    assert proxy.seen == ["GetItem"]
+    assert stored_items(endpoint, table) == before
+
+
+@pytest.mark.parametrize("operation", ["GetItem", "PutItem"])
+def test_an_endpoint_that_drips_its_answer_gets_an_apology_within_the_deadline(
+    table, endpoint, monkeypatch, catalog, settings, morning, caplog, operation
+):
+    """One byte every 0.6 s never trips a one-second read timeout; the call's deadline ends it."""
+    with DynamoDBProxy(endpoint, faults={operation: DRIP}).running() as proxy:
+        monkeypatch.setenv(ENDPOINT_VARIABLE, proxy.url)
+        talk = talk_to(table, catalog, settings, morning)
+        began = time.monotonic()
+        reply = talk.launch()
+        took = time.monotonic() - began
+    assert STORE_ERROR in reply.text
+    assert took < CALL_DEADLINE_SECONDS + 1.0
+    assert f"DynamoDB did not answer within {CALL_DEADLINE_SECONDS:g} s" in caplog.text
+    assert stored_items(endpoint, table) == []
 
 
 def test_a_missing_table_gets_an_apology_and_a_clear_log_line(
@@ -183,15 +272,8 @@ def test_an_unreachable_endpoint_gets_an_apology(
 def test_a_throttled_read_does_not_overwrite_what_is_stored(
     table, endpoint, monkeypatch, catalog, settings, morning, caplog
 ):
-    # A returning user with a bedtime and a completed routine: a fresh state would differ.
-    returning = UserState(bedtime="21:30", completions={"morning": ["2026-11-16"]})
-    returning.disclaimer_heard = True
-    dynamodb(endpoint).Table(table).put_item(
-        Item={"id": "amzn1.ask.account.TESTUSER", "attributes": returning.to_record()}
-    )
-    before = stored_items(endpoint, table)
-
-    with ThrottlingProxy(endpoint, throttle={"GetItem"}).running() as proxy:
+    before = returning_user(endpoint, table)
+    with DynamoDBProxy(endpoint, faults={"GetItem": THROTTLE}).running() as proxy:
         monkeypatch.setenv(ENDPOINT_VARIABLE, proxy.url)
         reply = talk_to(table, catalog, settings, morning).launch()
     assert STORE_ERROR in reply.text
@@ -206,7 +288,7 @@ def test_a_throttled_read_does_not_overwrite_what_is_stored(
 def test_a_throttled_save_is_apologised_for_and_tried_again_next_time(
     table, endpoint, monkeypatch, catalog, settings, morning, caplog
 ):
-    with ThrottlingProxy(endpoint, throttle={"PutItem"}).running() as proxy:
+    with DynamoDBProxy(endpoint, faults={"PutItem": THROTTLE}).running() as proxy:
         monkeypatch.setenv(ENDPOINT_VARIABLE, proxy.url)
         with caplog.at_level(logging.ERROR):
             reply = talk_to(table, catalog, settings, morning).launch()
@@ -245,81 +327,6 @@ def test_store_urls_that_cannot_work_are_refused_clearly(url, message):
 def test_dynamodb_settings_that_cannot_work_are_refused_clearly(environ, message):
     with pytest.raises(StoreURLError, match=message):
         open_dynamodb_store("users", environ)
-
-
-LAMBDA_LIKE = {"AWS_REGION": "eu-west-1", **FAKE_CREDENTIALS}
-
-
-@pytest.mark.parametrize(
-    ("environ", "chosen"),
-    [
-        (LAMBDA_LIKE, "direct"),
-        ({**LAMBDA_LIKE, "AWS_SESSION_TOKEN": ""}, "direct"),
-        ({**LAMBDA_LIKE, "AWS_REGION": "cn-north-1"}, "direct"),
-        ({**LAMBDA_LIKE, "AWS_REGION": "us-gov-west-1"}, "direct"),
-        ({**LAMBDA_LIKE, CLIENT_VARIABLE: " Direct "}, "direct"),
-        ({**LAMBDA_LIKE, CLIENT_VARIABLE: "boto3"}, "boto3"),
-        ({"AWS_REGION": "eu-west-1", "AWS_PROFILE": "dev"}, "boto3"),
-        ({**LAMBDA_LIKE, "AWS_SECRET_ACCESS_KEY": " "}, "boto3"),
-        ({**LAMBDA_LIKE, "AWS_REGION": "us-iso-east-1"}, "boto3"),
-        ({**LAMBDA_LIKE, "AWS_USE_FIPS_ENDPOINT": "true"}, "boto3"),
-        ({**LAMBDA_LIKE, "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:8000"}, "boto3"),
-        ({**LAMBDA_LIKE, "HTTPS_PROXY": "http://proxy:3128"}, "boto3"),
-        ({**LAMBDA_LIKE, "AWS_CA_BUNDLE": "/etc/ssl/corp.pem"}, "direct"),
-    ],
-    ids=[
-        "lambda",
-        "no-session-token",
-        "china",
-        "govcloud",
-        "forced-direct",
-        "forced-boto3",
-        "profile",
-        "blank-secret",
-        "iso-partition",
-        "fips",
-        "endpoint-for-boto3",
-        "proxy",
-        "ca-bundle",
-    ],
-)
-def test_the_direct_client_is_chosen_only_where_it_does_what_boto3_would(environ, chosen):
-    assert choose_client(environ, environ["AWS_REGION"], None) == chosen
-
-
-def test_a_custom_endpoint_makes_any_region_usable_by_the_direct_client():
-    environ = {**LAMBDA_LIKE, "AWS_REGION": "us-iso-east-1"}
-    assert choose_client(environ, "us-iso-east-1", "http://127.0.0.1:8000") == "direct"
-
-
-@pytest.mark.parametrize(
-    ("environ", "message"),
-    [
-        (
-            {**LAMBDA_LIKE, CLIENT_VARIABLE: "fast"},
-            f"{CLIENT_VARIABLE}: 'fast' is not one of auto, direct, boto3",
-        ),
-        (
-            {"AWS_REGION": "eu-west-1", CLIENT_VARIABLE: "direct"},
-            f"{CLIENT_VARIABLE}=direct needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-        ),
-        (
-            {**LAMBDA_LIKE, "AWS_REGION": "us-iso-east-1", CLIENT_VARIABLE: "direct"},
-            "does not know DynamoDB's endpoint in region 'us-iso-east-1'",
-        ),
-    ],
-    ids=["unknown-client", "direct-without-credentials", "direct-in-unknown-partition"],
-)
-def test_a_client_choice_that_cannot_work_is_refused_clearly(environ, message):
-    with pytest.raises(StoreURLError, match=message):
-        open_dynamodb_store("users", environ)
-
-
-def test_the_direct_client_talks_to_the_regional_https_endpoint():
-    store = open_dynamodb_store("users", LAMBDA_LIKE)
-    assert isinstance(store, DirectDynamoDbAdapter)
-    assert store.client.url == "https://dynamodb.eu-west-1.amazonaws.com/"
-    assert store.where == "region eu-west-1"
 
 
 def test_importing_the_store_and_the_lambda_entry_needs_no_aws_configuration(tmp_path):

@@ -1,25 +1,29 @@
-"""The embedded SQLite store: round trips, WAL, threads, two processes, failures, and the skill
-on top of it across a restart."""
+"""The embedded SQLite store: round trips, WAL, threads, two processes, failures, saves that
+never overwrite progress they did not read, and the skill on top of it across a restart."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import multiprocessing
+import os
 import sqlite3
 import threading
-import time
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 import pytest
 from ask_sdk_core.exceptions import PersistenceException
 
 from skill.builder import build_skill
 from skill.state import state_from_record
-from skill.stores import open_store
-from skill.stores.sqlite import PAGE_CACHE_KIB, SQLiteAdapter, _after_fork_in_child
-from tests.support import Conversation, store_record, stored_record, user_envelope
+from skill.stores import REVISION_KEY, open_store
+from skill.stores.sqlite import MAX_RECORD_CHARS, SQLiteAdapter
+from tests.support import Conversation, user_envelope
+
+USER = "amzn1.ask.account.TESTUSER"
+STORE_ERROR = "couldn't reach your saved progress"
+MORNING = ("morning stretches", "morning_stretches")
 
 
 @pytest.fixture
@@ -34,37 +38,135 @@ def adapter(db_path):
     store.close()
 
 
+def record_of(store, user: str = USER) -> dict[str, Any]:
+    """The user's record as a turn reads it, without the store's revision."""
+    record = store.get_attributes(user_envelope(user))
+    record.pop(REVISION_KEY, None)
+    return record
+
+
+def save(store, record: dict[str, Any], user: str = USER) -> None:
+    """Read, then save ``record`` at the revision read: what a turn does."""
+    read = store.get_attributes(user_envelope(user))
+    store.save_attributes(user_envelope(user), {**record, REVISION_KEY: read.get(REVISION_KEY, 0)})
+
+
+def raw_rows(db_path) -> dict[str, tuple[str, int]]:
+    with sqlite3.connect(db_path) as raw:
+        rows = raw.execute("SELECT user_key, record, revision FROM user_state").fetchall()
+    raw.close()
+    return {key: (record, revision) for key, record, revision in rows}
+
+
 def test_records_round_trip_per_user_and_can_be_deleted(adapter):
-    assert stored_record(adapter, "amzn1.ask.account.A") == {}
-    store_record(
-        adapter, {"pace": "slower", "completions": {"m": ["2026-11-17"]}}, "amzn1.ask.account.A"
-    )
-    store_record(adapter, {"pace": "faster"}, "amzn1.ask.account.B")
-    store_record(adapter, {"pace": "slowest"}, "amzn1.ask.account.A")
-    assert stored_record(adapter, "amzn1.ask.account.A") == {"pace": "slowest"}
-    assert stored_record(adapter, "amzn1.ask.account.B") == {"pace": "faster"}
+    assert adapter.get_attributes(user_envelope("amzn1.ask.account.A")) == {}
+    save(adapter, {"pace": "slower", "completions": {"m": ["2026-11-17"]}}, "amzn1.ask.account.A")
+    save(adapter, {"pace": "faster"}, "amzn1.ask.account.B")
+    save(adapter, {"pace": "slowest"}, "amzn1.ask.account.A")
+    assert adapter.get_attributes(user_envelope("amzn1.ask.account.A")) == {
+        "pace": "slowest",
+        REVISION_KEY: 2,
+    }
+    assert record_of(adapter, "amzn1.ask.account.B") == {"pace": "faster"}
     adapter.delete_attributes(user_envelope("amzn1.ask.account.A"))
-    assert stored_record(adapter, "amzn1.ask.account.A") == {}
-    assert stored_record(adapter, "amzn1.ask.account.B") == {"pace": "faster"}
+    assert adapter.get_attributes(user_envelope("amzn1.ask.account.A")) == {}
+    assert record_of(adapter, "amzn1.ask.account.B") == {"pace": "faster"}
 
 
 def test_records_are_stored_as_compact_json_with_sorted_keys(adapter, db_path):
     attributes = {"pace": "slower", "completions": {"m": ["2026-11-17"]}, "é": 1.5}
-    store_record(adapter, attributes, "amzn1.ask.account.A")
+    save(adapter, attributes)
     with sqlite3.connect(db_path) as raw:
         text, saved_at = raw.execute(
-            "SELECT record, updated_at FROM user_state WHERE user_key = ?",
-            ("amzn1.ask.account.A",),
+            "SELECT record, updated_at FROM user_state WHERE user_key = ?", (USER,)
         ).fetchone()
     raw.close()
-    assert text == json.dumps(attributes, separators=(",", ":"), sort_keys=True)
     assert text == '{"completions":{"m":["2026-11-17"]},"pace":"slower","\\u00e9":1.5}'
     assert dt.datetime.fromisoformat(saved_at).utcoffset() == dt.timedelta(0)
 
 
+# ---- saves never overwrite progress they did not read ------------------------------------------
+
+
+def test_a_save_from_a_stale_read_is_refused_and_the_newer_record_kept(adapter, db_path):
+    save(adapter, {"pace": "slower"})
+    kitchen = adapter.get_attributes(user_envelope())  # two devices read the same revision
+    bedroom = adapter.get_attributes(user_envelope())
+    adapter.save_attributes(user_envelope(), {**bedroom, "pace": "faster"})
+    with pytest.raises(PersistenceException, match="changed on another device"):
+        adapter.save_attributes(user_envelope(), {**kitchen, "pace": "slowest"})
+    assert raw_rows(db_path)[USER] == ('{"pace":"faster"}', 2)
+
+
+def test_a_save_that_read_no_record_cannot_replace_one_made_since(adapter):
+    new_user = adapter.get_attributes(user_envelope())
+    save(adapter, {"pace": "faster", "completions": {"m": ["2026-11-17"]}})
+    with pytest.raises(PersistenceException, match="changed on another device"):
+        adapter.save_attributes(user_envelope(), {**new_user, "pace": "slower"})
+    with pytest.raises(PersistenceException, match="changed on another device"):
+        adapter.save_attributes(user_envelope(), {"pace": "slower"})  # no revision: create only
+    assert record_of(adapter) == {"pace": "faster", "completions": {"m": ["2026-11-17"]}}
+
+
+class OtherDeviceSavesDuringTheTurn(SQLiteAdapter):
+    """The real store; right after this turn's read, the user's other device saves a turn."""
+
+    def get_attributes(self, request_envelope):
+        read = super().get_attributes(request_envelope)
+        other = SQLiteAdapter(self.path)
+        save(other, {**record_of(other), "pace": "slower", "bedtime": "21:30"})
+        other.close()
+        return read
+
+
+def test_a_turn_that_would_overwrite_another_devices_save_apologises_instead(
+    db_path, catalog, settings, morning
+):
+    store = SQLiteAdapter(db_path)
+    talk = Conversation(skill=build_skill(catalog, store, settings), now=morning)
+    talk.one_shot("StartRoutineIntent", routine=MORNING)
+    before = record_of(store)
+    store.close()
+
+    racing = OtherDeviceSavesDuringTheTurn(db_path)
+    talk.skill = build_skill(catalog, racing, settings)  # the same session, going on
+    reply = talk.intent("AMAZON.NextIntent")
+    assert STORE_ERROR in reply.text
+    after = record_of(racing)
+    assert after == {**before, "pace": "slower", "bedtime": "21:30"}  # the other device's save
+    racing.close()
+
+
+def test_a_record_too_large_to_be_ours_is_refused_and_nothing_is_written(
+    adapter, db_path, catalog, settings, morning
+):
+    huge = json.dumps({"pace": "slower", "padding": "x" * MAX_RECORD_CHARS})
+    with sqlite3.connect(db_path) as raw:  # written by something else: this code refuses to
+        raw.execute(
+            "INSERT INTO user_state (user_key, record, updated_at, revision) VALUES (?, ?, ?, 3)",
+            (USER, huge, "2026-11-17T00:00:00+00:00"),
+        )
+    raw.close()
+    before = raw_rows(db_path)
+    with pytest.raises(PersistenceException, match="larger than"):
+        adapter.get_attributes(user_envelope())
+    reply = Conversation(skill=build_skill(catalog, adapter, settings), now=morning).launch()
+    assert STORE_ERROR in reply.text
+    assert raw_rows(db_path) == before
+
+
+def test_a_record_too_large_is_not_written_either(adapter):
+    with pytest.raises(PersistenceException, match="refusing to store a record"):
+        save(adapter, {"padding": "x" * (MAX_RECORD_CHARS + 1)})
+    assert adapter.get_attributes(user_envelope()) == {}
+
+
+# ---- files, threads and processes ---------------------------------------------------------------
+
+
 def test_a_failed_delete_is_reported_and_the_record_kept(db_path):
     store = SQLiteAdapter(db_path, busy_timeout=0.1)
-    store_record(store, {"pace": "slower"})
+    save(store, {"pace": "slower"})
     holder = sqlite3.connect(db_path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
@@ -73,41 +175,52 @@ def test_a_failed_delete_is_reported_and_the_record_kept(db_path):
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert stored_record(store) == {"pace": "slower"}
+    assert record_of(store) == {"pace": "slower"}
     store.delete_attributes(user_envelope())
-    assert stored_record(store) == {}
+    assert record_of(store) == {}
     store.close()
 
 
 def test_it_creates_the_folder_uses_wal_and_survives_reopening(db_path):
     first = SQLiteAdapter(db_path)
-    store_record(first, {"pace": "slower"})
+    save(first, {"pace": "slower"})
     first.close()
     with sqlite3.connect(db_path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     raw.close()
     second = SQLiteAdapter(db_path)
-    assert stored_record(second) == {"pace": "slower"}
+    assert record_of(second) == {"pace": "slower"}
     second.close()
 
 
 def test_open_store_builds_it_from_a_url(tmp_path):
     store = open_store(f"sqlite:///{tmp_path}/by-url.sqlite3")
     assert isinstance(store, SQLiteAdapter)
-    store_record(store, {"pace": "faster"})
-    assert stored_record(store) == {"pace": "faster"}
+    save(store, {"pace": "faster"})
+    assert record_of(store) == {"pace": "faster"}
     store.close()
 
 
-def test_many_threads_saving_at_once_lose_nothing(adapter):
+def _save_or_lose_the_race(store, record: dict[str, Any], user: str) -> bool:
+    try:
+        save(store, record, user)
+    except PersistenceException as exc:
+        assert "changed on another device" in str(exc)
+        return False
+    return True
+
+
+def test_many_threads_saving_at_once_lose_nothing(adapter, db_path):
     errors: list[BaseException] = []
+    shared_saves: list[dict[str, int]] = []
 
     def work(thread: int) -> None:
         try:
             for turn in range(20):
-                store_record(adapter, {"turn": turn, "thread": thread}, f"user-{thread}")
-                store_record(adapter, {"turn": turn, "thread": thread}, "shared-user")
-                assert stored_record(adapter, f"user-{thread}") == {"turn": turn, "thread": thread}
+                save(adapter, {"turn": turn, "thread": thread}, f"user-{thread}")
+                if _save_or_lose_the_race(adapter, {"turn": turn, "thread": thread}, "shared"):
+                    shared_saves.append({"turn": turn, "thread": thread})
+                assert record_of(adapter, f"user-{thread}") == {"turn": turn, "thread": thread}
         except BaseException as exc:  # handed to the main thread
             errors.append(exc)
 
@@ -118,39 +231,18 @@ def test_many_threads_saving_at_once_lose_nothing(adapter):
         thread.join()
     assert errors == []
     for n in range(8):
-        assert stored_record(adapter, f"user-{n}") == {"turn": 19, "thread": n}
-    shared = stored_record(adapter, "shared-user")
-    assert shared["turn"] == 19 and shared["thread"] in range(8)  # whole, never torn
-
-
-def test_each_threads_connection_keeps_a_small_page_cache(adapter):
-    """One connection per server thread: each caches at most PAGE_CACHE_KIB of pages (SQLite's
-    default, 2,000 KiB each, grows with the file) and maps none of it into memory."""
-
-    def work(thread: int) -> None:
-        store_record(adapter, {"thread": thread}, f"user-{thread}")
-        adapter.check_reachable(user_envelope(f"user-{thread}"))  # a read from the file
-
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    connections = adapter._connections
-    # The one opened at start-up, one per thread for reads, and the one all saves go through.
-    assert len(connections) == 6
-    for connection in connections:
-        assert connection.execute("PRAGMA cache_size").fetchone()[0] == -PAGE_CACHE_KIB
-        assert connection.execute("PRAGMA mmap_size").fetchone()[0] == 0
-    assert PAGE_CACHE_KIB < 2000
+        assert record_of(adapter, f"user-{n}") == {"turn": 19, "thread": n}
+    # Every save that was acknowledged counted once; the record is the last of them, whole.
+    assert raw_rows(db_path)["shared"][1] == len(shared_saves)
+    assert record_of(adapter, "shared") == shared_saves[-1]
 
 
 def _save_from_another_process(path: str, worker: int, count: int) -> int:
     store = SQLiteAdapter(path)
     try:
         for turn in range(count):
-            store_record(store, {"worker": worker, "turn": turn}, f"user-{worker}-{turn}")
-            store_record(store, {"worker": worker, "turn": turn}, "shared-user")
+            save(store, {"worker": worker, "turn": turn}, f"user-{worker}-{turn}")
+            _save_or_lose_the_race(store, {"worker": worker, "turn": turn}, "shared")
     finally:
         store.close()
     return count
@@ -163,27 +255,46 @@ def test_two_processes_saving_at_once_lose_nothing(db_path, adapter):
     assert done == [40, 40]
     for worker in (0, 1):
         for turn in range(40):
-            assert stored_record(adapter, f"user-{worker}-{turn}") == {
-                "worker": worker,
-                "turn": turn,
-            }
-    assert stored_record(adapter, "shared-user")["turn"] == 39
+            assert record_of(adapter, f"user-{worker}-{turn}") == {"worker": worker, "turn": turn}
+    assert set(record_of(adapter, "shared")) == {"worker", "turn"}
+
+
+def test_a_forked_child_opens_its_own_connection(adapter, db_path):
+    save(adapter, {"from": "parent"})
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork here")
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            save(adapter, {"from": "child"}, "child-user")
+            os.write(writer, json.dumps(record_of(adapter)).encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader) as pipe:
+        seen_by_child = json.loads(pipe.read() or "null")
+    os.waitpid(child, 0)
+    assert seen_by_child == {"from": "parent"}
+    assert record_of(adapter, "child-user") == {"from": "child"}
+    save(adapter, {"from": "parent again"})  # the parent's connection still works
+    assert record_of(adapter) == {"from": "parent again"}
 
 
 def test_a_locked_database_raises_a_clear_error_and_keeps_what_was_stored(db_path):
     store = SQLiteAdapter(db_path, busy_timeout=0.1)
-    store_record(store, {"pace": "slower"})
+    save(store, {"pace": "slower"})
     holder = sqlite3.connect(db_path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process is writing and doesn't let go
     try:
         with pytest.raises(PersistenceException, match=r"locked.*another process"):
-            store_record(store, {"pace": "faster"})
-        assert stored_record(store) == {"pace": "slower"}  # readers carry on under WAL
+            save(store, {"pace": "faster"})
+        assert record_of(store) == {"pace": "slower"}  # readers carry on under WAL
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    store_record(store, {"pace": "faster"})  # and the adapter is usable again
-    assert stored_record(store) == {"pace": "faster"}
+    save(store, {"pace": "faster"})  # and the adapter is usable again
+    assert record_of(store) == {"pace": "faster"}
     store.close()
 
 
@@ -213,7 +324,7 @@ def make_old_store(path) -> None:
         raw.execute(OLD_SCHEMA)
         raw.execute(
             "INSERT INTO user_state VALUES (?, ?, ?)",
-            ("amzn1.ask.account.TESTUSER", '{"pace":"slower"}', "2026-11-17T00:00:00+00:00"),
+            (USER, '{"pace":"slower"}', "2026-11-17T00:00:00+00:00"),
         )
     raw.close()
 
@@ -224,13 +335,10 @@ def test_a_store_from_before_the_revision_column_is_brought_up_to_date(db_path):
     store = SQLiteAdapter(db_path)
     second = SQLiteAdapter(db_path)  # another server on the same file: nothing to add again
     try:
-        assert stored_record(store) == {"pace": "slower"}
-        store_record(store, {"pace": "faster"})
-        store_record(second, {"pace": "faster"})
-        with sqlite3.connect(db_path) as raw:
-            row = raw.execute("SELECT record, revision FROM user_state").fetchone()
-        raw.close()
-        assert row == ('{"pace":"faster"}', 2)
+        assert record_of(store) == {"pace": "slower"}
+        save(store, {"pace": "faster"})
+        save(second, {"pace": "fastest"})
+        assert raw_rows(db_path)[USER] == ('{"pace":"fastest"}', 2)
     finally:
         store.close()
         second.close()
@@ -247,31 +355,35 @@ def test_an_old_store_that_cannot_be_written_yet_is_reported_and_taken_up_later(
     try:
         store = SQLiteAdapter(db_path, busy_timeout=0.1)  # starts, as for any locked store
         with pytest.raises(PersistenceException, match="locked"):
-            stored_record(store)
+            record_of(store)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert stored_record(store) == {"pace": "slower"}
-    store_record(store, {"pace": "faster"})
-    assert stored_record(store) == {"pace": "faster"}
+    assert record_of(store) == {"pace": "slower"}
+    save(store, {"pace": "faster"})
+    assert record_of(store) == {"pace": "faster"}
     store.close()
 
 
 def test_attributes_that_are_not_json_are_refused_clearly(adapter):
     with pytest.raises(PersistenceException, match="JSON"):
-        store_record(adapter, {"when": object()})
+        save(adapter, {"when": object()})
 
 
-def test_a_damaged_record_reads_as_a_fresh_start(adapter, db_path, caplog):
+def test_a_damaged_record_reads_as_a_fresh_start_and_the_next_save_replaces_it(
+    adapter, db_path, caplog
+):
     raw = sqlite3.connect(db_path)
     with raw:
         raw.execute(
             "INSERT INTO user_state (user_key, record, updated_at) VALUES (?, ?, ?)",
-            ("amzn1.ask.account.TESTUSER", "{not json", "2026-11-17T00:00:00+00:00"),
+            (USER, "{not json", "2026-11-17T00:00:00+00:00"),
         )
     raw.close()
-    assert stored_record(adapter) == {}
+    assert record_of(adapter) == {}
     assert "not a JSON object" in caplog.text
+    save(adapter, {"pace": "faster"})
+    assert record_of(adapter) == {"pace": "faster"}
 
 
 # ---- the skill on top of it ------------------------------------------------------------------
@@ -280,7 +392,7 @@ def test_a_damaged_record_reads_as_a_fresh_start(adapter, db_path, caplog):
 def test_progress_survives_a_restart_of_the_server(db_path, catalog, settings, morning):
     store = SQLiteAdapter(db_path)
     talk = Conversation(skill=build_skill(catalog, store, settings), now=morning)
-    talk.one_shot("StartRoutineIntent", routine=("morning stretches", "morning_stretches"))
+    talk.one_shot("StartRoutineIntent", routine=MORNING)
     talk.intent("AMAZON.NextIntent")
     talk.intent("AMAZON.NextIntent")
     talk.intent("AMAZON.StopIntent")
@@ -298,8 +410,8 @@ def test_when_the_store_cannot_save_the_user_hears_so_and_nothing_is_lost(
 ):
     store = SQLiteAdapter(db_path, busy_timeout=0.1)
     talk = Conversation(skill=build_skill(catalog, store, settings), now=morning)
-    talk.one_shot("StartRoutineIntent", routine=("morning stretches", "morning_stretches"))
-    saved = stored_record(store)
+    talk.one_shot("StartRoutineIntent", routine=MORNING)
+    saved = record_of(store)
 
     holder = sqlite3.connect(db_path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
@@ -308,158 +420,7 @@ def test_when_the_store_cannot_save_the_user_hears_so_and_nothing_is_lost(
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert "couldn't reach your saved progress" in reply.text
-    assert stored_record(store) == saved
+    assert STORE_ERROR in reply.text
+    assert record_of(store) == saved
     assert state_from_record(saved).progress.segment == 0
     store.close()
-
-
-# ---- group commit ------------------------------------------------------------------------------
-
-# A safety net so a thread that never finishes fails the test instead of hanging it.
-WAIT_LIMIT_SECONDS = 30
-
-
-def _until(condition) -> None:
-    deadline = time.monotonic() + WAIT_LIMIT_SECONDS
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
-
-
-def _in_thread(target, *args) -> tuple[threading.Thread, list[BaseException]]:
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            target(*args)
-        except BaseException as exc:  # handed to the test
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)  # a stuck one must not hold up the run
-    thread.start()
-    return thread, errors
-
-
-def _read_from_the_file(db_path, user: str) -> dict:
-    with sqlite3.connect(db_path) as raw:
-        row = raw.execute("SELECT record FROM user_state WHERE user_key = ?", (user,)).fetchone()
-    raw.close()
-    return json.loads(row[0])
-
-
-def _queued(adapter, count: int) -> bool:
-    return len(adapter._saves) == count
-
-
-def _hold_first_commit(adapter, monkeypatch) -> tuple[list, threading.Event]:
-    """Make the first commit wait for ``gate``; ``commits`` lists each commit's records."""
-    commits: list = []
-    gate = threading.Event()
-    write = adapter._write
-
-    def held(action, statement, parameters, changes):
-        commits.append(dict(changes) if changes is not None else None)
-        if len(commits) == 1:
-            gate.wait(WAIT_LIMIT_SECONDS)
-        return write(action, statement, parameters, changes)
-
-    monkeypatch.setattr(adapter, "_write", held)
-    return commits, gate
-
-
-def test_saves_that_arrive_during_a_commit_are_committed_together(adapter, db_path, monkeypatch):
-    commits, gate = _hold_first_commit(adapter, monkeypatch)
-    leader, leader_errors = _in_thread(store_record, adapter, {"n": 0}, "user-0")
-    _until(lambda: len(commits) == 1)
-    waiting = []
-    for number, user in [(1, "user-1"), (2, "user-2"), (3, "user-1")]:  # user-1 twice
-        waiting.append(_in_thread(store_record, adapter, {"n": number}, user))
-        _until(functools.partial(_queued, adapter, number))  # queued in this order
-    gate.set()
-    for thread, errors in [(leader, leader_errors), *waiting]:
-        thread.join(WAIT_LIMIT_SECONDS)
-        assert not thread.is_alive() and errors == []
-    # Two commits for five saves; in one commit the later save of a user wins.
-    assert commits == [
-        {"user-0": '{"n":0}'},
-        {"user-1": '{"n":3}', "user-2": '{"n":2}'},
-    ]
-    for user, n in [("user-0", 0), ("user-1", 3), ("user-2", 2)]:
-        assert _read_from_the_file(db_path, user) == {"n": n}
-        assert stored_record(adapter, user) == {"n": n}
-    assert not adapter._leading and adapter._saves == []
-
-
-def test_each_save_is_on_disk_when_its_call_returns(adapter, db_path):
-    def work(thread: int) -> None:
-        for turn in range(15):
-            store_record(adapter, {"thread": thread, "turn": turn}, f"user-{thread}")
-            assert _read_from_the_file(db_path, f"user-{thread}") == {
-                "thread": thread,
-                "turn": turn,
-            }
-
-    threads = [_in_thread(work, number) for number in range(12)]
-    for thread, errors in threads:
-        thread.join(WAIT_LIMIT_SECONDS)
-        assert not thread.is_alive() and errors == []
-
-
-def test_a_failed_group_commit_tells_every_waiting_save_and_the_next_ones_go_through(db_path):
-    store = SQLiteAdapter(db_path, busy_timeout=0.2)
-    holder = sqlite3.connect(db_path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    try:
-        threads = [_in_thread(store_record, store, {"n": n}, f"user-{n}") for n in range(6)]
-        for thread, _ in threads:
-            thread.join(WAIT_LIMIT_SECONDS)
-            assert not thread.is_alive()
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
-    for _, errors in threads:
-        assert len(errors) == 1 and isinstance(errors[0], PersistenceException)
-        assert "locked" in str(errors[0])
-    assert not store._leading and store._saves == []
-    store_record(store, {"n": 9}, "user-0")
-    assert _read_from_the_file(db_path, "user-0") == {"n": 9}
-    store.close()
-
-
-def test_an_interrupted_commit_leaves_no_save_waiting(adapter, db_path, monkeypatch):
-    commits, gate = _hold_first_commit(adapter, monkeypatch)
-    write = adapter._write
-
-    def interrupted(action, statement, parameters, changes):
-        write(action, statement, parameters, changes)  # the first is held at the gate
-        if len(commits) == 1:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(adapter, "_write", interrupted)
-    leader, leader_errors = _in_thread(store_record, adapter, {"n": 0}, "user-0")
-    _until(lambda: len(commits) == 1)
-    follower, follower_errors = _in_thread(store_record, adapter, {"n": 1}, "user-1")
-    _until(lambda: len(adapter._saves) == 1)
-    gate.set()
-    leader.join(WAIT_LIMIT_SECONDS)
-    follower.join(WAIT_LIMIT_SECONDS)
-    assert [type(error) for error in leader_errors] == [KeyboardInterrupt]
-    assert follower_errors == []  # led its own commit once the leader had handed over
-    assert _read_from_the_file(db_path, "user-1") == {"n": 1}
-    assert not adapter._leading and adapter._saves == []
-
-
-def test_a_forked_child_starts_with_free_locks_and_no_queued_saves(adapter, db_path):
-    """What os.register_at_fork runs in a child: the parent's other threads, which held the
-    locks or led a commit when it forked, do not exist there."""
-    for lock in (adapter._writer, adapter._connections_lock, adapter._saves_lock):
-        lock.acquire()  # held by threads of the parent at the moment of the fork
-    adapter._leading = True
-    adapter._saves.append(object())
-    _after_fork_in_child()
-    thread, errors = _in_thread(store_record, adapter, {"from": "child"}, "child-user")
-    thread.join(WAIT_LIMIT_SECONDS)
-    assert not thread.is_alive() and errors == []
-    assert _read_from_the_file(db_path, "child-user") == {"from": "child"}
-    assert not adapter._leading and adapter._saves == []

@@ -142,11 +142,16 @@ def test_a_cached_chain_is_dropped_when_its_signing_certificate_expires(client, 
     assert s3.fetches == [CERT_URL, CERT_URL]
 
 
-def test_a_chain_that_failed_is_fetched_again_next_time(client, pki, s3):
+def test_a_chain_that_failed_is_refused_for_a_minute_then_fetched_again(client, pki, s3, clock):
     s3.chains[CERT_URL] = b"<html>Slow Down</html>"
     assert "not a PEM bundle" in rejected_because(signed(client, pki, launch_body()))
     s3.chains[CERT_URL] = pki.chains[CERT_URL]
-    assert signed(client, pki, launch_body()).status_code == 200
+    clock.now = NOW + dt.timedelta(seconds=30)
+    reason = rejected_because(signed(client, pki, launch_body(clock.now)))
+    assert reason.endswith("certificate chain is not a PEM bundle (not retried yet)")
+    assert len(s3.fetches) == 1
+    clock.now = NOW + dt.timedelta(seconds=61)
+    assert signed(client, pki, launch_body(clock.now)).status_code == 200
     assert len(s3.fetches) == 2
 
 
@@ -190,6 +195,8 @@ def test_amazons_valid_certificate_url_forms_are_accepted(client, pki, s3, cert_
         ("https://s3.amazonaws.com/echo.api/%2e%2e/evil/cert.pem", "path must start with"),
         ("https://invalid.s3.amazonaws.com/echo.api/cert.pem", "host must be"),
         ("https://s3.amazonaws.com@evil.example/echo.api/cert.pem", "host must be"),
+        ("https://evil.example@s3.amazonaws.com/echo.api/cert.pem", "must not carry user info"),
+        ("https://a:b@s3.amazonaws.com/echo.api/cert.pem", "must not carry user info"),
         ("https://s3.amazonaws.com:https/echo.api/cert.pem", "not a valid URL"),
         ("s3.amazonaws.com/echo.api/cert.pem", "must use https"),
     ],
@@ -217,6 +224,7 @@ def test_check_cert_url_names_the_broken_part():
         ("wrong-name", "signing certificate is not for echo-api.amazon.com"),
         ("wildcard", "signing certificate is not for echo-api.amazon.com"),
         ("untrusted-root", "certificate chain is not trusted"),
+        ("weak-key", "signing certificate's RSA key is shorter than 2048 bits"),
         ("no-intermediate", "certificate chain is not trusted"),
         ("expired-intermediate", "certificate chain is not trusted"),
         ("not-pem", "certificate chain is not a PEM bundle"),
@@ -229,9 +237,13 @@ def test_a_bad_signing_chain_is_rejected(client, pki, s3, name, complaint):
     assert s3.fetches == [url(name)]
 
 
-def test_a_rejected_chain_is_not_cached(client, pki, s3):
-    for _ in range(2):
-        rejected_because(signed(client, pki, launch_body(), cert_url=url("untrusted-root")))
+def test_a_rejected_chain_is_not_trusted_from_the_cache(client, pki, s3, clock):
+    for seconds in (0, 61):
+        clock.now = NOW + dt.timedelta(seconds=seconds)
+        body = launch_body(clock.now)
+        assert "not trusted" in rejected_because(
+            signed(client, pki, body, cert_url=url("untrusted-root"))
+        )
     assert len(s3.fetches) == 2
 
 
@@ -270,6 +282,21 @@ def test_only_the_old_sha1_signature_header_is_not_enough(client, pki):
 def test_a_signature_that_is_not_base64_is_rejected(client):
     response = post(client, launch_body(), signature="not base64!")
     assert "Signature-256 header is not base64" in rejected_because(response)
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "AAAA",
+        base64.b64encode(b"x" * 128).decode(),  # as long as a 1024-bit key's signature
+        base64.b64encode(b"x" * 255).decode(),
+        base64.b64encode(b"x" * 1025).decode(),
+    ],
+)
+def test_a_signature_of_no_plausible_length_is_rejected_before_any_fetch(client, s3, signature):
+    response = post(client, launch_body(), cert_url=url("never-fetched"), signature=signature)
+    assert "not an RSA signature of 2048 bits or more" in rejected_because(response)
+    assert s3.fetches == []
 
 
 def test_a_signature_by_another_key_is_rejected(client):

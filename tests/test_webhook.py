@@ -10,28 +10,15 @@ import re
 import runpy
 from typing import Any
 
-import hypothesis
 import pytest
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.skill_builder import CustomSkillBuilder
-from flask import Flask, jsonify
-from hypothesis import given
-from hypothesis import strategies as st
 
 from skill.builder import build_skill
 from skill.settings import Settings, SettingsError
 from skill.stores import MemoryAdapter
-from tests.hardening.strategies import envelopes, graft
 from tests.support import Reply, envelope, intent_request, launch_request
-from webhook.app import (
-    MAX_BODY_BYTES,
-    REQUIRED_FIELDS,
-    _has_required_fields,
-    _text_at,
-    create_app,
-    hash_user_id,
-    json_answer,
-)
+from webhook.app import MAX_BODY_BYTES, create_app, hash_user_id
 
 USER = "amzn1.ask.account.PRIVATE-PERSON-42"
 
@@ -133,14 +120,6 @@ def test_json_that_is_not_an_envelope_is_400_naming_every_missing_field(client):
     )
 
 
-@hypothesis.settings(max_examples=300, deadline=None)
-@given(st.data(), envelopes())
-def test_the_one_pass_field_check_agrees_with_the_walk_per_field(data, body):
-    damaged = data.draw(graft(body)) if data.draw(st.booleans()) else body
-    walked = all(_text_at(damaged, path) for path in REQUIRED_FIELDS)
-    assert _has_required_fields(damaged) == walked
-
-
 def test_an_envelope_without_a_request_type_is_400(client, morning):
     body = launch(morning)
     del body["request"]["type"]
@@ -161,6 +140,17 @@ def test_a_field_of_the_wrong_shape_is_400_without_quoting_the_body(client, morn
         reason = error_of(client.post("/alexa", json=body), 400)
     assert "wrong shape" in reason
     assert "please" not in reason and "please" not in caplog.text
+
+
+def test_the_user_id_comes_only_from_context_system_user_userid(client, morning):
+    """A look-alike key ("user_id" beside "userId") would be set over the real id by the SDK's
+    serializer, and the user's progress saved under someone else's id."""
+    body = launch(morning, user_id=USER)
+    body["context"]["System"]["user"]["user_id"] = "amzn1.ask.account.SOMEONE-ELSE"
+    body["context"]["system"] = {"user": {"userId": "amzn1.ask.account.SOMEONE-ELSE"}}
+    assert "not medical advice" in Reply(client.post("/alexa", json=body).get_json()).text
+    again = client.post("/alexa", json=launch(morning, user_id=USER)).get_json()
+    assert "not medical advice" not in Reply(again).text  # the first launch was saved as USER
 
 
 def test_a_body_over_the_cap_is_413_before_it_is_read(client, morning):
@@ -409,28 +399,3 @@ def test_request_supplied_names_cannot_forge_log_lines(client, morning, caplog):
     assert len(lines) == 1
     assert "\n" not in lines[0] and '"admin"' not in lines[0]
     assert "intent=TipIntent?POST?/alexa?status?200?user??admin? user=" in lines[0]
-
-
-_JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
-    ),
-    max_leaves=20,
-)
-
-
-@hypothesis.settings(max_examples=200, deadline=None)
-@given(payload=st.dictionaries(st.text(max_size=8), _JSON_VALUES, max_size=6))
-def test_the_skills_answer_is_encoded_exactly_as_jsonify_would(payload):
-    app = Flask(__name__)
-    with app.app_context():
-        expected = jsonify(payload)
-        answer = json_answer(payload)
-    assert answer.get_data() == expected.get_data()
-    assert answer.headers == expected.headers
-    assert answer.status_code == expected.status_code

@@ -9,7 +9,6 @@ the right status; nothing ever answers with an HTML error page or a traceback.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import re
@@ -17,11 +16,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import flask
 from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.response_helper import ResponseFactory
+from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import Context, Request, RequestEnvelope, ResponseEnvelope
 from ask_sdk_model.interfaces.system import SystemState
@@ -32,17 +32,18 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from skill.builder import build_skill
 from skill.catalog.loader import default_catalog
 from skill.catalog.model import Catalog
-from skill.envelope import EnvelopeSerializer
+from skill.logsafe import hashed
 from skill.settings import PREFIX, Settings, SettingsError
 from skill.speech import Speech
-from webhook.verify import AlexaRequestVerifier, VerificationFailedError
+
+if TYPE_CHECKING:
+    from webhook.verify import AlexaRequestVerifier, VerificationFailedError
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 128 * 1024  # real envelopes are a few KiB; this leaves room and stops abuse
 EXTENSION = "rls_coach"
-# ask-sdk's serializer, planned once per model class: the same objects, a fraction of the time.
-SERIALIZER = EnvelopeSerializer()
+SERIALIZER = DefaultSerializer()
 # Request types ask-sdk can deserialise. Alexa adds new ones from time to time; the serializer
 # raises on a type it does not know, so those are answered with an empty response instead.
 KNOWN_REQUEST_TYPES = frozenset(Request.discriminator_value_class_map)
@@ -54,10 +55,6 @@ REQUIRED_FIELDS = (
     ("context", "System", "application", "applicationId"),
     ("context", "System", "user", "userId"),
 )
-# The skill's answers are encoded by one encoder made once, with jsonify's settings outside debug
-# mode (compact, sorted keys, ASCII escapes): jsonify looks up its provider and builds a new
-# encoder on every call, which was a tenth of a simple turn's time in the webhook.
-_ANSWER_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
 _UNSAFE_IN_LOG = re.compile(r"[^A-Za-z0-9._:/-]")
 _MAX_LOGGED_NAME = 100
 HEALTH_PROBE_USER = "amzn1.ask.account.rls-coach-health-probe"
@@ -128,6 +125,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                 "know which skill's requests to accept. Set it (or pass --skill-id), or pass "
                 "--no-verify for local development."
             )
+        # Imported only when verifying: cryptography costs a served process ~9 MiB.
+        from webhook.verify import AlexaRequestVerifier  # noqa: PLC0415
+
         verifier = AlexaRequestVerifier(
             settings.skill_id,
             trust_roots=given.get("TRUST_ROOTS"),
@@ -167,7 +167,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         provide_automatic_options=False,
     )
     app.after_request(_log_request)
-    app.register_error_handler(VerificationFailedError, _rejected)
+    if verifier is not None:
+        from webhook.verify import VerificationFailedError  # noqa: PLC0415
+
+        app.register_error_handler(VerificationFailedError, _rejected)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app
@@ -182,7 +185,7 @@ def alexa(webhook: Webhook) -> Response:
     if webhook.verifier is not None:
         # On the raw bytes, before anything reads them: the signature covers exactly these.
         webhook.verifier.verify_signature(this.headers, body)
-    envelope = _parse_envelope(body)
+    text, envelope = _parse_envelope(body)
     _describe(this, envelope)
     if webhook.verifier is not None:
         webhook.verifier.verify_envelope(envelope)
@@ -191,10 +194,11 @@ def alexa(webhook: Webhook) -> Response:
             "answering unknown request type %s with an empty response",
             loggable(envelope["request"]["type"]),
         )
-        return json_answer(EMPTY_RESPONSE)
+        return jsonify(EMPTY_RESPONSE)
+    if _drop_look_alike_keys(envelope):
+        text = json.dumps(envelope)
     try:
-        # The one deserialisation into ask-sdk's model, from the dict the checks above parsed.
-        request_envelope = SERIALIZER.from_json_value(envelope, RequestEnvelope)
+        request_envelope = SERIALIZER.deserialize(text, RequestEnvelope)
     except SerializationException:
         # Its message can quote the body, so it is not logged.
         raise NotAnEnvelopeError(
@@ -203,14 +207,7 @@ def alexa(webhook: Webhook) -> Response:
     response: ResponseEnvelope = webhook.skill.invoke(
         request_envelope=request_envelope, context=None
     )
-    return json_answer(SERIALIZER.serialize(response))
-
-
-def json_answer(payload: Any) -> Response:
-    """``payload`` (plain JSON values, as the SDK's serializer gives) as a JSON response: the same
-    bytes and headers as ``jsonify(payload)`` gives outside debug mode, a trailing newline
-    included."""
-    return Response(_ANSWER_ENCODER.encode(payload) + "\n", mimetype="application/json")
+    return jsonify(SERIALIZER.serialize(response))
 
 
 def healthz(webhook: Webhook) -> tuple[Response, int]:
@@ -246,7 +243,8 @@ def _store_answers(skill: CustomSkill) -> bool:
 # ---- the envelope ----------------------------------------------------------------------------
 
 
-def _parse_envelope(body: bytes) -> dict[str, Any]:
+def _parse_envelope(body: bytes) -> tuple[str, dict[str, Any]]:
+    """The body as text and as JSON, once it has every field the checks and the skill read."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -257,8 +255,8 @@ def _parse_envelope(body: bytes) -> dict[str, Any]:
         raise NotAnEnvelopeError("request body is not JSON") from None
     if not isinstance(envelope, dict):
         raise NotAnEnvelopeError("not an Alexa request envelope: the body is not a JSON object")
-    if not _has_required_fields(envelope):
-        missing = [".".join(path) for path in REQUIRED_FIELDS if not _text_at(envelope, path)]
+    missing = [".".join(path) for path in REQUIRED_FIELDS if not _text_at(envelope, path)]
+    if missing:
         raise NotAnEnvelopeError(f"not an Alexa request envelope: missing {', '.join(missing)}")
     try:
         dt.datetime.fromisoformat(envelope["request"]["timestamp"])
@@ -266,25 +264,25 @@ def _parse_envelope(body: bytes) -> dict[str, Any]:
         raise NotAnEnvelopeError(
             "not an Alexa request envelope: request.timestamp is not an ISO 8601 time"
         ) from None
-    return envelope
+    return text, envelope
 
 
-def _has_required_fields(envelope: dict[str, Any]) -> bool:
-    """Whether every one of REQUIRED_FIELDS is there and is text that is not blank, as
-    ``_text_at`` finds them, in one pass instead of a walk per field (~1 µs less per turn). Only
-    a JSON object can be indexed by a name without a TypeError."""
-    try:
-        alexa_request = envelope["request"]
-        system = envelope["context"]["System"]
-        fields = (
-            alexa_request["type"],
-            alexa_request["timestamp"],
-            system["application"]["applicationId"],
-            system["user"]["userId"],
-        )
-    except (KeyError, TypeError):
-        return False
-    return all(isinstance(value, str) and value.strip() for value in fields)
+def _drop_look_alike_keys(envelope: dict[str, Any]) -> bool:
+    """Remove keys that spell a model attribute's Python name (``user_id`` beside ``userId``)
+    from ``context``, ``context.System`` and ``context.System.user``; whether any were removed.
+
+    The SDK's serializer sets every unknown key as an attribute after the known ones, so
+    ``"user_id": "B"`` would replace the ``userId`` the verifier and the log saw, and the user's
+    record would be read and saved under B. The user id comes from one place only."""
+    context = envelope["context"]
+    system = context["System"]
+    found = False
+    for node, model in ((context, Context), (system, SystemState), (system["user"], User)):
+        for attribute, key in model.attribute_map.items():
+            if attribute != key and attribute in node:
+                del node[attribute]
+                found = True
+    return found
 
 
 def _text_at(data: Any, path: tuple[str, ...]) -> str | None:
@@ -356,18 +354,27 @@ def loggable(value: Any) -> str | None:
 
 
 def hash_user_id(user_id: str) -> str:
-    """A short, stable stand-in for the user id: enough to follow one user through the log,
-    not enough to recover the id."""
-    return hashlib.sha256(user_id.encode()).hexdigest()[:12]
+    """A short, stable stand-in for the user id (see skill.logsafe.hashed)."""
+    return hashed(user_id)
 
 
 def _log_request(response: Response) -> Response:
+    """Write the request's log line. It runs outside the error handlers, so it must never raise:
+    whatever a client sent, the answer already made is the answer given."""
+    try:
+        _write_request_line(response)
+    except Exception:
+        logger.warning("could not write the log line of a request", exc_info=True)
+    return response
+
+
+def _write_request_line(response: Response) -> None:
     this: AlexaRequest = request._get_current_object()  # type: ignore[attr-defined]
     status = response.status_code
     # Health probes arrive every few seconds; at INFO they would drown the requests that matter.
     level = logging.DEBUG if status == 200 and this.path == "/healthz" else logging.INFO
     if not logger.isEnabledFor(level):
-        return response
+        return
     latency_ms = (time.perf_counter() - this.started) * 1000
     reason = this.outcome
     logger.log(
@@ -382,4 +389,3 @@ def _log_request(response: Response) -> Response:
         latency_ms,
         f' reason="{reason}"' if reason else "",
     )
-    return response

@@ -8,7 +8,7 @@ import queue
 import signal
 import sys
 import threading
-from logging.handlers import QueueHandler
+from logging.handlers import QueueHandler, QueueListener
 from types import FrameType
 from typing import Any
 
@@ -24,42 +24,40 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # waitress refuses bodies above this itself, before buffering them; bodies between the app's cap
 # and this one reach the app, which answers with its own JSON 413.
 SERVER_BODY_LIMIT = 4 * MAX_BODY_BYTES
-
-
-# How long the log writer lets lines gather before writing them (see LogWriter).
-LOG_BATCH_SECONDS = 0.05
+# Slow clients. waitress reads requests on one thread without blocking and gives a worker thread
+# only a complete request, so an open connection costs a socket, not a thread. Its default limit
+# of 100 connections let 150 clients that send a header line every few seconds shut everyone else
+# out, and a connection that sent nothing was held for up to 150 s. So: room for many more
+# connections (poll() rather than select(), which fails past file descriptor 1024), and idle
+# ones closed within 20-25 s. waitress has no deadline for reading a whole request: a client that
+# trickles a byte every few seconds is still held, which is why on the internet the webhook
+# belongs behind a proxy that buffers whole requests (README, "Serving the skill").
+CONNECTION_LIMIT = 1000
+IDLE_CONNECTION_SECONDS = 20
+IDLE_CHECK_SECONDS = 5
 
 
 def configure_logging(level: str, *, queued: bool = False) -> None:
     """Log at ``level`` to stderr, unless logging is already configured (as basicConfig does).
 
-    ``queued`` (for ``serve``'s one process of threads): the threads only queue their records,
-    and one thread (:class:`LogWriter`) formats and writes them, in the order they were queued;
-    it is stopped at exit, after it has written every queued line. Written by each request
-    thread, a line held the handler's lock across the write to stderr, which gives up the GIL:
-    under the benchmark's 16 users the request threads waited on that lock for ~3.6 ms of a
-    ~7 ms request. Not for servers that may fork workers after importing the app
-    (``webhook.wsgi``): a forked child would have the queue but not the thread.
+    ``queued`` (for ``serve``'s one process of threads): request threads only put their records
+    on a queue (``QueueHandler``) and one thread (``QueueListener``) writes them, so no request
+    waits on a slow stderr. The listener is stopped at exit, which writes every queued line
+    first. Not for servers that may fork workers after importing the app (``webhook.wsgi``): a
+    forked child would have the queue but not the thread.
     """
     root = logging.getLogger()
     if not root.handlers:
         writer = logging.StreamHandler(sys.stderr)
         writer.setFormatter(logging.Formatter(LOG_FORMAT))
         if queued:
-            # What no line of this format shows, a record need not gather: the calling frame
-            # (found by walking the stack), the thread's and the process's names and the process
-            # id (a system call). These are the switches the logging HOWTO's "Optimization"
-            # section names for this.
-            logging._srcfile = None  # type: ignore[attr-defined]
-            logging.logThreads = False
-            logging.logProcesses = False
-            logging.logMultiprocessing = False
-            log_writer = LogWriter(writer)
-            root.addHandler(QueueHandler(log_writer.records))
-            log_writer.start()
-            # Registered after the logging module's own shutdown hook, so it runs first: every
+            records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+            listener = QueueListener(records, writer)
+            root.addHandler(QueueHandler(records))
+            listener.start()
+            # Registered after the logging module's own exit hook, so it runs first: every
             # queued line is written before the handlers are flushed and closed.
-            atexit.register(log_writer.stop)
+            atexit.register(listener.stop)
         else:
             root.addHandler(writer)
         root.setLevel(level)
@@ -67,66 +65,6 @@ def configure_logging(level: str, *, queued: bool = False) -> None:
     # burst that is one warning per request and buries everything else. The per-request log line
     # (with its latency) already shows load, so only the queue's errors are kept.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-
-
-class LogWriter:
-    """The one thread that writes a process's log lines, a batch at a time.
-
-    The logging module's own ``QueueListener`` does the same work a record at a time: it wakes
-    for every line, takes the GIL from a request thread, and writes that line alone, which under
-    load is a wake-up, two GIL hand-overs and a system call per request (in the benchmark, a line
-    per request written that way cost ~14% of throughput, and ~9% written in batches). This
-    thread wakes for the first line, lets the rest
-    of ``LOG_BATCH_SECONDS`` gather, and writes them all at once; a queue that is not being
-    waited on costs a request thread nothing to add to. Lines keep their queued order, and a
-    line is at most ``LOG_BATCH_SECONDS`` late.
-    """
-
-    def __init__(
-        self, handler: logging.StreamHandler[Any], batch_seconds: float = LOG_BATCH_SECONDS
-    ):
-        self.records: queue.SimpleQueue[logging.LogRecord | None] = queue.SimpleQueue()
-        self._handler = handler
-        self._batch_seconds = batch_seconds
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Write every line queued so far, then end the thread."""
-        if self._thread.is_alive():
-            self._stopping.set()  # no more gathering: write what is queued now
-            self.records.put(None)
-            self._thread.join()
-
-    def _run(self) -> None:
-        while True:
-            batch = [self.records.get()]
-            if batch[0] is not None:
-                self._stopping.wait(self._batch_seconds)
-            while not self.records.empty():
-                batch.append(self.records.get_nowait())
-            stopping = None in batch
-            self._write([record for record in batch if record is not None])
-            if stopping:
-                return
-
-    def _write(self, records: list[logging.LogRecord]) -> None:
-        lines = []
-        for record in records:
-            try:
-                lines.append(self._handler.format(record) + self._handler.terminator)
-            except Exception:  # as a handler does: report it on stderr, and carry on
-                self._handler.handleError(record)
-        if not lines:
-            return
-        try:
-            self._handler.stream.write("".join(lines))
-            self._handler.flush()
-        except Exception:
-            self._handler.handleError(records[-1])
 
 
 def serve(settings: Settings, host: str, port: int, threads: int) -> int:
@@ -156,6 +94,10 @@ def serve(settings: Settings, host: str, port: int, threads: int) -> int:
             threads=threads,
             ident="rls-coach",
             max_request_body_size=SERVER_BODY_LIMIT,
+            connection_limit=CONNECTION_LIMIT,
+            channel_timeout=IDLE_CONNECTION_SECONDS,
+            cleanup_interval=IDLE_CHECK_SECONDS,
+            asyncore_use_poll=True,
         )
     except OSError as exc:
         print(f"rls-coach serve: cannot listen on {host}:{port}: {exc}", file=sys.stderr)

@@ -8,7 +8,7 @@ service ("Host a Custom Skill as a Web Service" → "Verify that the request was
    itself. This is done once per URL: the validated chain is cached until a certificate in it
    expires.
 3. ``Signature-256`` is a base64 RSA PKCS#1 v1.5 SHA-256 signature of the raw body bytes by that
-   certificate's key.
+   certificate's key, an RSA key of at least 2048 bits.
 4. ``request.timestamp`` is within 150 seconds of now.
 5. ``context.System.application.applicationId`` is this skill's id.
 
@@ -16,6 +16,11 @@ service ("Host a Custom Skill as a Web Service" → "Verify that the request was
 newer (its oscrypto dependency fails to parse the version), so the checks are written here on
 ``cryptography``'s X.509 path validation, which does the chain building, validity dates and name
 matching. Trust roots, the chain fetcher and the clock are parameters so tests can bring their own.
+
+Anyone can send a request naming a certificate URL, so fetching is guarded: a signature that
+cannot be an RSA signature of 2048 bits or more is refused before any fetch; concurrent requests
+for one URL share one fetch; only a few fetches run at once; a URL whose chain failed is not
+fetched again for a minute; and a URL is logged cut short.
 """
 
 from __future__ import annotations
@@ -32,19 +37,22 @@ import urllib.error
 import urllib.request
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import certifi
+from cachetools import TTLCache
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+
+from skill.logsafe import clip
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +66,13 @@ TIMESTAMP_TOLERANCE = dt.timedelta(seconds=150)
 FETCH_TIMEOUT_SECONDS = 5.0
 MAX_CHAIN_BYTES = 64 * 1024  # Amazon's chain is about 5 KiB; anything far larger is not it
 MAX_CACHED_CHAINS = 16  # Amazon rotates between a handful of URLs
+MIN_RSA_KEY_BITS = 2048
+# An RSA signature is as long as the key's modulus: 256 bytes for 2048 bits, up to 8192 bits.
+SIGNATURE_BYTES = range(MIN_RSA_KEY_BITS // 8, 8192 // 8 + 1)
+MAX_CONCURRENT_FETCHES = 4
+FAILED_URL_SECONDS = 60.0
+MAX_FAILED_URLS = 1024
+MAX_LOGGED_URL = 100
 
 ChainFetcher = Callable[[str], bytes]
 Clock = Callable[[], dt.datetime]
@@ -91,6 +106,8 @@ def check_cert_url(url: str) -> None:
         raise VerificationFailedError("certificate URL must use https")
     if (parts.hostname or "").lower() != CERT_URL_HOST:
         raise VerificationFailedError(f"certificate URL host must be {CERT_URL_HOST}")
+    if "@" in parts.netloc:  # "https://evil.example@s3.amazonaws.com/…"
+        raise VerificationFailedError("certificate URL must not carry user info")
     if port is not None and port != CERT_URL_PORT:
         raise VerificationFailedError(f"certificate URL port must be {CERT_URL_PORT}")
     # Decode before normalising, so "%2e%2e" cannot climb out of /echo.api/ unnoticed.
@@ -228,6 +245,13 @@ class AlexaRequestVerifier:
         self._clock = clock or utc_now
         self._cache: dict[str, SigningChain] = {}
         self._lock = threading.Lock()
+        # One fetch per URL at a time: later requests for the URL wait for it (url → its fetch).
+        self._fetching: dict[str, _Fetch] = {}
+        self._fetch_slots = threading.BoundedSemaphore(MAX_CONCURRENT_FETCHES)
+        # URL → why its chain failed, kept FAILED_URL_SECONDS by the verifier's own clock.
+        self._failed: TTLCache[str, str] = TTLCache(
+            maxsize=MAX_FAILED_URLS, ttl=FAILED_URL_SECONDS, timer=lambda: self.now().timestamp()
+        )
 
     def now(self) -> dt.datetime:
         moment = self._clock()
@@ -241,16 +265,10 @@ class AlexaRequestVerifier:
             raise VerificationFailedError(f"missing {CERT_URL_HEADER} header")
         if not signature:
             raise VerificationFailedError(f"missing {SIGNATURE_HEADER} header")
+        signature_bytes = _signature_bytes(signature)  # before any fetch: it costs nothing
         check_cert_url(cert_url)
-        now = self.now()
-        chain, fetched = self._chain_for(cert_url, now)
-        if fetched:
-            # The chain is validated once per URL, when fetched: a cached chain was validated
-            # then and is used only while every certificate in it is still within its dates.
-            # Only a chain that validated is cached, so a bad or half-fetched one is tried afresh.
-            self._check_chain(chain, now)
-            self._remember(cert_url, chain, now)
-        self._check_signature(chain.leaf, signature, body)
+        chain = self._chain_for(cert_url, self.now())
+        self._check_signature(chain.leaf, signature_bytes, body)
 
     # Steps 4–5 read the parsed envelope.
     def verify_envelope(self, envelope: Mapping[str, Any]) -> None:
@@ -259,25 +277,73 @@ class AlexaRequestVerifier:
         if application_id != self.skill_id:
             raise VerificationFailedError("request is for a different skill")
 
-    def _chain_for(self, url: str, now: dt.datetime) -> tuple[SigningChain, bool]:
-        """The chain for ``url`` from the cache while its signing certificate is current,
-        otherwise fetched; the flag says whether it was fetched."""
+    def _chain_for(self, url: str, now: dt.datetime) -> SigningChain:
+        """The validated chain for ``url``: from the cache while every certificate in it is
+        current, otherwise fetched and validated once, however many requests ask at once."""
         with self._lock:
             cached = self._cache.get(url)
-        if cached is not None and cached.valid_from <= now < cached.expires_at:
-            return cached, False
+            if cached is not None and cached.valid_from <= now < cached.expires_at:
+                return cached
+            failed = self._failed.get(url)
+            if failed is not None:
+                raise VerificationFailedError(f"{failed} (not retried yet)")
+            fetch = self._fetching.get(url)
+            leading = fetch is None
+            if fetch is None:
+                fetch = self._fetching[url] = _Fetch()
+        if not leading:
+            # The fetcher's timeout bounds the leader's fetch; the margin covers the checks.
+            fetch.done.wait(FETCH_TIMEOUT_SECONDS + 1.0)
+            if fetch.chain is None:
+                raise VerificationFailedError(
+                    fetch.failure or "could not fetch the certificate chain"
+                )
+            return fetch.chain
+        try:
+            fetch.chain = self._fetch_and_check(url, now)
+            self._remember(url, fetch.chain, now)
+            return fetch.chain
+        except VerificationFailedError as error:
+            fetch.failure = error.reason
+            raise
+        finally:
+            with self._lock:
+                del self._fetching[url]
+            fetch.done.set()
+
+    def _fetch_and_check(self, url: str, now: dt.datetime) -> SigningChain:
+        if not self._fetch_slots.acquire(blocking=False):
+            raise VerificationFailedError("too many certificate chains are being fetched")
+        try:
+            chain = self._download(url)
+            self._check_chain(chain, now)
+        except VerificationFailedError as error:
+            # Only a chain that validated is cached; one that did not is refused for a while
+            # without being fetched again, so a flood naming it costs one fetch.
+            with self._lock:
+                self._failed[url] = error.reason
+            raise
+        finally:
+            self._fetch_slots.release()
+        return chain
+
+    def _download(self, url: str) -> SigningChain:
         try:
             pem_data = self._fetch(url)
         except VerificationFailedError:
             raise
         except Exception as exc:  # any network or HTTP failure means the same thing here
-            logger.warning("could not fetch the certificate chain from %s: %s", url, exc)
+            logger.warning(
+                "could not fetch the certificate chain from %s: %s",
+                clip(url, MAX_LOGGED_URL),
+                clip(exc, MAX_LOGGED_URL),
+            )
             raise VerificationFailedError("could not fetch the certificate chain") from None
         try:
             certificates = x509.load_pem_x509_certificates(pem_data)
         except ValueError:
             raise VerificationFailedError("certificate chain is not a PEM bundle") from None
-        return SigningChain(leaf=certificates[0], intermediates=certificates[1:]), True
+        return SigningChain(leaf=certificates[0], intermediates=certificates[1:])
 
     def _remember(self, url: str, chain: SigningChain, now: dt.datetime) -> None:
         with self._lock:
@@ -298,6 +364,13 @@ class AlexaRequestVerifier:
         # name itself. DNS names compare case-insensitively.
         if ECHO_DOMAIN not in (name.lower() for name in _dns_names(leaf)):
             raise VerificationFailedError(f"signing certificate is not for {ECHO_DOMAIN}")
+        public_key = leaf.public_key()
+        if not isinstance(public_key, rsa.RSAPublicKey):
+            raise VerificationFailedError("signing certificate does not hold an RSA key")
+        if public_key.key_size < MIN_RSA_KEY_BITS:
+            raise VerificationFailedError(
+                f"signing certificate's RSA key is shorter than {MIN_RSA_KEY_BITS} bits"
+            )
         verifier = (
             PolicyBuilder()
             .store(self._store)
@@ -307,20 +380,15 @@ class AlexaRequestVerifier:
         try:
             verifier.verify(leaf, chain.intermediates)
         except VerificationError as exc:
-            logger.warning("certificate chain rejected: %s", exc)
+            logger.warning("certificate chain rejected: %s", clip(exc, 200))
             raise VerificationFailedError("certificate chain is not trusted") from None
 
     @staticmethod
-    def _check_signature(leaf: x509.Certificate, signature: str, body: bytes) -> None:
-        try:
-            signature_bytes = base64.b64decode(signature, validate=True)
-        except (binascii.Error, ValueError):
-            raise VerificationFailedError(f"{SIGNATURE_HEADER} header is not base64") from None
+    def _check_signature(leaf: x509.Certificate, signature: bytes, body: bytes) -> None:
         public_key = leaf.public_key()
-        if not isinstance(public_key, rsa.RSAPublicKey):
-            raise VerificationFailedError("signing certificate does not hold an RSA key")
+        assert isinstance(public_key, rsa.RSAPublicKey)  # _check_chain made sure
         try:
-            public_key.verify(signature_bytes, body, padding.PKCS1v15(), hashes.SHA256())
+            public_key.verify(signature, body, padding.PKCS1v15(), hashes.SHA256())
         except InvalidSignature:
             raise VerificationFailedError("signature does not match the request body") from None
 
@@ -338,6 +406,27 @@ class AlexaRequestVerifier:
             raise VerificationFailedError("request timestamp is too old")
         if -age > TIMESTAMP_TOLERANCE:
             raise VerificationFailedError("request timestamp is in the future")
+
+
+def _signature_bytes(signature: str) -> bytes:
+    try:
+        decoded = base64.b64decode(signature, validate=True)
+    except (binascii.Error, ValueError):
+        raise VerificationFailedError(f"{SIGNATURE_HEADER} header is not base64") from None
+    if len(decoded) not in SIGNATURE_BYTES:
+        raise VerificationFailedError(
+            f"{SIGNATURE_HEADER} header is not an RSA signature of {MIN_RSA_KEY_BITS} bits or more"
+        )
+    return decoded
+
+
+@dataclass
+class _Fetch:
+    """One fetch of a chain that other requests for the same URL wait for."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    chain: SigningChain | None = None
+    failure: str | None = None
 
 
 def _dig(data: Any, *keys: str) -> Any:

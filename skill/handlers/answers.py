@@ -28,6 +28,7 @@ from skill.advice import (
 )
 from skill.catalog.model import DAY_PARTS, KINDS, Activity, Exercise, TipTopic
 from skill.clock import effective_bedtime, is_near_bedtime
+from skill.logsafe import clip
 from skill.speech import Speech
 from skill.turn import OFFER_KEY, Turn
 
@@ -134,7 +135,7 @@ def unknown_exercise(turn: Turn) -> Response:
         return medication_answer(turn, sensitive)
     examples = exercise_examples_words(turn)
     if words:
-        logger.info("asked about an exercise the catalog does not have: %r", words)
+        logger.info("asked about an exercise the catalog does not have: '%s'", clip(words))
         sentence = turn.phrase("answers.unknown_exercise", words=words, examples=examples)
     else:
         sentence = turn.phrase("answers.which_exercise", examples=examples)
@@ -251,7 +252,7 @@ def unknown_activity(turn: Turn) -> Response:
     known = allowed_activities(turn)
     examples = spoken_list(turn, [a.name for a in known[:EXAMPLES_TO_NAME]], "or")
     if words:
-        logger.info("asked about an activity the catalog does not have: %r", words)
+        logger.info("asked about an activity the catalog does not have: '%s'", clip(words))
         sentence = turn.phrase("answers.unknown_activity", words=words, examples=examples)
     else:
         sentence = turn.phrase("answers.which_activity", examples=examples)
@@ -313,9 +314,9 @@ class CanIDoHandler(AbstractRequestHandler):
         speech = Speech()
         if not moment.understood:
             logger.info(
-                "could not read the time (when=%r, time=%r); answering for now",
-                turn.slot_value("when"),
-                turn.slot_value("time"),
+                "could not read the time (when='%s', time='%s'); answering for now",
+                clip(turn.slot_value("when")),
+                clip(turn.slot_value("time")),
             )
             speech.say(turn.phrase("answers.time_not_understood"))
         elif moment.clock is not None:
@@ -493,7 +494,7 @@ class SetBedtimeHandler(AbstractRequestHandler):
         turn = Turn.of(handler_input)
         clock = parse_clock(turn.slot_value("bedtime"))
         if clock is None:
-            logger.info("could not read a bedtime from %r", turn.slot_value("bedtime"))
+            logger.info("could not read a bedtime from '%s'", clip(turn.slot_value("bedtime")))
             return turn.respond(
                 turn.phrase("answers.bedtime_unclear"), turn.phrase("answers.bedtime_reprompt")
             )

@@ -20,6 +20,7 @@ from skill.clock import effective_bedtime, is_near_bedtime
 from skill.coach.exercise_speech import estimated_minutes, list_words, locate, number_words
 from skill.coach.player import Place, RoutinePlayer, faster, slower
 from skill.handlers.common import LaunchHandler
+from skill.logsafe import clip
 from skill.speech import Speech
 from skill.turn import Turn
 
@@ -445,7 +446,7 @@ class StartRoutineHandler(AbstractRequestHandler):
         exercise_id = _exercise_named(turn, words)
         if exercise_id is not None:
             return start_guided_exercise(turn, exercise_id)
-        logger.info("unknown routine %r (resolved to %r)", words, routine_id)
+        logger.info("unknown routine '%s' (resolved to '%s')", clip(words), clip(routine_id))
         return _unknown_routine(turn, words)
 
 

@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 
-from skill.stores.base import StoreURLError, user_key
+from skill.stores.base import REVISION_KEY, StoreURLError, user_key
 from skill.stores.memory import MemoryAdapter
 
-__all__ = ["MemoryAdapter", "StoreURLError", "open_store", "user_key"]
+__all__ = ["REVISION_KEY", "MemoryAdapter", "StoreURLError", "open_store", "user_key"]
 SCHEMES = ("sqlite", "memory", "dynamodb")
 
 

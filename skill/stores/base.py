@@ -1,9 +1,27 @@
-"""What every store shares: the record key and the error for a store URL that cannot be used."""
+"""What every store shares: the record key, the revision a save is conditional on, and the error
+for a store URL that cannot be used.
+
+Saves never overwrite progress they did not read. A store's ``get_attributes`` returns the
+record with its revision under :data:`REVISION_KEY`; the turn hands that revision back with the
+record it saves (``SaveStateInterceptor``), and ``save_attributes`` writes only if the stored
+revision is still that one, bumping it. A save whose record carries no revision may only create
+a record that does not exist yet. Otherwise the save is refused with a ``PersistenceException``
+(:func:`conflict`), so the user hears an apology and the newer record stays as it is: two devices
+of one user, or a turn whose read went wrong, can never silently replace newer progress.
+
+Why in the record rather than in the adapter: the revision then travels with the turn that read
+it, across threads and processes, and the adapter keeps nothing between calls. The state schema
+ignores unknown fields, so the key never reaches the coach's own state.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_model import RequestEnvelope
+
+REVISION_KEY = "_revision"
 
 
 class StoreURLError(ValueError):
@@ -16,3 +34,19 @@ def user_key(request_envelope: RequestEnvelope) -> str:
         return request_envelope.context.system.user.user_id
     except AttributeError:
         raise PersistenceException("the request has no context.System.user.userId") from None
+
+
+def split_revision(attributes: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """The record to store and the revision it was read at (0: no record was read)."""
+    record = dict(attributes)
+    revision = record.pop(REVISION_KEY, 0)
+    if type(revision) is not int or revision < 0:
+        raise PersistenceException(f"{REVISION_KEY} must be a revision number, not {revision!r}")
+    return record, revision
+
+
+def conflict(where: str) -> PersistenceException:
+    return PersistenceException(
+        f"the user's progress changed on another device since this turn read it; nothing was "
+        f"saved to {where}"
+    )

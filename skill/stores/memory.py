@@ -1,4 +1,8 @@
-"""``memory://``: a process-local store, for tests and ``--store memory://``."""
+"""``memory://``: a process-local store, for tests and ``--store memory://``.
+
+It keeps no revisions: every save wins (tests seed records with plain saves), and the revision a
+turn hands back is dropped (see :mod:`skill.stores.base`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_model import RequestEnvelope
 
-from skill.stores.base import user_key
+from skill.stores.base import REVISION_KEY, user_key
 
 
 class MemoryAdapter(AbstractPersistenceAdapter):
@@ -26,8 +30,11 @@ class MemoryAdapter(AbstractPersistenceAdapter):
     def save_attributes(
         self, request_envelope: RequestEnvelope, attributes: dict[str, Any]
     ) -> None:
+        record = attributes
+        if isinstance(attributes, dict):  # tests also store odd values, to see them refused
+            record = {key: value for key, value in attributes.items() if key != REVISION_KEY}
         with self._lock:
-            self._records[user_key(request_envelope)] = copy.deepcopy(attributes)
+            self._records[user_key(request_envelope)] = copy.deepcopy(record)
 
     def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
         with self._lock:

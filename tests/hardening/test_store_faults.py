@@ -147,15 +147,13 @@ def switchable_proxy(upstream: str) -> Iterator[dict[str, Any]]:
         thread.join()
 
 
-@pytest.mark.parametrize("client", ["direct", "boto3"])
-def test_a_dynamodb_outage_is_apologised_for_and_recovers(client):
+def test_a_dynamodb_outage_is_apologised_for_and_recovers():
     with moto_dynamodb() as endpoint, switchable_proxy(endpoint) as proxy:
         table = create_users_table(endpoint)
         env = {
             **FAKE_CREDENTIALS,
             "AWS_REGION": REGION,
             "RLS_COACH_DYNAMODB_ENDPOINT": proxy["url"],
-            "RLS_COACH_DYNAMODB_CLIENT": client,
             "AWS_EC2_METADATA_DISABLED": "true",
         }
         user = HttpUser(0, "amzn1.ask.account.outage", START, allow_apology=True)

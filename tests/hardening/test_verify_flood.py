@@ -1,0 +1,146 @@
+"""A flood of unsigned requests, each naming a certificate URL, through the real webhook: the
+server must not fetch for each one, must not fill its log, and must keep answering Alexa."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import logging
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pytest
+
+from skill.builder import build_skill
+from skill.settings import Settings
+from tests.hardening.scale import scaled
+from tests.pki import CERT_URL, AlexaPKI, MovableClock, sign
+from tests.support import SKILL_ID, envelope, launch_request
+from webhook.app import create_app
+
+NOW = dt.datetime(2026, 11, 17, 13, 15, tzinfo=dt.UTC)
+FLOOD = scaled(quick=300, stress=3000)
+FETCH_SECONDS = 0.2  # a slow bucket: fetches overlap while the flood goes on
+IN_FLIGHT_CAP = 4  # the verifier's MAX_CONCURRENT_FETCHES
+
+
+@dataclass
+class SlowS3:
+    """Serves the good chain at CERT_URL and a 404 elsewhere, slowly, counting fetches."""
+
+    chains: dict[str, bytes]
+    fetches: list[str] = field(default_factory=list)
+    most_at_once: int = 0
+    _in_flight: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, url: str) -> bytes:
+        with self._lock:
+            self.fetches.append(url)
+            self._in_flight += 1
+            self.most_at_once = max(self.most_at_once, self._in_flight)
+        time.sleep(FETCH_SECONDS)
+        with self._lock:
+            self._in_flight -= 1
+        if url not in self.chains:
+            raise OSError(f"404 Not Found for {url}")
+        return self.chains[url]
+
+
+@pytest.fixture(scope="module")
+def pki() -> AlexaPKI:
+    return AlexaPKI.build(NOW)
+
+
+@pytest.fixture
+def s3(pki) -> SlowS3:
+    return SlowS3({CERT_URL: pki.chains[CERT_URL]})
+
+
+@pytest.fixture
+def app(pki, s3, catalog, store):
+    settings = Settings(skill_id=SKILL_ID, store_url="memory://", default_timezone="UTC")
+    return create_app(
+        {
+            "SETTINGS": settings,
+            "SKILL": build_skill(catalog, store, settings),
+            "CATALOG": catalog,
+            "TRUST_ROOTS": [pki.root.certificate],
+            "FETCH_CHAIN": s3,
+            "CLOCK": MovableClock(NOW),
+        }
+    )
+
+
+def body() -> bytes:
+    return json.dumps(envelope(launch_request(NOW), new_session=True)).encode()
+
+
+def post(app, data: bytes, cert_url: str, signature: str) -> int:
+    headers = {"SignatureCertChainUrl": cert_url, "Signature-256": signature}
+    return app.test_client().post("/alexa", data=data, headers=headers).status_code
+
+
+def flood(app, signature: str, urls: list[str]) -> list[int]:
+    data = body()
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        return list(pool.map(lambda url: post(app, data, url, signature), urls))
+
+
+def new_urls(count: int, padding: int = 0) -> list[str]:
+    tail = "x" * padding
+    return [
+        f"https://s3.amazonaws.com/echo.api/{os.urandom(6).hex()}{tail}.pem" for _ in range(count)
+    ]
+
+
+def test_a_flood_with_a_token_signature_fetches_nothing(app, s3):
+    statuses = flood(app, "AAAA", new_urls(FLOOD))
+    assert set(statuses) == {400}
+    assert s3.fetches == []
+
+
+def test_a_flood_with_plausible_signatures_fetches_a_handful_and_alexa_stays_fast(
+    app, pki, s3, caplog, report_line
+):
+    """Long random URLs, each new, with a signature of the right length: the fetches in flight
+    are capped, a failed URL is not fetched again, and nothing logged carries a whole URL. A
+    request that Alexa signed, with its chain fetched once, is answered quickly meanwhile."""
+    data = body()
+    assert post(app, data, CERT_URL, sign(pki.leaf_key, data)) == 200  # its chain is cached
+    fake = base64.b64encode(os.urandom(256)).decode()
+    urls = new_urls(FLOOD // 3, padding=2000)
+    urls = urls * 3  # and each URL asked for three times
+    signed_waits: list[float] = []
+
+    def alexa() -> None:
+        while len(signed_waits) < 20:
+            started = time.monotonic()
+            assert post(app, data, CERT_URL, sign(pki.leaf_key, data)) == 200
+            signed_waits.append(time.monotonic() - started)
+
+    with caplog.at_level(logging.INFO, logger="webhook"):
+        meanwhile = threading.Thread(target=alexa)
+        meanwhile.start()
+        started = time.monotonic()
+        statuses = flood(app, fake, urls)
+        flood_seconds = time.monotonic() - started
+        meanwhile.join(timeout=60)
+    assert set(statuses) == {400}
+    fetched_urls = [url for url in s3.fetches if url != CERT_URL]
+    assert len(set(fetched_urls)) == len(fetched_urls)  # never the same URL twice
+    assert s3.most_at_once <= IN_FLIGHT_CAP
+    # At most IN_FLIGHT_CAP fetches per fetch time while the flood lasts: a handful.
+    assert len(fetched_urls) <= IN_FLIGHT_CAP * (flood_seconds / FETCH_SECONDS + 1)
+    longest_line = max(len(record.getMessage()) for record in caplog.records)
+    assert longest_line < 500
+    report_line(
+        f"{len(urls)} unsigned requests over {FLOOD // 3} new URLs: {len(fetched_urls)} fetches; "
+        f"signed requests meanwhile answered in at most {max(signed_waits) * 1000:.0f} ms; "
+        f"longest log line {longest_line} characters"
+    )
+    assert max(signed_waits) < 1.0

@@ -1,0 +1,83 @@
+"""Reading stored records: current, older, newer and damaged ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal
+
+import pytest
+
+from skill.state import STATE_VERSION, Progress, UserState, state_from_record
+from skill.stores import REVISION_KEY
+
+
+def test_a_state_is_stored_with_every_field_and_read_back_the_same():
+    state = UserState(
+        progress=Progress("morning_stretches", "calf_stretch", 2, 1, True, "2026-11-17T13:15:00"),
+        pace="slower",
+        bedtime="22:30",
+        completions={"morning_stretches": ["2026-11-16", "2026-11-17"]},
+        disclaimer_heard=True,
+    )
+    record = state.to_record()
+    assert record == {
+        "version": STATE_VERSION,
+        "progress": {
+            "routine_id": "morning_stretches",
+            "exercise_id": "calf_stretch",
+            "step": 2,
+            "segment": 1,
+            "paused": True,
+            "updated_at": "2026-11-17T13:15:00",
+        },
+        "pace": "slower",
+        "bedtime": "22:30",
+        "completions": {"morning_stretches": ["2026-11-16", "2026-11-17"]},
+        "disclaimer_heard": True,
+    }
+    assert state_from_record(record) == state
+
+
+def test_an_older_record_gets_defaults_for_what_it_lacks():
+    state = state_from_record({"version": 1, "bedtime": "21:00"})
+    assert state == UserState(bedtime="21:00")
+
+
+def test_a_newer_record_is_read_for_what_is_known(caplog):
+    record = {"version": 7, "pace": "faster", "mood": "fine", "progress": {"routine_id": None}}
+    with caplog.at_level(logging.WARNING):
+        state = state_from_record(record)
+    assert state == UserState(pace="faster", progress=Progress(None))
+    assert state.version == STATE_VERSION
+    assert "newer version 7" in caplog.text
+
+
+def test_the_stores_revision_and_decimal_numbers_are_read_as_plain_state():
+    record = {"version": Decimal(1), "progress": {"routine_id": "m", "step": Decimal(3)}}
+    state = state_from_record({**record, REVISION_KEY: 4})
+    assert state.progress == Progress("m", step=3)
+    assert REVISION_KEY not in state.to_record()
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        ["not", "a", "mapping"],
+        {"progress": {"step": 101}},
+        {"progress": {"step": "three"}},
+        {"bedtime": "22:00\n"},
+        {"completions": {"m": ["17 November"]}},
+        {"version": "one"},
+    ],
+    ids=["list", "step-out-of-range", "step-not-a-number", "bedtime", "date", "version"],
+)
+def test_a_damaged_record_gives_a_fresh_start_and_a_warning(record, caplog):
+    with caplog.at_level(logging.WARNING):
+        assert state_from_record(record) == UserState()
+    assert "corrupt" in caplog.text
+
+
+def test_a_bedtime_that_is_no_time_of_day_falls_back_to_the_default():
+    assert state_from_record({"bedtime": "99:99"}).bedtime_time() is None
+    assert state_from_record({"bedtime": "21:45"}).bedtime_time() == dt.time(21, 45)
