@@ -14,16 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
-from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
-from ask_sdk_model import Intent, IntentRequest, RequestEnvelope, ResponseEnvelope
+from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 
 from skill.catalog.loader import default_catalog
-from skill.settings import Settings
 from skill.speech import WORDS_PER_SECOND
-from skill.state import UserState
-from skill.turn import Turn
 
 SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000000"
 SERIALIZER = DefaultSerializer()
@@ -279,17 +275,3 @@ class Conversation:
 
     def wait(self, **delta: float) -> None:
         self.now = self.now + dt.timedelta(**delta)
-
-
-def variant_turn(catalog: Any, request_id: str, intent: str, language: str = "en") -> Turn:
-    """A real Turn, as far as choosing phrasing variants goes: they depend on the request id
-    alone (for tests that compare remembered speech with speech made afresh)."""
-    request = IntentRequest(request_id=request_id, intent=Intent(name=intent))
-    return Turn(
-        handler_input=HandlerInput(request_envelope=RequestEnvelope(request=request)),
-        catalog=catalog,
-        settings=Settings(),
-        state=UserState(),
-        now=dt.datetime(2026, 11, 17, 8, 15, tzinfo=dt.UTC),
-        language=language,
-    )
