@@ -21,7 +21,7 @@ from skill.alexa_api import TimeoutApiClient
 from skill.catalog.loader import default_catalog
 from skill.catalog.model import Catalog
 from skill.clock import local_now
-from skill.handlers import answers, common, routine
+from skill.handlers import answers, care, common, routine
 from skill.settings import Settings, SettingsError
 from skill.speech import Speech, SpeechError, prefixed
 from skill.state import state_from_record
@@ -153,7 +153,14 @@ def skill_builder(
         builder.skill_id = settings.skill_id
     # Order matters: the first handler whose can_handle is true takes the request. Routine
     # handlers route on the conversation state, so they come first; catch-alls come last.
-    for handler in (*routine.HANDLERS, *answers.HANDLERS, *common.HANDLERS):
+    # Pain and feeling unwell come before everything: they stop whatever is going on.
+    for handler in (
+        *care.SAFETY_HANDLERS,
+        *routine.HANDLERS,
+        *answers.HANDLERS,
+        *care.HANDLERS,
+        *common.HANDLERS,
+    ):
         builder.add_request_handler(handler)
     builder.add_exception_handler(common.ApologyExceptionHandler())
     builder.add_global_request_interceptor(TurnInterceptor(catalog, settings))

@@ -58,6 +58,11 @@ class Turn:
         return self.handler_input.attributes_manager.session_attributes
 
     @property
+    def locale(self) -> str:
+        """The device's locale, e.g. "en-US" (what units and spellings to speak in)."""
+        return getattr(self.handler_input.request_envelope.request, "locale", None) or "en-US"
+
+    @property
     def request_id(self) -> str:
         return self.handler_input.request_envelope.request.request_id or ""
 

@@ -5,6 +5,7 @@ A script is a list of turns. Each turn does one thing — ``say`` an utterance, 
 session), or ``wait`` (the clock moves on) — and may say what the answer must show:
 
     at: "2026-11-17 08:15"            # local time in the tests' zone (America/New_York)
+    locale: en-IN                     # optional; the device's locale (default en-US)
     turns:
       - say: start my morning stretches
         intent: StartRoutineIntent    # what the utterance must resolve to
@@ -82,6 +83,7 @@ class Script:
     description: str
     start: dt.datetime  # aware, local
     turns: tuple[Turn, ...]
+    locale: str = "en-US"
 
     def timeline(self) -> list[tuple[Turn, dt.datetime]]:
         """Each turn with the moment it happens: the clock starts at ``start``, each turn takes
@@ -168,6 +170,10 @@ class _ScriptSchema(Schema):
 
     description = fields.String(required=True, validate=validate.Length(min=3))
     at = fields.String(required=True)
+    locale = fields.String(
+        load_default="en-US",
+        validate=validate.OneOf(("en-US", "en-GB", "en-CA", "en-AU", "en-IN")),
+    )
     turns = fields.List(fields.Nested(_TurnSchema), required=True, validate=validate.Length(min=1))
 
     @validates_schema
@@ -185,7 +191,7 @@ def load_script(path: Path) -> Script:
     except ValidationError as exc:
         raise ValueError(f"{path.name}: {exc.messages}") from None
     start = dt.datetime.strptime(data["at"], "%Y-%m-%d %H:%M").replace(tzinfo=SCRIPT_ZONE)
-    return Script(path.stem, data["description"], start, tuple(data["turns"]))
+    return Script(path.stem, data["description"], start, tuple(data["turns"]), data["locale"])
 
 
 def script_paths() -> list[Path]:

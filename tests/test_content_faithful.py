@@ -59,7 +59,7 @@ def test_the_four_stretches_are_the_morning_and_afternoon_routines(catalog: Cata
 
 def test_activity_limits(catalog: Catalog):
     cycling = catalog.activities["cycling"]
-    assert cycling.max_mph == 10 and "10 miles per hour" in (cycling.limit or "")
+    assert cycling.max_mph == 10 and "{mph:10}" in (cycling.limit or "")
     for aerobic in ("cycling", "swimming"):
         assert catalog.activities[aerobic].best_times == ("morning",)  # "early in the day"
     for banned in ("hot_yoga", "marathon", "extreme_exercise"):

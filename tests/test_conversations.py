@@ -22,7 +22,7 @@ from tests.conversation_scripts import Heard, Script, load_script, report, scrip
 from tests.webhook_process import ROOT, drive
 
 SCRIPTS = script_paths()
-MODEL_FILE = ROOT / "interaction_models" / "en-US.json"
+MODEL_DIR = ROOT / "interaction_models"
 SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-00000000e2e0"
 FALLBACK_NOTE = "no sample matched: sent AMAZON.FallbackIntent"
 
@@ -35,7 +35,8 @@ def run_in_process(script: Script, catalog, settings) -> list[Heard]:
     clock = {"now": script.start}
     device = SimulatedDevice(
         transport=InProcessTransport(build_skill(catalog, MemoryAdapter(), settings)),
-        model=load_model("en-US"),
+        model=load_model(script.locale),
+        locale=script.locale,
         user=f"script-{script.name}",
         skill_id=SKILL_ID,
         clock=lambda: clock["now"],
@@ -66,8 +67,8 @@ def run_virtual_alexa(script: Script, webhook_url: str) -> list[Heard]:
     timeline = [(turn, moment) for turn, moment in script.timeline() if turn.action != "wait"]
     plan = {
         "skillUrl": webhook_url,
-        "model": str(MODEL_FILE),
-        "locale": "en-US",
+        "model": str(MODEL_DIR / f"{script.locale}.json"),
+        "locale": script.locale,
         "applicationId": SKILL_ID,
         "userId": stable_id("amzn1.ask.account.", "user", user),
         "deviceId": stable_id("amzn1.ask.device.", "device", user),

@@ -39,6 +39,7 @@ CATALOG_TYPES = {
     "ACTIVITY": "activities",
     "TIP_TOPIC": "tips",
     "TIME_PHRASE": "time_phrases",
+    "MEDICINE": "medicines",
 }
 
 

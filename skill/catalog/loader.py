@@ -45,6 +45,7 @@ from skill.catalog.model import (
     DayPart,
     Exercise,
     IntentPhrasing,
+    Medicine,
     Pace,
     Phrasings,
     RepPhase,
@@ -307,6 +308,16 @@ class TipTopicSchema(StrictSchema):
         return TipTopic(**_tupled(data))
 
 
+class MedicineSchema(StrictSchema):
+    id = _id_field()
+    name = _words_field()
+    synonyms = _synonyms_field()
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Medicine:
+        return Medicine(**_tupled(data))
+
+
 class TimePhraseSchema(StrictSchema):
     id = _id_field()
     name = _words_field()
@@ -352,6 +363,12 @@ class RulesSchema(StrictSchema):
     resume_within_hours = fields.Float(required=True, validate=validate.Range(min=0.5, max=168))
     max_segment_seconds = fields.Float(required=True, validate=validate.Range(min=20, max=240))
     paces = fields.List(fields.Nested(PaceSchema), required=True)
+    mph_locales = fields.List(
+        fields.String(
+            validate=validate.Regexp(r"^[a-z]{2}-[A-Z]{2}$", error="a locale like en-US")
+        ),
+        load_default=["en-US", "en-GB"],
+    )
 
     @validates_schema
     def ordered(self, data: dict[str, Any], **_: Any) -> None:
@@ -816,6 +833,9 @@ def collect_errors(
     time_phrases, _ = _load_list_file(
         directory, "time_phrases.yaml", "time_phrases", TimePhraseSchema(), errors
     )
+    medicines, _ = _load_list_file(
+        directory, "medicines.yaml", "medicines", MedicineSchema(), errors
+    )
     routines, _, routine_files = _load_routines(directory, errors)
     rules = _load_single(directory, "rules.yaml", RulesSchema(), errors)
     phrasings = _load_single(directory, "phrasings.yaml", PhrasingsSchema(), errors)
@@ -832,6 +852,7 @@ def collect_errors(
     _check_spoken_names([("activities.yaml", activities)], errors, "activity")
     _check_spoken_names([("tips.yaml", tips)], errors, "tip topic")
     _check_spoken_names([("time_phrases.yaml", time_phrases)], errors, "time phrase")
+    _check_spoken_names([("medicines.yaml", medicines)], errors, "medicine")
 
     if errors.errors or rules is None or phrasings is None:
         return None, sorted(errors.errors)
@@ -841,6 +862,7 @@ def collect_errors(
         activities=activities,
         tips=tips,
         time_phrases=time_phrases,
+        medicines=medicines,
         rules=rules,
         speech=speech,
         phrasings=phrasings,

@@ -25,7 +25,7 @@ SIDES = ("left", "right")
 DAY_PARTS = ("morning", "afternoon", "evening", "night")
 ARTICLES = ("restless-legs-exercises", "exercises-for-restless-leg-syndrome")
 SIDE_PLACEHOLDERS = ("{side}", "{other_side}")
-CATALOG_SLOT_TYPES = ("EXERCISE", "ROUTINE", "ACTIVITY", "TIME_PHRASE", "TIP_TOPIC")
+CATALOG_SLOT_TYPES = ("EXERCISE", "ROUTINE", "ACTIVITY", "TIME_PHRASE", "TIP_TOPIC", "MEDICINE")
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 INTENT_PATTERN = r"^[A-Z][A-Za-z]*Intent$"
 BUILTIN_INTENT_PATTERN = r"^AMAZON\.[A-Za-z]+Intent$"
@@ -195,6 +195,16 @@ class TipTopic:
 
 
 @dataclass(frozen=True, slots=True)
+class Medicine:
+    """A medicine, supplement or sleep aid people ask about: only a name Alexa can hear, so
+    that every question about one reaches the doctor answer."""
+
+    id: str
+    name: str
+    synonyms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class TimePhrase:
     """A spoken time ("tonight"). Exactly one of ``now``, ``at`` or ``before_bed_minutes``."""
 
@@ -226,6 +236,7 @@ class Rules:
     resume_within_hours: float
     max_segment_seconds: float
     paces: tuple[Pace, ...]
+    mph_locales: tuple[str, ...] = ("en-US", "en-GB")
 
     def day_part(self, clock: dt.time) -> str:
         """The part of the day ("morning", …) a local clock time falls in."""
@@ -271,6 +282,7 @@ class Catalog:
     activities: Mapping[str, Activity]
     tips: Mapping[str, TipTopic]
     time_phrases: Mapping[str, TimePhrase]
+    medicines: Mapping[str, Medicine]
     rules: Rules
     speech: Mapping[str, Mapping[str, tuple[str, ...]]]  # language → "file.key" → variants
     phrasings: Phrasings
@@ -293,6 +305,7 @@ class Catalog:
             "ACTIVITY": self.activities,
             "TIP_TOPIC": self.tips,
             "TIME_PHRASE": self.time_phrases,
+            "MEDICINE": self.medicines,
         }.get(slot_type, {})
 
     def routine_for_day_part(self, day_part: str) -> Routine:
@@ -306,7 +319,7 @@ class Catalog:
         return (
             f"{len(self.exercises)} exercises, {len(self.routines)} routines, "
             f"{len(self.activities)} activities, {len(self.tips)} tip topics, "
-            f"{len(self.time_phrases)} time phrases, "
+            f"{len(self.time_phrases)} time phrases, {len(self.medicines)} medicines, "
             f"{sum(len(s) for s in self.speech.values())} speech strings, "
             f"{len(self.phrasings.intents)} custom intents"
         )

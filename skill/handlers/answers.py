@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +27,7 @@ from skill.advice import (
     parse_clock,
     resolve_moment,
 )
-from skill.catalog.model import DAY_PARTS, KINDS, Activity, Exercise, TipTopic
+from skill.catalog.model import DAY_PARTS, KINDS, Activity, Exercise, Medicine, TipTopic
 from skill.clock import effective_bedtime, is_near_bedtime
 from skill.logsafe import clip
 from skill.speech import Speech
@@ -79,6 +80,20 @@ def with_sides(text: str, side: str | None, other_side: str | None) -> str:
     return text.replace("{other_side}", other_side).replace("{side}", side)
 
 
+MPH = re.compile(r"\{mph:(\d+)\}")
+KM_PER_MILE = 1.609344
+
+
+def local_units(turn: Turn, text: str) -> str:
+    """A catalog sentence with each speed ("{mph:10}") in the unit of the user's country: miles
+    per hour where people measure speed in miles, else kilometres per hour (10 mph → 16)."""
+    if turn.locale in turn.catalog.rules.mph_locales:
+        return MPH.sub(lambda m: turn.phrase("answers.speed_mph", mph=m[1]), text)
+    return MPH.sub(
+        lambda m: turn.phrase("answers.speed_kmh", kmh=round(int(m[1]) * KM_PER_MILE)), text
+    )
+
+
 def anything_else(turn: Turn) -> Speech:
     return Speech().say(turn.phrase("answers.anything_else"))
 
@@ -114,25 +129,30 @@ def exercise_examples_words(turn: Turn) -> str:
     return spoken_list(turn, names, "or")
 
 
-def sensitive_topic_in(turn: Turn, words: str | None) -> TipTopic | None:
-    """A sensitive tip topic (medication, diagnosis) named anywhere in words that did not
-    resolve: "should I stop taking my medication" must reach the doctor answer, whichever
-    intent's sample happened to catch it."""
+def _names_in(words: str, names: Sequence[str]) -> bool:
+    said = f" {' '.join(words.lower().split())} "
+    return any(f" {' '.join(name.lower().split())} " in said for name in names)
+
+
+def doctor_question_in(turn: Turn, words: str | None) -> Response | None:
+    """The doctor answer, if words that did not resolve name a medicine, a supplement or a
+    sensitive tip topic (medication, diagnosis) anywhere: "should I take more ropinirole" must
+    reach the doctor answer, whichever intent's sample happened to catch it."""
     if not words:
         return None
-    said = f" {' '.join(words.lower().split())} "
+    for medicine in turn.catalog.medicines.values():
+        if _names_in(words, (medicine.name, *medicine.synonyms)):
+            return medication_answer(turn, medicine=medicine)
     for topic in turn.catalog.tips.values():
-        if topic.sensitive and any(
-            f" {' '.join(name.lower().split())} " in said for name in (topic.name, *topic.synonyms)
-        ):
-            return topic
+        if topic.sensitive and _names_in(words, (topic.name, *topic.synonyms)):
+            return medication_answer(turn, topic)
     return None
 
 
 def unknown_exercise(turn: Turn) -> Response:
     words = turn.slot_value("exercise")
-    if sensitive := sensitive_topic_in(turn, words):
-        return medication_answer(turn, sensitive)
+    if doctor := doctor_question_in(turn, words):
+        return doctor
     examples = exercise_examples_words(turn)
     if words:
         logger.info("asked about an exercise the catalog does not have: '%s'", clip(words))
@@ -247,8 +267,8 @@ def allowed_activities(turn: Turn) -> list[Activity]:
 
 def unknown_activity(turn: Turn) -> Response:
     words = turn.slot_value("activity")
-    if sensitive := sensitive_topic_in(turn, words):
-        return medication_answer(turn, sensitive)
+    if doctor := doctor_question_in(turn, words):
+        return doctor
     known = allowed_activities(turn)
     examples = spoken_list(turn, [a.name for a in known[:EXAMPLES_TO_NAME]], "or")
     if words:
@@ -268,26 +288,28 @@ def verdict_speech(turn: Turn, advice: Advice) -> Speech:
     if advice.verdict is Verdict.NO:
         return speech.say(
             turn.phrase("answers.lead_no"),
-            activity.about,
-            turn.phrase("answers.instead", instead=activity.instead),
+            local_units(turn, activity.about),
+            turn.phrase("answers.instead", instead=local_units(turn, activity.instead)),
         )
     if advice.verdict is Verdict.BETTER_ANOTHER_TIME:
         return speech.say(
             turn.phrase("answers.lead_better_another_time"),
-            activity.about,
+            local_units(turn, activity.about),
             turn.phrase(f"answers.reason_{advice.reason.value}"),
-            turn.phrase("answers.instead", instead=activity.instead),
+            turn.phrase("answers.instead", instead=local_units(turn, activity.instead)),
         )
     if advice.verdict is Verdict.EARLIER_IS_BETTER:
         best = best_times_words(turn, activity.best_times)
         return speech.say(
             turn.phrase("answers.lead_earlier_is_better"),
-            activity.about,
+            local_units(turn, activity.about),
             turn.phrase(f"answers.reason_{Reason.OFF_PEAK.value}", best_times=best),
-            activity.limit or "",
+            local_units(turn, activity.limit or ""),
         )
     return speech.say(
-        turn.phrase("answers.lead_yes", name=activity.name), activity.about, activity.limit or ""
+        turn.phrase("answers.lead_yes", name=activity.name),
+        local_units(turn, activity.about),
+        local_units(turn, activity.limit or ""),
     )
 
 
@@ -342,15 +364,15 @@ class ActivityLimitHandler(AbstractRequestHandler):
         if not activity.allowed:
             speech.say(
                 turn.phrase("answers.lead_no"),
-                activity.about,
-                turn.phrase("answers.instead", instead=activity.instead),
+                local_units(turn, activity.about),
+                turn.phrase("answers.instead", instead=local_units(turn, activity.instead)),
             )
         elif activity.limit:
             best = best_times_words(turn, activity.best_times)
             speech.say(
-                activity.limit,
+                local_units(turn, activity.limit),
                 turn.phrase("answers.limit_best_time", best_times=best),
-                activity.tip or "",
+                local_units(turn, activity.tip or ""),
             )
         else:
             speech.say(activity.about, turn.phrase("answers.no_limit"))
@@ -408,10 +430,17 @@ def give_tip(
     return turn.respond(speech, Speech().say(turn.phrase("answers.tip_offer_reprompt")))
 
 
-def medication_answer(turn: Turn, topic: TipTopic | None = None) -> Response:
-    """A kind word, then the catalog's own answer: talk to your doctor. Never more."""
+def medication_answer(
+    turn: Turn, topic: TipTopic | None = None, *, medicine: Medicine | None = None
+) -> Response:
+    """A kind word (naming the medicine, when the catalog knows it), then the catalog's own
+    answer: talk to your doctor. Never more."""
     topic = topic or turn.catalog.tips[MEDICATION_TOPIC]
-    speech = Speech().say(turn.phrase("answers.medication_lead"), *topic.points)
+    if medicine is not None:
+        lead = turn.phrase("answers.medicine_named", medicine=medicine.name)
+    else:
+        lead = turn.phrase("answers.medication_lead")
+    speech = Speech().say(lead, *topic.points)
     closing = anything_else(turn)
     return turn.respond(speech.extend(closing), closing)
 
@@ -476,7 +505,11 @@ class MedicationHandler(AbstractRequestHandler):
         return is_intent_name("MedicationIntent")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return medication_answer(Turn.of(handler_input))
+        turn = Turn.of(handler_input)
+        medicine = turn.catalog.medicines.get(turn.slot_id("medicine") or "")
+        if medicine is None and (doctor := doctor_question_in(turn, turn.slot_value("medicine"))):
+            return doctor
+        return medication_answer(turn, medicine=medicine)
 
 
 # --------------------------------------------------------------------------------------------

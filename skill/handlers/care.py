@@ -1,0 +1,154 @@
+"""Answers that need care: pain or feeling unwell, restless legs right now, progress, the stored
+bedtime, and thanks.
+
+Pain comes first of every handler in the skill: whatever is going on, "ow, that hurts" stops it.
+Every sentence comes from ``speech/en/care.yaml``. (Medicines go to the doctor answer in
+:mod:`skill.handlers.answers`.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import is_intent_name
+from ask_sdk_model import Response
+
+from skill.clock import effective_bedtime, is_near_bedtime
+from skill.coach.exercise_speech import number_words
+from skill.handlers.answers import clock_words
+from skill.handlers.routine import GUIDING_KEY, guiding
+from skill.speech import Speech
+from skill.turn import Turn
+
+
+def is_night(turn: Turn) -> bool:
+    """Close to or past the user's bedtime, or before the morning begins: no time to stretch."""
+    rules = turn.catalog.rules
+    bedtime = effective_bedtime(turn.state.bedtime_time(), turn.settings, rules.default_bedtime)
+    morning = next(part.starts for part in rules.day_parts if part.id == "morning")
+    return turn.now.time() < morning or is_near_bedtime(
+        turn.now, bedtime, rules.bedtime_buffer_hours
+    )
+
+
+def _closing(turn: Turn) -> Speech:
+    return Speech().say(turn.phrase("common.anything_else"))
+
+
+class PainHandler(AbstractRequestHandler):
+    """Pain, a cramp, dizziness, feeling unwell: stop at once, rest, the doctor if it goes on.
+    A routine's place is kept (paused) and the session ends: nobody should be asked to carry on."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("PainIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        speech = Speech().say(
+            turn.phrase("care.stop_now"), turn.phrase("care.see_doctor_if_it_goes_on")
+        )
+        progress = turn.state.progress
+        exercise = turn.catalog.exercises.get(progress.exercise_id or "") if progress else None
+        if progress is not None and guiding(turn) and progress.routine_id and exercise is not None:
+            turn.state.progress = dataclasses.replace(progress, paused=True)
+            speech.say(turn.phrase("care.place_kept", exercise=exercise.name))
+        else:
+            if progress is not None and guiding(turn):
+                # A single guided exercise is not worth keeping: it starts afresh any time.
+                turn.state.progress = None
+            speech.say(turn.phrase("care.take_care"))
+        turn.session.pop(GUIDING_KEY, None)
+        return turn.respond(speech, end_session=True)
+
+
+class SymptomsNowHandler(AbstractRequestHandler):
+    """ "My legs are restless", "I can't sleep": what may help this moment. At night that is a
+    warm bath or a compress, not the stretches; by day, the stretches. Then: a doctor if it goes
+    on for a few nights."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("SymptomsNowIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        speech = Speech().say(turn.phrase("care.symptoms_sorry"))
+        if is_night(turn):
+            speech.say(turn.phrase("care.symptoms_night"), turn.phrase("care.symptoms_not_now"))
+        else:
+            speech.say(turn.phrase("care.symptoms_day"))
+        speech.say(turn.phrase("care.symptoms_doctor"))
+        closing = _closing(turn)
+        return turn.respond(speech.extend(closing), closing)
+
+
+class ProgressHandler(AbstractRequestHandler):
+    """ "How many days have I done this week?": days with any finished routine since Monday."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("ProgressIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        today = turn.now.date()
+        days = turn.state.days_this_week(None, today)
+        speech = Speech()
+        if days == 0:
+            when = turn.phrase("answers.best_time_morning")
+            speech.say(turn.phrase("care.progress_none", when=when))
+        else:
+            unit = turn.phrase("care.day_one" if days == 1 else "care.day_many")
+            count = number_words(days, turn.language)
+            speech.say(turn.phrase("care.progress_days", count=count, days=unit))
+            if any(today.isoformat() in dates for dates in turn.state.completions.values()):
+                speech.say(turn.phrase("care.progress_today"))
+        speech.say(turn.phrase("care.progress_keep_going"))
+        closing = _closing(turn)
+        return turn.respond(speech.extend(closing), closing)
+
+
+class BedtimeQueryHandler(AbstractRequestHandler):
+    """ "What's my bedtime?": the stored one, or the default and how to set one."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("BedtimeQueryIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        stored = turn.state.bedtime_time()
+        if stored is not None:
+            sentence = turn.phrase("care.bedtime_is", clock=clock_words(turn, stored))
+        else:
+            default = effective_bedtime(None, turn.settings, turn.catalog.rules.default_bedtime)
+            sentence = turn.phrase("care.bedtime_default", clock=clock_words(turn, default))
+        closing = _closing(turn)
+        return turn.respond(Speech().say(sentence).extend(closing), closing)
+
+
+class ThanksHandler(AbstractRequestHandler):
+    """ "Thank you": a short kind word. Mid-routine, where they are and how to carry on."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("ThanksIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        progress = turn.state.progress
+        exercise = turn.catalog.exercises.get(progress.exercise_id or "") if progress else None
+        if guiding(turn) and exercise is not None:
+            sentence = Speech().say(turn.phrase("care.thanks_in_routine", exercise=exercise.name))
+            return turn.respond(sentence, sentence, remember=False)
+        closing = _closing(turn)
+        return turn.respond(Speech().say(turn.phrase("care.thanks")).extend(closing), closing)
+
+
+# Pain goes before every other handler of the skill (see skill.builder); the rest are ordinary
+# intents that no routine state changes the meaning of.
+SAFETY_HANDLERS: list[AbstractRequestHandler] = [PainHandler()]
+HANDLERS: list[AbstractRequestHandler] = [
+    SymptomsNowHandler(),
+    ProgressHandler(),
+    BedtimeQueryHandler(),
+    ThanksHandler(),
+]
