@@ -80,6 +80,9 @@ TIME_PERIOD_PHRASES = {
     "NI": "tonight",
 }
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?$")
+# A time with its a.m. or p.m. still in words ("5 pm", "6:30 a.m."), as some clients send it.
+_SPOKEN_CLOCK = re.compile(r"^(1[0-2]|0?[1-9])(?::([0-5]\d))?\s*([ap])\.?\s*m\.?$", re.IGNORECASE)
+_DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +96,38 @@ class Moment:
 
 
 def parse_clock(value: str | None) -> dt.time | None:
-    """An AMAZON.TIME clock value ("22:30", "07:05:00") as a time; None for anything else."""
-    match = _CLOCK.match((value or "").strip())
-    return dt.time(int(match[1]), int(match[2])) if match else None
+    """An AMAZON.TIME clock value ("22:30", "07:05:00", or "5 pm" with its a.m. or p.m. in words)
+    as a time; None for anything else."""
+    read = read_clock(value)
+    return read[0] if read else None
+
+
+def read_clock(value: str | None) -> tuple[dt.time, bool] | None:
+    """The time, and whether the words themselves said a.m. or p.m. AMAZON.TIME sends "five" as
+    "05:00", so a normalised morning hour may have meant the evening."""
+    text = (value or "").strip()
+    if match := _CLOCK.match(text):
+        return dt.time(int(match[1]), int(match[2])), False
+    if text.isdigit() and 1 <= int(text) <= 12:  # "5", as a client that does not normalise sends
+        return dt.time(int(text) % 12 + (12 if int(text) == 12 else 0), 0), False
+    if match := _SPOKEN_CLOCK.match(text):
+        hour = int(match[1]) % 12 + (12 if match[3].lower() == "p" else 0)
+        return dt.time(hour, int(match[2] or 0)), True
+    return None
+
+
+def next_such_time(now: dt.datetime, clock: dt.time, *, meridiem_said: bool) -> dt.datetime:
+    """ "Can I swim at 5?" asked at 9 AM means 5 PM: the next time the clock shows what was said.
+    A morning hour whose evening twin is still ahead today is taken as that evening (unless a.m.
+    was said); a time already past today means tomorrow."""
+    today = _on_day(now, clock)
+    if today >= now:
+        return today
+    if not meridiem_said and 1 <= clock.hour <= 11:
+        evening = today + dt.timedelta(hours=12)
+        if evening >= now:
+            return evening
+    return today + _DAY
 
 
 def resolve_moment(
@@ -111,9 +143,10 @@ def resolve_moment(
     AMAZON.TIME wins over a time phrase; words that cannot be read mean "now", said as such."""
     time_value = (time_value or "").strip()
     if time_value:
-        clock = parse_clock(time_value)
-        if clock is not None:
-            return Moment(_on_day(now, clock), clock=clock)
+        read = read_clock(time_value)
+        if read is not None:
+            at = next_such_time(now, read[0], meridiem_said=read[1])
+            return Moment(at, clock=at.time().replace(second=0, microsecond=0))
         period = TIME_PERIOD_PHRASES.get(time_value.upper())
         if period in catalog.time_phrases:
             phrase_id = period
@@ -141,10 +174,13 @@ def _on_day(now: dt.datetime, clock: dt.time) -> dt.datetime:
 # --------------------------------------------------------------------------------------------
 
 
-def likely_bedtime(clock: dt.time) -> dt.time:
+def likely_bedtime(clock: dt.time, *, meridiem_said: bool = False) -> dt.time:
     """AMAZON.TIME gives "ten thirty" as 10:30 with no a.m. or p.m. Bedtimes from 5 to 11:59 are
     taken as evening (10:30 → 22:30), 12 as just past midnight (12:30 → 00:30); the rest of the
-    clock (the small hours, or an explicit 23:00) stays as said. The skill confirms it back."""
+    clock (the small hours, or an explicit 23:00) stays as said, and so does a time whose a.m. or
+    p.m. was said in words (a night-shift "6 am"). The skill confirms it back."""
+    if meridiem_said:
+        return clock
     if 5 <= clock.hour <= 11:
         return clock.replace(hour=clock.hour + 12)
     if clock.hour == 12:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from skill.advice import Reason, Verdict, advise, likely_bedtime, parse_clock, resolve_moment
+from skill.advice import Reason, Verdict, advise, likely_bedtime, read_clock, resolve_moment
 from skill.catalog.loader import default_catalog
 from skill.catalog.model import Catalog
 
@@ -137,7 +137,10 @@ def test_time_phrases_resolve_on_the_request_day(catalog: Catalog, phrase_id, ex
     ("value", "expected", "clock_given"),
     [
         ("22:30", at("22:30"), True),
-        ("07:05:00", at("07:05"), True),
+        ("07:05:00", at("19:05"), True),  # asked at 08:15: the next 7:05 is this evening
+        ("10:00", at("10:00"), True),
+        ("5 pm", at("17:00"), True),
+        ("7:05 am", at("07:05") + dt.timedelta(days=1), True),  # said as a.m., and past: tomorrow
         ("MO", at("08:00"), False),
         ("AF", at("14:00"), False),
         ("EV", at("19:30"), False),
@@ -150,7 +153,7 @@ def test_amazon_time_values(catalog: Catalog, value, expected, clock_given):
     assert (moment.clock is not None) is clock_given
 
 
-@pytest.mark.parametrize("value", ["XX", "25:00", "7", "2026-11-17T10:00", "PM", " "])
+@pytest.mark.parametrize("value", ["XX", "25:00", "13", "2026-11-17T10:00", "PM", " "])
 def test_an_unreadable_time_means_now_and_says_so(catalog: Catalog, value):
     moment = resolve_moment(catalog, NOW, BED, time_value=value)
     assert moment.at == NOW
@@ -178,10 +181,12 @@ def test_no_time_at_all_means_now(catalog: Catalog):
         ("01:15", "01:15"),  # the small hours stay as said
         ("04:59", "04:59"),
         ("23:00", "23:00"),  # an explicit evening time stays
+        ("6 am", "06:00"),  # a night-shift bedtime said with "am" stays as said
+        ("9 pm", "21:00"),
         ("21:45", "21:45"),
     ],
 )
 def test_a_spoken_bedtime_is_read_as_the_likely_clock_time(said: str, stored: str):
-    parsed = parse_clock(said)
+    parsed = read_clock(said)
     assert parsed is not None
-    assert likely_bedtime(parsed).strftime("%H:%M") == stored
+    assert likely_bedtime(parsed[0], meridiem_said=parsed[1]).strftime("%H:%M") == stored

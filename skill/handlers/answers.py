@@ -24,7 +24,7 @@ from skill.advice import (
     Verdict,
     advise,
     likely_bedtime,
-    parse_clock,
+    read_clock,
     resolve_moment,
 )
 from skill.catalog.model import DAY_PARTS, KINDS, Activity, Exercise, Medicine, TipTopic
@@ -39,6 +39,9 @@ TIP_CURSOR_KEY = "tip_cursor"  # session: topic id → index of the next point t
 MAX_NAMES_IN_A_LIST = 4  # "a short list, not a wall of names"
 EXAMPLES_TO_NAME = 3  # "name two or three it does"
 MEDICATION_TOPIC = "medication"
+BEDTIME_CHECK_OFFER = "bedtime_check"
+# Evening bedtimes this early (17:00 to 19:59) were perhaps said as a morning time: ask.
+EARLY_EVENING_BEDTIMES = (17, 20)
 
 
 # --------------------------------------------------------------------------------------------
@@ -342,7 +345,12 @@ class CanIDoHandler(AbstractRequestHandler):
             )
             speech.say(turn.phrase("answers.time_not_understood"))
         elif moment.clock is not None:
-            speech.say(turn.phrase("answers.at_clock", clock=clock_words(turn, moment.clock)))
+            key = (
+                "answers.at_clock"
+                if moment.at.date() == turn.now.date()
+                else "answers.at_clock_tomorrow"
+            )
+            speech.say(turn.phrase(key, clock=clock_words(turn, moment.clock)))
         advice = advise(activity, moment.at, bedtime, turn.catalog.rules)
         closing = anything_else(turn)
         speech.extend(verdict_speech(turn, advice)).extend(closing)
@@ -525,24 +533,38 @@ class SetBedtimeHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
-        clock = parse_clock(turn.slot_value("bedtime"))
-        if clock is None:
+        read = read_clock(turn.slot_value("bedtime"))
+        if read is None:
             logger.info("could not read a bedtime from '%s'", clip(turn.slot_value("bedtime")))
             return turn.respond(
                 turn.phrase("answers.bedtime_unclear"), turn.phrase("answers.bedtime_reprompt")
             )
-        bedtime = likely_bedtime(clock)
-        turn.state.bedtime = f"{bedtime.hour:02d}:{bedtime.minute:02d}"
-        hours = turn.catalog.rules.bedtime_buffer_hours
-        speech = Speech().say(
-            turn.phrase(
-                "answers.bedtime_set",
-                clock=clock_words(turn, bedtime),
-                hours=int(hours) if float(hours).is_integer() else hours,
-            )
+        bedtime = likely_bedtime(read[0], meridiem_said=read[1])
+        return confirm_bedtime(turn, bedtime, ask_if_morning=not read[1])
+
+
+def confirm_bedtime(turn: Turn, bedtime: dt.time, *, ask_if_morning: bool = False) -> Response:
+    """Store the bedtime and say it back. "Six" comes from Alexa as 06:00 whether or not "am" was
+    said; it is taken as the evening, but an early evening bedtime is checked with a yes/no
+    question, so a night-shift worker's morning bedtime can be said too."""
+    turn.state.bedtime = f"{bedtime.hour:02d}:{bedtime.minute:02d}"
+    hours = turn.catalog.rules.bedtime_buffer_hours
+    speech = Speech().say(
+        turn.phrase(
+            "answers.bedtime_set",
+            clock=clock_words(turn, bedtime),
+            hours=int(hours) if float(hours).is_integer() else hours,
         )
-        closing = anything_else(turn)
-        return turn.respond(speech.extend(closing), closing)
+    )
+    if ask_if_morning and EARLY_EVENING_BEDTIMES[0] <= bedtime.hour < EARLY_EVENING_BEDTIMES[1]:
+        morning = bedtime.replace(hour=bedtime.hour - 12)
+        question = Speech().say(
+            turn.phrase("answers.bedtime_check", morning=clock_words(turn, morning))
+        )
+        turn.make_offer(BEDTIME_CHECK_OFFER, morning=morning.strftime("%H:%M"))
+        return turn.respond(speech.extend(question), question)
+    closing = anything_else(turn)
+    return turn.respond(speech.extend(closing), closing)
 
 
 # Order matters: the first handler whose can_handle is true takes the request. The routine

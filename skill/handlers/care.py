@@ -15,9 +15,15 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name
 from ask_sdk_model import Response
 
+from skill.advice import read_clock
 from skill.clock import effective_bedtime, is_near_bedtime
 from skill.coach.exercise_speech import number_words
-from skill.handlers.answers import clock_words
+from skill.handlers.answers import (
+    BEDTIME_CHECK_OFFER,
+    clock_words,
+    confirm_bedtime,
+    offer_kind_is,
+)
 from skill.handlers.routine import GUIDING_KEY, guiding
 from skill.speech import Speech
 from skill.turn import Turn
@@ -126,6 +132,24 @@ class BedtimeQueryHandler(AbstractRequestHandler):
         return turn.respond(Speech().say(sentence).extend(closing), closing)
 
 
+class BedtimeCheckHandler(AbstractRequestHandler):
+    """ "Yes" or "no" to "your bedtime is 6 PM, is that right?": no means the morning time."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return (
+            is_intent_name("AMAZON.YesIntent")(handler_input)
+            or is_intent_name("AMAZON.NoIntent")(handler_input)
+        ) and offer_kind_is(handler_input, BEDTIME_CHECK_OFFER)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        morning = read_clock(str((turn.offer or {}).get("morning")))
+        if is_intent_name("AMAZON.NoIntent")(handler_input) and morning is not None:
+            return confirm_bedtime(turn, morning[0])
+        closing = _closing(turn)
+        return turn.respond(Speech().say(turn.phrase("care.bedtime_kept")).extend(closing), closing)
+
+
 class ThanksHandler(AbstractRequestHandler):
     """ "Thank you": a short kind word. Mid-routine, where they are and how to carry on."""
 
@@ -147,6 +171,7 @@ class ThanksHandler(AbstractRequestHandler):
 # intents that no routine state changes the meaning of.
 SAFETY_HANDLERS: list[AbstractRequestHandler] = [PainHandler()]
 HANDLERS: list[AbstractRequestHandler] = [
+    BedtimeCheckHandler(),
     SymptomsNowHandler(),
     ProgressHandler(),
     BedtimeQueryHandler(),
