@@ -69,19 +69,22 @@ CASES: list[tuple[str, str, Callable[[Any], Any], str]] = [
         "unknown-key-with-suggestion",
         "exercises.yaml",
         lambda d: exercise(d, "bridge").update(cautons=["Go slowly."]),
-        "exercises.yaml → bridge → cautons: unknown key 'cautons'; did you mean 'cautions'?",
+        "exercises.yaml → bridge → cautons: unknown key 'cautons'; did you mean 'cautions'? The "
+        "keys here are: id, name, synonyms, kind, intensity, position, muscles, summary, setup, "
+        "movement, rep, reps, sides, cautions, best_times, source",
     ),
     (
         "unknown-nested-key",
         "exercises.yaml",
         lambda d: exercise(d, "bridge")["reps"].update(upto=3),
-        "exercises.yaml → bridge → reps → upto: unknown key 'upto'; did you mean 'up_to'?",
+        "exercises.yaml → bridge → reps → upto: unknown key 'upto'; did you mean 'up_to'? The keys "
+        "here are: up_to, from, to, spoken",
     ),
     (
         "wrong-type",
         "exercises.yaml",
         lambda d: exercise(d, "bridge").update(reps={"up_to": "twenty"}),
-        "exercises.yaml → bridge → reps → up_to: Not a valid integer.",
+        "exercises.yaml → bridge → reps → up_to: Not a valid integer: write a whole number, like 5",
     ),
     (
         "negative-reps",
@@ -124,7 +127,7 @@ CASES: list[tuple[str, str, Callable[[Any], Any], str]] = [
         "missing-required-field",
         "exercises.yaml",
         lambda d: exercise(d, "bridge").pop("cautions") and None,
-        "exercises.yaml → bridge → cautions: Missing data for required field.",
+        "exercises.yaml → bridge → cautions: missing: add 'cautions:' with a list, like [one, two]",
     ),
     (
         "bad-choice",
@@ -188,8 +191,9 @@ CASES: list[tuple[str, str, Callable[[Any], Any], str]] = [
         "unknown-article",
         "exercises.yaml",
         lambda d: exercise(d, "bridge")["source"].update(article="a blog"),
-        "exercises.yaml → bridge → source → article: Must be one of: restless-legs-exercises, "
-        "exercises-for-restless-leg-syndrome.",
+        "exercises.yaml → bridge → source → article: unknown source 'a blog'; the sources are: "
+        "exercises-for-restless-leg-syndrome, restless-legs-exercises. Add it to sources.yaml to "
+        "cite it",
     ),
     (
         "extreme-activity-allowed",

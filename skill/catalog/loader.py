@@ -25,7 +25,6 @@ from marshmallow import (
 )
 
 from skill.catalog.model import (
-    ARTICLES,
     BUILTIN_INTENT_PATTERN,
     CATALOG_SLOT_TYPES,
     CONTENT_DIR,
@@ -55,6 +54,7 @@ from skill.catalog.model import (
     Rules,
     Sides,
     Source,
+    SourceDocument,
     TimePhrase,
     TipTopic,
     did_you_mean,
@@ -124,7 +124,8 @@ class StrictSchema(Schema):
 
 
 class SourceSchema(StrictSchema):
-    article = fields.String(required=True, validate=validate.OneOf(ARTICLES))
+    # An id from sources.yaml (checked once every file is read).
+    article = fields.String(required=True, validate=validate.Length(min=1))
     section = fields.String(required=True, validate=validate.Length(min=1))
     says = fields.String(load_default=None)
 
@@ -295,17 +296,51 @@ class ActivitySchema(StrictSchema):
         return Activity(**_tupled(data))
 
 
+class TipPoint(fields.Field):
+    """A tip point: a sentence, or ``{say: sentence, source: {article, section}}`` when the point
+    cites a source of its own."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            return (_sentence_field().deserialize(value), None)
+        if isinstance(value, dict):
+            loaded = TipPointSchema().load(value)
+            return (loaded["say"], loaded["source"])
+        raise ValidationError(
+            "write a sentence, or {say: a sentence, source: {article: an id, section: where}}"
+        )
+
+
+class TipPointSchema(StrictSchema):
+    say = _sentence_field()
+    source = fields.Nested(SourceSchema, required=True)
+
+
 class TipTopicSchema(StrictSchema):
     id = _id_field()
     name = _words_field()
     synonyms = _synonyms_field()
-    points = _sentences_field()
+    points = fields.List(TipPoint(), required=True, validate=validate.Length(min=1, max=8))
     sensitive = fields.Boolean(load_default=False)
     source = fields.Nested(SourceSchema, required=True)
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> TipTopic:
+        points = data.pop("points")
+        data["points"] = [text for text, _ in points]
+        data["point_sources"] = [source for _, source in points]
         return TipTopic(**_tupled(data))
+
+
+class SourceDocumentSchema(StrictSchema):
+    id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]*$"))
+    title = _sentence_field()
+    by = _sentence_field()
+    where = _sentence_field()
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> SourceDocument:
+        return SourceDocument(**data)
 
 
 class MedicineSchema(StrictSchema):
@@ -483,19 +518,78 @@ def _human_path(parts: list[Any], raw: Any) -> list[str]:
     return out
 
 
-def _explain_unknown(message: str, parts: list[Any], schema: Schema, raw: Any) -> str:
-    """Turn marshmallow's bare "Unknown field." into one that suggests the intended key."""
-    if message != "Unknown field." or not parts:
-        return message
+def _field_at(schema: Schema, parts: list[Any]) -> tuple[Schema | None, fields.Field | None]:
+    """The schema that holds the last key of ``parts``, and that key's field (None if unknown)."""
     target: Schema | None = schema
-    for part in parts[:-1]:
+    field: fields.Field | None = None
+    for index, part in enumerate(parts):
         if isinstance(part, int) or target is None:
             continue
-        nested = target.fields.get(part)
-        inner = getattr(nested, "inner", nested)
+        field = target.fields.get(part)
+        if index == len(parts) - 1:
+            break
+        inner = getattr(field, "inner", field)
         target = getattr(inner, "schema", None)
-    known = [f.data_key or name for name, f in target.fields.items()] if target else []
-    return f"unknown key '{parts[-1]}'{did_you_mean(str(parts[-1]), known)}"
+    return target, field
+
+
+# What each kind of value looks like, for messages that say how to write it.
+_FORMS: list[tuple[type[fields.Field], str]] = [
+    (fields.Boolean, "true or false"),
+    (fields.Integer, "a whole number, like 5"),
+    (fields.Float, "a number, like 1.5"),
+    (fields.List, "a list, like [one, two]"),
+    (fields.Dict, "a mapping of names to values, like {name: value}"),
+    (fields.Nested, "a mapping of keys"),
+    (fields.String, "text (a word or a sentence)"),
+]
+
+
+def _form(field: fields.Field | None) -> str:
+    if field is None:
+        return "a value"
+    example = field.metadata.get("example")
+    if example:
+        return f"{field.metadata.get('form', 'a value')}, like {example}"
+    if isinstance(field, fields.Nested) and isinstance(field.schema, Schema):
+        keys = ", ".join(f.data_key or name for name, f in field.schema.fields.items())
+        return f"a mapping with the keys {keys}"
+    return next((text for kind, text in _FORMS if isinstance(field, kind)), "a value")
+
+
+def _explain_unknown(message: str, parts: list[Any], schema: Schema, raw: Any) -> str:
+    """Turn marshmallow's bare messages into ones that say the fix: an unknown key lists the valid
+    keys (with the likely one first), a wrong type says the accepted form with an example, and a
+    missing field says what to add."""
+    if not parts:
+        return message
+    target, field = _field_at(schema, parts)
+    name = str(parts[-1])
+    if message == "Unknown field.":
+        known = [f.data_key or key for key, f in target.fields.items()] if target else []
+        hint = did_you_mean(name, known)
+        return f"unknown key '{name}'{hint or '.'} The keys here are: {', '.join(known)}"
+    if message == "Missing data for required field.":
+        return f"missing: add '{name}:' with {_form(field)}"
+    if message.startswith(("Not a valid", "Invalid input type", "Invalid type")):
+        return f"{message.rstrip('.')}: write {_form(field)}"
+    if message.startswith("Must be one of: "):
+        choices = message.removeprefix("Must be one of: ").rstrip(".").split(", ")
+        hint = did_you_mean(str(_raw_at(raw, parts)), choices)
+        return f"{message.rstrip('.')}{hint}" if hint else message
+    return message
+
+
+def _raw_at(raw: Any, parts: list[Any]) -> Any:
+    node = raw
+    for part in parts:
+        if isinstance(part, int) and isinstance(node, list) and part < len(node):
+            node = node[part]
+        elif isinstance(node, dict):
+            node = node.get("from" if part == "from_" else part)
+        else:
+            return None
+    return node
 
 
 def _read_yaml(path: Path, relative: str, errors: _Collector) -> Any:
@@ -736,6 +830,35 @@ def _check_references(
         _check_phrasings(phrasings, errors)
 
 
+def _check_citations(
+    sources: Mapping[str, SourceDocument],
+    exercises: Mapping[str, Exercise],
+    activities: Mapping[str, Activity],
+    tips: Mapping[str, TipTopic],
+    errors: _Collector,
+) -> None:
+    """Every citation names a source that sources.yaml lists."""
+    known = sorted(sources)
+
+    def check(file: str, where: tuple[str, ...], source: Source | None) -> None:
+        if source is not None and source.article not in sources:
+            hint = did_you_mean(source.article, known) or f"; the sources are: {', '.join(known)}"
+            errors.add(
+                file,
+                (*where, "article"),
+                f"unknown source '{source.article}'{hint}. Add it to sources.yaml to cite it",
+            )
+
+    for exercise in exercises.values():
+        check("exercises.yaml", (exercise.id, "source"), exercise.source)
+    for activity in activities.values():
+        check("activities.yaml", (activity.id, "source"), activity.source)
+    for topic in tips.values():
+        check("tips.yaml", (topic.id, "source"), topic.source)
+        for number, source in enumerate(topic.point_sources, start=1):
+            check("tips.yaml", (topic.id, "points", str(number), "source"), source)
+
+
 def _check_phrasings(phrasings: Phrasings, errors: _Collector) -> None:
     """Slots and slot types are declared and used, templates expand, the invocation name follows
     Alexa's rules, and no expanded sample belongs to two intents (Alexa rejects such a model)."""
@@ -836,6 +959,9 @@ def collect_errors(
     medicines, _ = _load_list_file(
         directory, "medicines.yaml", "medicines", MedicineSchema(), errors
     )
+    sources, _ = _load_list_file(
+        directory, "sources.yaml", "sources", SourceDocumentSchema(), errors
+    )
     routines, _, routine_files = _load_routines(directory, errors)
     rules = _load_single(directory, "rules.yaml", RulesSchema(), errors)
     phrasings = _load_single(directory, "phrasings.yaml", PhrasingsSchema(), errors)
@@ -853,6 +979,7 @@ def collect_errors(
     _check_spoken_names([("tips.yaml", tips)], errors, "tip topic")
     _check_spoken_names([("time_phrases.yaml", time_phrases)], errors, "time phrase")
     _check_spoken_names([("medicines.yaml", medicines)], errors, "medicine")
+    _check_citations(sources, exercises, activities, tips, errors)
 
     if errors.errors or rules is None or phrasings is None:
         return None, sorted(errors.errors)
@@ -863,6 +990,7 @@ def collect_errors(
         tips=tips,
         time_phrases=time_phrases,
         medicines=medicines,
+        sources=sources,
         rules=rules,
         speech=speech,
         phrasings=phrasings,

@@ -23,7 +23,6 @@ INTENSITIES = ("gentle", "moderate", "extreme")
 POSITIONS = ("standing", "kneeling", "seated", "lying")
 SIDES = ("left", "right")
 DAY_PARTS = ("morning", "afternoon", "evening", "night")
-ARTICLES = ("restless-legs-exercises", "exercises-for-restless-leg-syndrome")
 SIDE_PLACEHOLDERS = ("{side}", "{other_side}")
 CATALOG_SLOT_TYPES = ("EXERCISE", "ROUTINE", "ACTIVITY", "TIME_PHRASE", "TIP_TOPIC", "MEDICINE")
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -77,9 +76,21 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Source:
+    """A citation: which source (an id in sources.yaml), where in it, and optionally its words."""
+
     article: str
     section: str
     says: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceDocument:
+    """An entry of sources.yaml: an article, guideline or clinician's notes the content cites."""
+
+    id: str
+    title: str
+    by: str
+    where: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +203,12 @@ class TipTopic:
     points: tuple[str, ...]
     source: Source
     sensitive: bool = False
+    # Each point's own citation where it gives one (else the topic's ``source``), by position.
+    point_sources: tuple[Source | None, ...] = ()
+
+    def point_source(self, index: int) -> Source:
+        own = self.point_sources[index] if index < len(self.point_sources) else None
+        return own or self.source
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +300,7 @@ class Catalog:
     tips: Mapping[str, TipTopic]
     time_phrases: Mapping[str, TimePhrase]
     medicines: Mapping[str, Medicine]
+    sources: Mapping[str, SourceDocument]
     rules: Rules
     speech: Mapping[str, Mapping[str, tuple[str, ...]]]  # language → "file.key" → variants
     phrasings: Phrasings
@@ -320,6 +338,7 @@ class Catalog:
             f"{len(self.exercises)} exercises, {len(self.routines)} routines, "
             f"{len(self.activities)} activities, {len(self.tips)} tip topics, "
             f"{len(self.time_phrases)} time phrases, {len(self.medicines)} medicines, "
+            f"{len(self.sources)} sources, "
             f"{sum(len(s) for s in self.speech.values())} speech strings, "
             f"{len(self.phrasings.intents)} custom intents"
         )
