@@ -1,4 +1,4 @@
-"""``rls-coach``: serve | chat | say | validate | model build.
+"""``rls-coach``: serve | chat | say | validate | preview | model build.
 
 The parser lives here; each command's work lives beside what it drives, imported only when that
 command runs, so ``rls-coach validate`` never imports Flask and ``serve`` never imports the chat.
@@ -74,6 +74,27 @@ def _cmd_model_build(args: argparse.Namespace) -> int:
     return build_command(check=args.check, output=Path(args.output) if args.output else None)
 
 
+def _cmd_preview(args: argparse.Namespace) -> int:
+    from coach_dev.preview import PreviewError, preview  # noqa: PLC0415
+    from skill.catalog.model import CatalogError  # noqa: PLC0415
+
+    try:
+        return preview(
+            " ".join(args.target),
+            pace=args.pace,
+            content=Path(args.content) if args.content else None,
+        )
+    except PreviewError as exc:
+        print(f"rls-coach preview: {exc}", file=sys.stderr)
+        return 2
+    except CatalogError as exc:
+        print(
+            f"rls-coach preview: the content has problems; run rls-coach validate\n{exc}",
+            file=sys.stderr,
+        )
+        return 1
+
+
 def _add_skill_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", help="store URL: sqlite:///path, dynamodb://table or memory://")
     parser.add_argument("--skill-id", help="the Alexa skill id (env RLS_COACH_SKILL_ID)")
@@ -144,6 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
         "directory", nargs="?", help="content directory (default: the shipped one)"
     )
     validate.set_defaults(run=_cmd_validate)
+
+    preview = commands.add_parser(
+        "preview", help="print the whole spoken script of a routine or exercise"
+    )
+    preview.add_argument("target", nargs="+", help="a routine or exercise: id, name or synonym")
+    preview.add_argument("--pace", default="normal", help="a pace from rules.yaml (default normal)")
+    preview.add_argument("--content", help="content directory (default: the shipped one)")
+    preview.set_defaults(run=_cmd_preview)
 
     model = commands.add_parser("model", help="interaction model commands")
     model_commands = model.add_subparsers(dest="model_command", required=True, metavar="COMMAND")
