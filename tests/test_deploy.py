@@ -40,7 +40,7 @@ DISCLAIMER = "not medical advice"
 MORNING = ("morning stretches", "morning_stretches")
 # The boto3 family stays out of the zip (the runtime has it), as does everything the webhook uses.
 NOT_BUNDLED = ("boto3", "botocore", "s3transfer", "jmespath", "flask", "werkzeug", "waitress")
-NOT_BUNDLED += ("cryptography", "webhook")
+NOT_BUNDLED += ("cryptography", "webhook", "coach_dev")  # the dev tools stay out too
 
 
 @dataclass(frozen=True)
