@@ -182,6 +182,7 @@ class Activity:
     tip: str | None = None
     max_mph: int | None = None
     exercise: str | None = None
+    keywords: tuple[str, ...] = ()  # words that point here in a free question (not slot values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +193,7 @@ class TipTopic:
     points: tuple[str, ...]
     source: Source
     sensitive: bool = False
+    keywords: tuple[str, ...] = ()  # words that point here in a free question (not slot values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +204,7 @@ class Medicine:
     id: str
     name: str
     synonyms: tuple[str, ...]
+    keywords: tuple[str, ...] = ()  # words that point here in a free question (not slot values)
 
 
 @dataclass(frozen=True, slots=True)
