@@ -84,6 +84,7 @@ MAX_DESCRIPTION_CHARS = 4_000
 MAX_KEYWORDS = 30
 HEALTH_DISCLAIMER = "general information"
 
+SEARCH_QUERY = "AMAZON.SearchQuery"
 _NAME = re.compile(r"^[A-Za-z_]+$")
 _BUILTIN_NAME = re.compile(r"^AMAZON\.[A-Za-z]+$")
 _SLOT_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 '.&-]*$")
@@ -256,6 +257,13 @@ def _check_one_sample(intent: str, sample: str, slots: Mapping[Any, Any]) -> lis
     for used in slots_in(sample):
         if used not in slots:
             problems.append(f"{intent}: '{sample}' uses {{{used}}}, not declared on the intent")
+    # Alexa's rules for free text: an AMAZON.SearchQuery slot needs carrier words around it and
+    # shares its sample with no other slot.
+    searched = [used for used in slots_in(sample) if slots.get(used) == SEARCH_QUERY]
+    if searched and normalize(sample) == f"{{{searched[0]}}}":
+        problems.append(f"{intent}: '{sample}' has no carrier phrase around its AMAZON.SearchQuery")
+    if searched and len(slots_in(sample)) > 1:
+        problems.append(f"{intent}: '{sample}' has another slot beside its AMAZON.SearchQuery")
     return problems
 
 

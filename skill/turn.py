@@ -18,6 +18,7 @@ from ask_sdk_model.slu.entityresolution import StatusCode
 from ask_sdk_model.ui import SsmlOutputSpeech, StandardCard
 
 from skill.catalog.model import Catalog
+from skill.lookup import SLOT_TYPE_KINDS, lookup_for
 from skill.settings import Settings
 from skill.speech import Speech
 from skill.state import UserState
@@ -95,15 +96,18 @@ class Turn:
         return request.intent.slots.get(name)
 
     def _match_catalog(self, slot_name: str, words: str | None) -> str | None:
+        """The id whose name or synonym the words are, when Alexa sent no resolution (a
+        device that does not resolve, or words said with an article or in the plural)."""
         if not words:
             return None
         intent = self.catalog.phrasings.intents.get(self.intent_name or "")
-        slot_type = intent.slots.get(slot_name) if intent else None
-        entries = self.catalog.slot_values(slot_type or "")
-        if not entries:
-            return None
+        slot_type = (intent.slots.get(slot_name) if intent else None) or ""
+        kind = SLOT_TYPE_KINDS.get(slot_type)
+        if kind is not None:
+            found = lookup_for(self.catalog).value(words, kind)
+            return found.id if found else None
         wanted = " ".join(words.lower().split())
-        for entry in entries.values():
+        for entry in self.catalog.slot_values(slot_type).values():
             if wanted in (" ".join(p.lower().split()) for p in (entry.name, *entry.synonyms)):
                 return entry.id
         return None

@@ -3,6 +3,7 @@ file → intent → sample, before a broken model can be built."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -194,3 +195,38 @@ def test_validate_names_file_intent_and_sample(tmp_path, capsys, edit, expected)
 
 def test_the_shipped_phrasings_are_clean():
     assert collect_errors(CONTENT_DIR)[1] == []
+
+
+# --- variety: Alexa learns from different sentence shapes, not permutations of one --------------
+
+# The intents whose samples are written for answers (the routine intents and built-ins are
+# short commands, where a few shapes are all people use).
+ANSWER_INTENTS = (
+    "ExplainExerciseIntent", "ListExercisesIntent", "ListRoutinesIntent", "CanIDoIntent",
+    "ActivityLimitIntent", "TipIntent", "MedicationIntent", "SetBedtimeIntent",
+    "DisclaimerIntent", "PainIntent", "SymptomsNowIntent", "ProgressIntent",
+    "BedtimeQueryIntent", "ThanksIntent",
+)  # fmt: skip
+
+
+def sentence_shape(template: str) -> str:
+    """What is left of a template when every slot is "{}" and every group of alternatives (the
+    optional words, the interchangeable verbs) is "~": "how (fast|far) can I {activity}" and
+    "how (hard|much) can I {activity}" are one shape."""
+    shape = re.sub(r"\{[^}]*\}", "{}", template.lower())
+    shape = re.sub(r"\([^)]*\)", "~", shape)
+    return " ".join(shape.split())
+
+
+def test_a_shape_ignores_alternatives_and_slot_names():
+    assert sentence_shape("how (fast|far) (can|may) I {activity}") == "how ~ ~ i {}"
+    assert sentence_shape("How (hard|much) (should|can) I {sport}") == "how ~ ~ i {}"
+
+
+@pytest.mark.parametrize("intent", ANSWER_INTENTS)
+def test_each_answer_intent_has_many_samples_of_many_shapes(catalog, intent):
+    templates = catalog.phrasings.intents[intent].samples
+    samples = {sample for template in templates for sample in expand(template)}
+    shapes = {sentence_shape(template) for template in templates}
+    assert len(samples) >= 30, f"{intent}: {len(samples)} samples"
+    assert len(shapes) >= 12, f"{intent}: {len(shapes)} shapes: {sorted(shapes)}"

@@ -280,6 +280,7 @@ class ActivitySchema(StrictSchema):
     best_times = _day_parts_field(required=True)
     instead = fields.String(required=True, validate=validate.Length(min=3, max=300))
     exercise = fields.String(load_default=None)
+    keywords = _synonyms_field()
     source = fields.Nested(SourceSchema, required=True)
 
     @validates_schema
@@ -322,6 +323,7 @@ class TipTopicSchema(StrictSchema):
     synonyms = _synonyms_field()
     points = fields.List(TipPoint(), required=True, validate=validate.Length(min=1, max=8))
     sensitive = fields.Boolean(load_default=False)
+    keywords = _synonyms_field()
     source = fields.Nested(SourceSchema, required=True)
 
     @post_load
@@ -347,6 +349,7 @@ class MedicineSchema(StrictSchema):
     id = _id_field()
     name = _words_field()
     synonyms = _synonyms_field()
+    keywords = _synonyms_field()
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Medicine:

@@ -193,6 +193,7 @@ class Activity:
     tip: str | None = None
     max_mph: int | None = None
     exercise: str | None = None
+    keywords: tuple[str, ...] = ()  # words that point here in a free question (not slot values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +204,7 @@ class TipTopic:
     points: tuple[str, ...]
     source: Source
     sensitive: bool = False
+    keywords: tuple[str, ...] = ()  # words that point here in a free question (not slot values)
     # Each point's own citation where it gives one (else the topic's ``source``), by position.
     point_sources: tuple[Source | None, ...] = ()
 
@@ -219,6 +221,7 @@ class Medicine:
     id: str
     name: str
     synonyms: tuple[str, ...]
+    keywords: tuple[str, ...] = ()  # words that point here in a free question (not slot values)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from skill.advice import (
 from skill.catalog.model import DAY_PARTS, KINDS, Activity, Exercise, Medicine, TipTopic
 from skill.clock import effective_bedtime, is_near_bedtime
 from skill.logsafe import clip
+from skill.lookup import ACTIVITY, EXERCISE, MEDICINE, ROUTINE, TIP, Found, find
 from skill.speech import Speech
 from skill.turn import OFFER_KEY, Turn
 
@@ -132,37 +133,16 @@ def exercise_examples_words(turn: Turn) -> str:
     return spoken_list(turn, names, "or")
 
 
-def _names_in(words: str, names: Sequence[str]) -> bool:
-    said = f" {' '.join(words.lower().split())} "
-    return any(f" {' '.join(name.lower().split())} " in said for name in names)
-
-
-def doctor_question_in(turn: Turn, words: str | None) -> Response | None:
-    """The doctor answer, if words that did not resolve name a medicine, a supplement or a
-    sensitive tip topic (medication, diagnosis) anywhere: "should I take more ropinirole" must
-    reach the doctor answer, whichever intent's sample happened to catch it."""
-    if not words:
-        return None
-    for medicine in turn.catalog.medicines.values():
-        if _names_in(words, (medicine.name, *medicine.synonyms)):
-            return medication_answer(turn, medicine=medicine)
-    for topic in turn.catalog.tips.values():
-        if topic.sensitive and _names_in(words, (topic.name, *topic.synonyms)):
-            return medication_answer(turn, topic)
-    return None
-
-
 def unknown_exercise(turn: Turn) -> Response:
+    """No exercise resolved: the entry the words are about, if the catalog has one (an activity,
+    a tip, a medicine's doctor answer), else which exercises the coach can explain."""
     words = turn.slot_value("exercise")
-    if doctor := doctor_question_in(turn, words):
-        return doctor
-    examples = exercise_examples_words(turn)
+    if found := find(turn.catalog, words, prefer=(EXERCISE,)):
+        return answer_about(turn, found)
     if words:
         logger.info("asked about an exercise the catalog does not have: '%s'", clip(words))
-        sentence = turn.phrase("answers.unknown_exercise", words=words, examples=examples)
-    else:
-        sentence = turn.phrase("answers.which_exercise", examples=examples)
-    speech = Speech().say(sentence)
+    examples = exercise_examples_words(turn)
+    speech = Speech().say(turn.phrase("answers.which_exercise", examples=examples))
     reprompt = turn.phrase("answers.exercise_reprompt", example=example_exercises(turn)[0].name)
     return turn.respond(speech, Speech().say(reprompt))
 
@@ -192,12 +172,17 @@ class ExplainExerciseHandler(AbstractRequestHandler):
         exercise = turn.catalog.exercises.get(turn.slot_id("exercise") or "")
         if exercise is None:
             return unknown_exercise(turn)
-        description = describe_exercise(turn, exercise)
-        card = (exercise.name.capitalize(), f"{exercise.summary}\n\n{description.plain()}")
-        speech = Speech().extend(description).say(turn.phrase("answers.explain_offer"))
-        turn.make_offer("guide_exercise", exercise=exercise.id)
-        reprompt = Speech().say(turn.phrase("answers.explain_offer_reprompt", name=exercise.name))
-        return turn.respond(speech, reprompt, card=card)
+        return explain_exercise(turn, exercise)
+
+
+def explain_exercise(turn: Turn, exercise: Exercise) -> Response:
+    """The description, then an offer to walk them through it."""
+    description = describe_exercise(turn, exercise)
+    card = (exercise.name.capitalize(), f"{exercise.summary}\n\n{description.plain()}")
+    speech = Speech().extend(description).say(turn.phrase("answers.explain_offer"))
+    turn.make_offer("guide_exercise", exercise=exercise.id)
+    reprompt = Speech().say(turn.phrase("answers.explain_offer_reprompt", name=exercise.name))
+    return turn.respond(speech, reprompt, card=card)
 
 
 class ListExercisesHandler(AbstractRequestHandler):
@@ -268,18 +253,17 @@ def allowed_activities(turn: Turn) -> list[Activity]:
     return [a for a in turn.catalog.activities.values() if a.allowed]
 
 
-def unknown_activity(turn: Turn) -> Response:
+def unknown_activity(turn: Turn, *, limit: bool = False) -> Response:
+    """No activity resolved: the entry the words are about, if the catalog has one, else which
+    activities the coach can advise on. ``limit``: the question was "how fast/far/much"."""
     words = turn.slot_value("activity")
-    if doctor := doctor_question_in(turn, words):
-        return doctor
-    known = allowed_activities(turn)
-    examples = spoken_list(turn, [a.name for a in known[:EXAMPLES_TO_NAME]], "or")
+    if found := find(turn.catalog, words, prefer=(ACTIVITY,)):
+        return answer_about(turn, found, limit=limit)
     if words:
         logger.info("asked about an activity the catalog does not have: '%s'", clip(words))
-        sentence = turn.phrase("answers.unknown_activity", words=words, examples=examples)
-    else:
-        sentence = turn.phrase("answers.which_activity", examples=examples)
-    speech = Speech().say(sentence)
+    known = allowed_activities(turn)
+    examples = spoken_list(turn, [a.name for a in known[:EXAMPLES_TO_NAME]], "or")
+    speech = Speech().say(turn.phrase("answers.which_activity", examples=examples))
     reprompt = turn.phrase("answers.activity_reprompt", example=known[0].name)
     return turn.respond(speech, Speech().say(reprompt))
 
@@ -327,34 +311,36 @@ class CanIDoHandler(AbstractRequestHandler):
         activity = turn.catalog.activities.get(turn.slot_id("activity") or "")
         if activity is None:
             return unknown_activity(turn)
-        bedtime = user_bedtime(turn)
-        moment = resolve_moment(
-            turn.catalog,
-            turn.now,
-            bedtime,
-            phrase_id=turn.slot_id("when"),
-            phrase_words=turn.slot_value("when"),
-            time_value=turn.slot_value("time"),
+        return can_i_answer(turn, activity)
+
+
+def can_i_answer(turn: Turn, activity: Activity) -> Response:
+    """The verdict for the activity at the time the request names (or now), then "anything else"."""
+    bedtime = user_bedtime(turn)
+    moment = resolve_moment(
+        turn.catalog,
+        turn.now,
+        bedtime,
+        phrase_id=turn.slot_id("when"),
+        phrase_words=turn.slot_value("when"),
+        time_value=turn.slot_value("time"),
+    )
+    speech = Speech()
+    if not moment.understood:
+        logger.info(
+            "could not read the time (when='%s', time='%s'); answering for now",
+            clip(turn.slot_value("when")),
+            clip(turn.slot_value("time")),
         )
-        speech = Speech()
-        if not moment.understood:
-            logger.info(
-                "could not read the time (when='%s', time='%s'); answering for now",
-                clip(turn.slot_value("when")),
-                clip(turn.slot_value("time")),
-            )
-            speech.say(turn.phrase("answers.time_not_understood"))
-        elif moment.clock is not None:
-            key = (
-                "answers.at_clock"
-                if moment.at.date() == turn.now.date()
-                else "answers.at_clock_tomorrow"
-            )
-            speech.say(turn.phrase(key, clock=clock_words(turn, moment.clock)))
-        advice = advise(activity, moment.at, bedtime, turn.catalog.rules)
-        closing = anything_else(turn)
-        speech.extend(verdict_speech(turn, advice)).extend(closing)
-        return turn.respond(speech, closing)
+        speech.say(turn.phrase("answers.time_not_understood"))
+    elif moment.clock is not None:
+        today = moment.at.date() == turn.now.date()
+        key = "answers.at_clock" if today else "answers.at_clock_tomorrow"
+        speech.say(turn.phrase(key, clock=clock_words(turn, moment.clock)))
+    advice = advise(activity, moment.at, bedtime, turn.catalog.rules)
+    closing = anything_else(turn)
+    speech.extend(verdict_speech(turn, advice)).extend(closing)
+    return turn.respond(speech, closing)
 
 
 class ActivityLimitHandler(AbstractRequestHandler):
@@ -367,25 +353,30 @@ class ActivityLimitHandler(AbstractRequestHandler):
         turn = Turn.of(handler_input)
         activity = turn.catalog.activities.get(turn.slot_id("activity") or "")
         if activity is None:
-            return unknown_activity(turn)
-        speech = Speech()
-        if not activity.allowed:
-            speech.say(
-                turn.phrase("answers.lead_no"),
-                local_units(turn, activity.about),
-                turn.phrase("answers.instead", instead=local_units(turn, activity.instead)),
-            )
-        elif activity.limit:
-            best = best_times_words(turn, activity.best_times)
-            speech.say(
-                local_units(turn, activity.limit),
-                turn.phrase("answers.limit_best_time", best_times=best),
-                local_units(turn, activity.tip or ""),
-            )
-        else:
-            speech.say(activity.about, turn.phrase("answers.no_limit"))
-        closing = anything_else(turn)
-        return turn.respond(speech.extend(closing), closing)
+            return unknown_activity(turn, limit=True)
+        return limit_answer(turn, activity)
+
+
+def limit_answer(turn: Turn, activity: Activity) -> Response:
+    """How fast, far or much: the activity's limit and when it works best (or why to avoid it)."""
+    speech = Speech()
+    if not activity.allowed:
+        speech.say(
+            turn.phrase("answers.lead_no"),
+            local_units(turn, activity.about),
+            turn.phrase("answers.instead", instead=local_units(turn, activity.instead)),
+        )
+    elif activity.limit:
+        best = best_times_words(turn, activity.best_times)
+        speech.say(
+            local_units(turn, activity.limit),
+            turn.phrase("answers.limit_best_time", best_times=best),
+            local_units(turn, activity.tip or ""),
+        )
+    else:
+        speech.say(activity.about, turn.phrase("answers.no_limit"))
+    closing = anything_else(turn)
+    return turn.respond(speech.extend(closing), closing)
 
 
 # --------------------------------------------------------------------------------------------
@@ -467,7 +458,12 @@ class TipHandler(AbstractRequestHandler):
         if topic is not None:
             return give_tip(turn, topic)
         words = turn.slot_value("topic")
-        prefix = turn.phrase("answers.tip_unknown_topic", words=words) if words else None
+        if found := find(turn.catalog, words, prefer=(TIP,)):
+            return answer_about(turn, found)
+        prefix = None
+        if words:
+            logger.info("asked for a tip on a topic the catalog does not have: '%s'", clip(words))
+            prefix = turn.phrase("answers.tip_unknown_topic")
         general, point = next_general_tip(turn)
         return give_tip(turn, general, point, prefix=prefix)
 
@@ -515,9 +511,63 @@ class MedicationHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
         medicine = turn.catalog.medicines.get(turn.slot_id("medicine") or "")
-        if medicine is None and (doctor := doctor_question_in(turn, turn.slot_value("medicine"))):
-            return doctor
+        if medicine is None:
+            # "Can I have a soda" is caught here too: words the catalog has another answer for
+            # get that answer. Anything else asked about taking stays with the doctor.
+            found = find(turn.catalog, turn.slot_value("medicine"), prefer=(MEDICINE,))
+            if found is not None and not (found.kind == TIP and found.id == MEDICATION_TOPIC):
+                return answer_about(turn, found)
         return medication_answer(turn, medicine=medicine)
+
+
+# --------------------------------------------------------------------------------------------
+# Any words: whatever the catalog knows about them
+# --------------------------------------------------------------------------------------------
+
+
+def answer_about(turn: Turn, found: Found, *, limit: bool = False) -> Response:
+    """The catalog's answer about an entry some words named, whichever intent caught them:
+    a medicine or sensitive topic → the doctor; an exercise → how to do it; an activity → can I
+    (or, for "how fast", its limit); a routine → how to start it; a tip topic → its next tip."""
+    catalog = turn.catalog
+    if found.kind == MEDICINE:
+        return medication_answer(turn, medicine=catalog.medicines[found.id])
+    if found.kind == EXERCISE:
+        return explain_exercise(turn, catalog.exercises[found.id])
+    if found.kind == ACTIVITY:
+        activity = catalog.activities[found.id]
+        return limit_answer(turn, activity) if limit else can_i_answer(turn, activity)
+    if found.kind == ROUTINE:
+        routine = catalog.routines[found.id]
+        speech = Speech().say(
+            turn.phrase("answers.routine_named", routine=routine.name, count=len(routine.steps))
+        )
+        reprompt = turn.phrase("answers.list_routines_reprompt", routine=routine.name)
+        return turn.respond(speech.say(reprompt), Speech().say(reprompt))
+    topic = catalog.tips[found.id]
+    return medication_answer(turn, topic) if topic.sensitive else give_tip(turn, topic)
+
+
+def nothing_found(turn: Turn, words: str | None) -> Response:
+    """Words that name nothing the catalog knows: what the coach can do (never the words back)."""
+    if words:
+        logger.info("a question the catalog has no answer for: '%s'", clip(words))
+    speech = Speech().say(turn.phrase("answers.not_found"))
+    return turn.respond(speech, Speech().say(turn.phrase("answers.not_found_reprompt")))
+
+
+class QuestionHandler(AbstractRequestHandler):
+    """ "Tell me about …", "what about …", "is it okay to …" with any words: the catalog's answer
+    about what they name, else what the coach can do."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("QuestionIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        words = turn.slot_value("question")
+        found = find(turn.catalog, words)
+        return answer_about(turn, found) if found else nothing_found(turn, words)
 
 
 # --------------------------------------------------------------------------------------------
@@ -582,4 +632,5 @@ HANDLERS: list[AbstractRequestHandler] = [
     TipHandler(),
     MedicationHandler(),
     SetBedtimeHandler(),
+    QuestionHandler(),
 ]

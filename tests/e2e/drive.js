@@ -7,7 +7,8 @@
 //     "locale": "en-US", "applicationId": "amzn1.ask.skill...", "userId": "amzn1.ask.account...",
 //     "deviceId": "amzn1.ask.device...",
 //     "steps": [ { "action": "launch" | "say" | "end_session", "text": "...",
-//                  "timestamp": "2026-11-17T13:15:00Z" } ] }
+//                  "timestamp": "2026-11-17T13:15:00Z", "userId": "amzn1.ask.account..." } ] }
+//   (a step's own "userId" switches user from that step on: many short conversations in one run)
 // Output (JSON on stdout): { "exchanges": [ { "step": 0, "request": {...}, "response": {...},
 //   "fallback": false } ] } ("fallback": the words matched no sample; see utteranceRequest).
 // A step that fails ends the run with { "step": n, "error": "..." } as its last exchange, and the
@@ -131,6 +132,7 @@ async function main() {
   const exchanges = [];
   for (const [index, step] of input.steps.entries()) {
     stepTimestamp = step.timestamp || null;
+    if (step.userId) alexa.context().user().setID(step.userId);
     sent = null;
     try {
       const outcome = await runStep(alexa, languageModel, step);
