@@ -296,10 +296,11 @@ def test_each_mistake_gets_a_message_naming_its_place(content, relative, change,
 def test_broken_yaml_names_the_line(content):
     path = content / "exercises.yaml"
     lines = path.read_text().splitlines()
-    lines[10] = lines[10] + " ]["
+    index = next(i for i, line in enumerate(lines) if line.startswith("    reps: {"))
+    lines[index] = lines[index] + " ]["
     path.write_text("\n".join(lines))
     (found,) = messages(content)
-    assert found.startswith("exercises.yaml: broken YAML at line 11, column")
+    assert found.startswith(f"exercises.yaml: broken YAML at line {index + 1}, column")
 
 
 def test_missing_and_empty_files_are_named(content):
