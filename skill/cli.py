@@ -19,6 +19,10 @@ from skill.settings import Settings, SettingsError, parse_clock
 def _cmd_validate(args: argparse.Namespace) -> int:
     directory = Path(args.directory) if args.directory else CONTENT_DIR
     catalog, errors = collect_errors(directory)
+    if catalog is not None:
+        from skill.coach.exercise_speech import fit_problems  # noqa: PLC0415
+
+        errors = fit_problems(catalog)
     if errors:
         for error in errors:
             print(error, file=sys.stderr)

@@ -90,8 +90,16 @@ class Speech:
         """Estimated duration: pauses plus words at a typical speaking rate."""
         return sum(part.seconds for part in self.parts)
 
+    def _document(self) -> str:
+        return "<speak>" + " ".join(part.ssml() for part in self.parts) + "</speak>"
+
+    @property
+    def characters(self) -> int:
+        """The length of the SSML document, which Alexa limits to 8,000 characters."""
+        return len(self._document())
+
     def ssml(self) -> str:
-        ssml = "<speak>" + " ".join(part.ssml() for part in self.parts) + "</speak>"
+        ssml = self._document()
         if len(ssml) > MAX_SSML_CHARS:
             raise SpeechError(f"speech is {len(ssml)} characters; Alexa allows {MAX_SSML_CHARS}")
         return ssml

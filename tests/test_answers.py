@@ -71,7 +71,7 @@ def test_a_per_side_exercise_names_the_sides_and_the_switch(talk):
     reply = talk.one_shot("ExplainExerciseIntent", exercise="lunges")  # a synonym, unresolved
     assert "left leg forward" in reply.text and "right shin down" in reply.text
     assert "hold for three seconds" in reply.text
-    assert "5 to 8 times, then switch to your right side" in reply.text
+    assert "5 to 8 times, then switch to your right leg" in reply.text
     assert "{" not in reply.ssml
 
 

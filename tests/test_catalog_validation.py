@@ -71,14 +71,14 @@ CASES: list[tuple[str, str, Callable[[Any], Any], str]] = [
         lambda d: exercise(d, "bridge").update(cautons=["Go slowly."]),
         "exercises.yaml → bridge → cautons: unknown key 'cautons'; did you mean 'cautions'? The "
         "keys here are: id, name, synonyms, kind, intensity, position, muscles, summary, setup, "
-        "movement, rep, reps, sides, cautions, best_times, source",
+        "movement, switch, plural, rep, reps, sides, cautions, best_times, source",
     ),
     (
         "unknown-nested-key",
         "exercises.yaml",
         lambda d: exercise(d, "bridge")["reps"].update(upto=3),
         "exercises.yaml → bridge → reps → upto: unknown key 'upto'; did you mean 'up_to'? The keys "
-        "here are: up_to, from, to, spoken",
+        "here are: up_to, from, to, count, spoken",
     ),
     (
         "wrong-type",
@@ -172,6 +172,46 @@ CASES: list[tuple[str, str, Callable[[Any], Any], str]] = [
         "exercises.yaml",
         lambda d: exercise(d, "bridge").update(sides={"per_side": False, "first": "left"}),
         "exercises.yaml → bridge → sides → first: only a per-side exercise has a first side",
+    ),
+    (
+        "count-outside-the-source",
+        "exercises.yaml",
+        lambda d: exercise(d, "bridge")["reps"].update(count=25),
+        "exercises.yaml → bridge → reps → count: the coach must count within what the source "
+        "gives: 1 to 20",
+    ),
+    (
+        "spoken-count-disagrees",
+        "exercises.yaml",
+        lambda d: exercise(d, "calf_stretch")["reps"].update(spoken="up to six"),
+        "exercises.yaml → calf_stretch → reps → spoken: 'up to six' says 6, but the numbers "
+        "given are 5",
+    ),
+    (
+        "per-side-without-body-part",
+        "exercises.yaml",
+        lambda d: exercise(d, "calf_stretch")["sides"].pop("body_part") and None,
+        "exercises.yaml → calf_stretch → sides → body_part: a per-side exercise names the body "
+        "part worked on each side (leg, foot, arm): it is said as 'with your left leg'",
+    ),
+    (
+        "per-side-without-switch",
+        "exercises.yaml",
+        lambda d: exercise(d, "lunge_and_stretch").pop("switch") and None,
+        "exercises.yaml → lunge_and_stretch → switch: a per-side exercise says what to do on the "
+        "switch to the other side; one done once has no switch",
+    ),
+    (
+        "long-movement",
+        "exercises.yaml",
+        lambda d: exercise(d, "bridge")["movement"].extend(["Breathe.", "Relax."]),
+        "exercises.yaml → bridge → movement: one or two short sentences",
+    ),
+    (
+        "position-time-missing",
+        "rules.yaml",
+        lambda d: d["position_seconds"].pop("lying") and None,
+        "rules.yaml → position_seconds: give a time for every position; missing: lying",
     ),
     (
         "unknown-placeholder",
@@ -300,10 +340,11 @@ def test_each_mistake_gets_a_message_naming_its_place(content, relative, change,
 def test_broken_yaml_names_the_line(content):
     path = content / "exercises.yaml"
     lines = path.read_text().splitlines()
-    lines[10] = lines[10] + " ]["
+    index = next(i for i, line in enumerate(lines) if line.startswith("    reps: {"))
+    lines[index] = lines[index] + " ]["
     path.write_text("\n".join(lines))
     (found,) = messages(content)
-    assert found.startswith("exercises.yaml: broken YAML at line 11, column")
+    assert found.startswith(f"exercises.yaml: broken YAML at line {index + 1}, column")
 
 
 def test_missing_and_empty_files_are_named(content):
@@ -367,3 +408,20 @@ def test_validate_command_on_good_content_prints_one_line():
 def test_validate_command_on_a_missing_directory(tmp_path, capsys):
     assert cli_main(["validate", str(tmp_path / "nowhere")]) == 1
     assert "no such content directory" in capsys.readouterr().err
+
+
+def test_validate_refuses_a_side_too_long_for_one_response(content, capsys):
+    # Fifty bridges with a long cue, at the slowest pace, cannot be one response; a set is never
+    # split, so the author hears about it instead of the user hearing "next" mid-set.
+    def longer(data: dict) -> None:
+        bridge = exercise(data, "bridge")
+        bridge["reps"] = {"up_to": 50, "count": 50}
+        cue = "lift your bottom slowly until your knees and shoulders make a line, and hold there"
+        bridge["rep"][0]["cue"] = cue
+        bridge["rep"][1]["cue"] = "and now lower your bottom slowly, all the way back to the floor"
+
+    edit(content, "exercises.yaml", longer)
+    assert cli_main(["validate", str(content)]) == 1
+    err = capsys.readouterr().err
+    assert "exercises.yaml → bridge → reps: one side of 50 reps (exercises.yaml) takes" in err
+    assert "a side must fit one response (Alexa allows 8000)" in err

@@ -3,6 +3,7 @@ session attributes carried between turns and the store carried between sessions.
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 
@@ -32,17 +33,17 @@ def sets(counts: list[int]) -> list[list[int]]:
     return out
 
 
-def check_speech_rules(reply: Reply, limit: float = 90) -> None:
+def check_speech_rules(reply: Reply) -> None:
     """What every response must keep: well-formed SSML in <speak>, breaks of at most 10 s, at
-    most 8,000 characters, no template markers, a reprompt if the session stays open, and no
-    more than about ninety seconds of speech."""
+    most 8,000 characters, a whole response under 24 KB, no template markers, and a reprompt if
+    the session stays open. (No limit on how long it runs: a set is never cut for time.)"""
     assert ET.fromstring(reply.ssml).tag == "speak"
     assert all(0 < ms <= 10_000 for ms in reply.breaks_ms)
     assert len(reply.ssml) <= 8000
+    assert len(json.dumps(reply.body).encode()) < 24 * 1024
     assert not re.search(r"\{\w+\}", reply.ssml)
     if not reply.ends_session:
         assert reply.reprompt
-    assert reply.estimated_seconds <= limit, reply.text
 
 
 def card_title(reply: Reply) -> str | None:
@@ -172,19 +173,14 @@ def test_every_response_keeps_the_speech_rules_at_every_pace(
     assert len(replies) >= 2
 
 
-def test_a_guided_single_exercise_counts_all_twenty_bridges_in_segments(talk, store):
+def test_a_guided_single_bridge_counts_ten_in_one_set_like_the_routine(talk, store):
+    # The exercise's count (ten of the article's "up to twenty") wherever the bridge is guided.
     first = talk.one_shot("GuideExerciseIntent", exercise=("bridge", "bridge"))
     assert "bridge together" in first.text
-    replies = [first]
     check_speech_rules(first)
-    while "bridge done" not in replies[-1].text and "bridge finished" not in replies[-1].text:
-        assert len(replies) < 10
-        replies.append(talk.intent("AMAZON.NextIntent"))
-        check_speech_rules(replies[-1])
-    assert len(replies) > 1  # too long for one response
-    counts = spoken_counts(" ".join(r.text for r in replies))
-    assert counts == list(range(1, 21))
-    assert not replies[-1].ends_session  # a single exercise leaves room for something else
+    assert spoken_counts(first.text) == list(range(1, 11))
+    assert "bridge done" in first.text or "bridge finished" in first.text
+    assert not first.ends_session  # a single exercise leaves room for something else
     assert progress_of(store) is None
 
 
@@ -540,13 +536,15 @@ def test_saved_progress_the_catalog_no_longer_has_is_forgotten_on_resume(talk, s
     assert progress_of(store) is None
 
 
-def test_a_set_split_into_parts_names_the_whole_set_first(talk):
-    """At a slower pace the lunge no longer fits one turn; the person still hears it is five."""
+def test_at_the_slowest_pace_each_lunge_side_is_one_uninterrupted_set(talk):
+    """Kneeling in a lunge, nobody has to say "next" mid-set, however slow the pace."""
     talk.one_shot("StartRoutineIntent", routine=MORNING)
+    talk.intent("SlowDownIntent")
     talk.intent("SlowDownIntent")
     talk.intent("AMAZON.NextIntent")
     lunge = talk.intent("AMAZON.NextIntent")
     assert card_title(lunge) == "Lunge and stretch"
-    assert "We'll do five with your left leg, two to start." in lunge.text
-    rest = talk.intent("AMAZON.NextIntent")
-    assert "three more" in rest.text
+    assert spoken_counts(lunge.text) == [1, 2, 3, 4, 5]
+    assert "Say next for your right leg" in lunge.text
+    right = talk.intent("AMAZON.NextIntent")
+    assert spoken_counts(right.text) == [1, 2, 3, 4, 5]

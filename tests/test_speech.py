@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -113,3 +114,127 @@ def test_a_sentence_is_spoken_cleaned_and_escaped_or_refused(sentence):
         assert re.search(r"\{[A-Za-z_][A-Za-z0-9_]*\}", cleaned)
         return
     assert ssml == f"<speak>{escape(cleaned)}</speak>"
+
+
+# ---- what a set says, at every pace (through the public exercise-speech and player functions) ----
+
+PACES = ["slowest", "slower", "normal", "faster"]
+
+
+def _set_text(catalog, exercise_id: str, pace: str, side: int = 0) -> str:
+    from skill.coach.exercise_speech import ExerciseVoice, plan_segments
+
+    exercise = catalog.exercises[exercise_id]
+
+    def phrase(key, **values):
+        return catalog.phrases(key)[0].format(**values)
+
+    factor = catalog.rules.pace(pace).factor
+    voice = ExerciseVoice(exercise, exercise.reps.guided, factor, phrase)
+    return voice.body(plan_segments(voice)[side]).plain()
+
+
+@pytest.mark.parametrize("pace", PACES)
+def test_no_pace_shortens_the_lunge_hold_or_changes_a_count(catalog, pace):
+    factor = catalog.rules.pace(pace).factor
+    for side in (0, 1):
+        text = _set_text(catalog, "lunge_and_stretch", pace, side)
+        hold = f"({3 * max(1.0, factor):g} s)"
+        assert text.count(f"rock back, and hold {hold}") == 5
+        assert text.count(f"rock forward, and hold {hold}") == 5
+        assert re.findall(r"\b(One|Two|Three|Four|Five|Six),", text) == [
+            "One", "Two", "Three", "Four", "Five"
+        ]  # fmt: skip
+
+
+def test_faster_trims_the_pauses_between_movements_only(catalog):
+    normal = _set_text(catalog, "calf_stretch", "normal")
+    faster = _set_text(catalog, "calf_stretch", "faster")
+    assert "lift your heel (2 s) and lower (2 s)" in normal
+    assert "lift your heel (1.5 s) and lower (1.5 s)" in faster
+    assert "Get ready. (2 s) One," in faster  # the time to get into position stays
+
+
+@pytest.mark.parametrize("pace", PACES)
+@pytest.mark.parametrize("exercise_id", ["lunge_and_stretch", "inner_thigh_stretch", "bridge"])
+def test_a_floor_exercise_leaves_time_to_get_into_position(catalog, pace, exercise_id):
+    factor = catalog.rules.pace(pace).factor
+    for side in range(len(catalog.exercises[exercise_id].sides.order)):
+        text = _set_text(catalog, exercise_id, pace, side)
+        silence = float(re.search(r"Get ready\. \(([\d.]+) s\) One,", text)[1])
+        assert silence >= 5 and silence == 5 * max(1.0, factor)
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "side", "spoken"),
+    [
+        ("bridge", 0, "Lift your bottom until there is a straight line from your knees to your "
+         "shoulders"),
+        ("calf_stretch", 0, "lift your left heel"),
+        ("calf_stretch", 1, "lift your right heel"),
+        ("inner_thigh_stretch", 0, "forward over your straight left leg, stretching toward your "
+         "toes"),
+        ("gentle_squat", 0, "back and arms straight until your thighs are parallel with the floor"),
+    ],
+)  # fmt: skip
+def test_the_movement_is_spoken_before_every_count(catalog, exercise_id, side, spoken):
+    text = _set_text(catalog, exercise_id, "normal", side)
+    assert spoken in text
+    assert text.index(spoken) < text.index("One,")
+
+
+def test_the_switch_names_the_body_part_and_how_to_change_position(catalog):
+    text = _set_text(catalog, "lunge_and_stretch", "normal", 1)
+    assert text.startswith("Now switch to your right leg. Get into a lunge with your right leg")
+    assert "We'll do five with your right leg. Get ready. (5 s) One," in text
+
+
+@pytest.mark.parametrize("pace", PACES)
+def test_the_longest_side_at_any_pace_is_one_response_within_alexas_limits(catalog, pace):
+    from skill.coach.exercise_speech import fit_problems, frame_speech, longest_phrases
+    from skill.coach.player import RoutinePlayer
+
+    assert fit_problems(catalog) == []
+    player = RoutinePlayer(catalog, catalog.rules.pace(pace))
+    phrase = longest_phrases(catalog)
+    frame = frame_speech(phrase, first=True, last=True)
+    for exercise in catalog.exercises.values():
+        place = player.place(
+            player.start_exercise(exercise.id, dt.datetime(2026, 11, 17, tzinfo=dt.UTC))
+        )
+        assert len(place.segments) == len(exercise.sides.order)  # one per side
+        voice = player.voice(exercise, place.reps, phrase)
+        for segment in place.segments:
+            speech = Speech().extend(frame).extend(voice.body(segment))
+            assert speech.characters <= MAX_SSML_CHARS
+            assert all(ms <= 10_000 for ms in breaks_ms(speech.ssml()))
+
+
+@pytest.mark.parametrize("old", PACES)
+@pytest.mark.parametrize("new", PACES)
+def test_a_changed_pace_retakes_the_whole_side(catalog, old, new):
+    """Both sides always get the same count: a pace change mid-set takes that side again."""
+    from skill.coach.player import RoutinePlayer
+    from skill.state import Progress
+
+    before = RoutinePlayer(catalog, catalog.rules.pace(old))
+    after = RoutinePlayer(catalog, catalog.rules.pace(new))
+    now = dt.datetime(2026, 11, 17, 13, 15, tzinfo=dt.UTC)
+    for segment in (0, 1):
+        progress = Progress(
+            routine_id="morning_stretches", exercise_id="lunge_and_stretch", step=1, segment=segment
+        )
+        moved = after.place(after.repace(progress, before, now))
+        assert moved.segment == before.place(progress).segment
+        assert moved.segment.count == moved.reps == 5
+
+
+def test_routine_intros_agree_with_the_routine_name(catalog):
+    from skill.coach.exercise_speech import routine_intro_key
+
+    singular = catalog.routines["gentle_strength"]
+    plural = catalog.routines["morning_stretches"]
+    assert not singular.plural and plural.plural
+    assert "Here's your {routine}." in " ".join(catalog.phrases(routine_intro_key(singular)))
+    assert "Here are your {routine}." in " ".join(catalog.phrases(routine_intro_key(plural)))
+    assert not any("Here are" in v for v in catalog.phrases("routine.routine_intro"))

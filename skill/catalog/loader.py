@@ -6,6 +6,7 @@ This is the source of truth for what the content means and whether it is valid.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
@@ -25,6 +26,7 @@ from marshmallow import (
 )
 
 from skill.catalog.model import (
+    BODY_PARTS,
     BUILTIN_INTENT_PATTERN,
     CATALOG_SLOT_TYPES,
     CONTENT_DIR,
@@ -153,6 +155,7 @@ class RepsSchema(StrictSchema):
         data_key="from", validate=validate.Range(min=1, max=50, error="must be 1 to 50 reps")
     )
     to = fields.Integer(validate=validate.Range(min=1, max=50, error="must be 1 to 50 reps"))
+    count = fields.Integer(validate=validate.Range(min=1, max=50, error="must be 1 to 50 reps"))
     spoken = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
 
     @validates_schema
@@ -166,22 +169,71 @@ class RepsSchema(StrictSchema):
                 raise ValidationError("a range needs both from and to", "_schema")
             if data["from_"] >= data["to"]:
                 raise ValidationError("from must be less than to", "to")
+        low, high = (1, data["up_to"]) if has_up_to else (data["from_"], data["to"])
+        count = data.get("count")
+        if count is not None and not low <= count <= high:
+            raise ValidationError(
+                f"the coach must count within what the source gives: {low} to {high}", "count"
+            )
+        spoken = data.get("spoken")
+        if spoken:
+            allowed = {n for n in (count, data.get("up_to"), data.get("from_"), data.get("to"))}
+            for number in _numbers_in(spoken):
+                if number not in allowed:
+                    raise ValidationError(
+                        f"'{spoken}' says {number}, but the numbers given are "
+                        f"{', '.join(str(n) for n in sorted(n for n in allowed if n))}",
+                        "spoken",
+                    )
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Reps:
         if "up_to" in data:
-            return Reps(min=None, max=data["up_to"], spoken=data.get("spoken"))
-        return Reps(min=data["from_"], max=data["to"], spoken=data.get("spoken"))
+            low, high = None, data["up_to"]
+        else:
+            low, high = data["from_"], data["to"]
+        # Without an explicit count: the top of "up to N", the bottom of a range.
+        count = data.get("count") or (high if low is None else low)
+        return Reps(min=low, max=high, count=count, spoken=data.get("spoken"))
+
+
+_NUMBER_WORDS = (
+    *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
+    *("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen"),
+    *("eighteen", "nineteen"),
+)
+_TENS_WORDS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
+
+
+def _numbers_in(text: str) -> list[int]:
+    """The numbers a short phrase says, in digits or in words up to fifty ("twenty-five")."""
+    numbers = [int(digits) for digits in re.findall(r"\d+", text)]
+    for word in re.findall(r"[a-z]+(?:-[a-z]+)?", text.lower()):
+        tens, _, unit = word.partition("-")
+        if tens in _TENS_WORDS:
+            extra = _NUMBER_WORDS.index(unit) if unit in _NUMBER_WORDS[1:10] else 0
+            numbers.append(_TENS_WORDS[tens] + extra)
+        elif word in _NUMBER_WORDS:
+            numbers.append(_NUMBER_WORDS.index(word))
+    return numbers
 
 
 class SidesSchema(StrictSchema):
     per_side = fields.Boolean(required=True)
     first = fields.String(load_default=None, validate=validate.OneOf(SIDES))
+    body_part = fields.String(load_default=None, validate=validate.OneOf(BODY_PARTS))
 
     @validates_schema
     def first_needs_sides(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("first") and not data.get("per_side"):
-            raise ValidationError("only a per-side exercise has a first side", "first")
+        for key, what in (("first", "a first side"), ("body_part", "a body part")):
+            if data.get(key) and not data.get("per_side"):
+                raise ValidationError(f"only a per-side exercise has {what}", key)
+        if data.get("per_side") and not data.get("body_part"):
+            raise ValidationError(
+                f"a per-side exercise names the body part worked on each side "
+                f"({', '.join(BODY_PARTS)}): it is said as 'with your left leg'",
+                "body_part",
+            )
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Sides:
@@ -200,7 +252,13 @@ class ExerciseSchema(StrictSchema):
     muscles = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
     summary = fields.String(required=True, validate=validate.Length(min=3, max=300))
     setup = _sentences_field()
-    movement = _sentences_field()
+    movement = fields.List(
+        fields.String(validate=validate.Length(min=3, max=200)),
+        required=True,
+        validate=validate.Length(min=1, max=2, error="one or two short sentences"),
+    )
+    switch = _sentences_field(required=False)
+    plural = fields.Boolean(load_default=False)
     rep = fields.List(
         fields.Nested(RepPhaseSchema), required=True, validate=validate.Length(min=1, max=4)
     )
@@ -214,7 +272,7 @@ class ExerciseSchema(StrictSchema):
     def side_placeholders(self, data: dict[str, Any], **_: Any) -> None:
         sides = data.get("sides")
         per_side = bool(sides and sides.per_side)
-        texts = [*data.get("setup", ()), *data.get("movement", ())]
+        texts = [*data.get("setup", ()), *data.get("movement", ()), *data.get("switch", ())]
         texts += [phase.cue for phase in data.get("rep", ())]
         for text in texts:
             for marker in re.findall(r"\{[^}]*\}", text):
@@ -228,6 +286,14 @@ class ExerciseSchema(StrictSchema):
                     raise ValidationError(
                         f"{marker} in '{text}', but the exercise is not done per side", "_schema"
                     )
+        if sides is not None and per_side != bool(data.get("switch")):
+            raise ValidationError(
+                "a per-side exercise says what to do on the switch to the other side; "
+                "one done once has no switch"
+                if per_side
+                else "an exercise not done per side has no switch",
+                "switch",
+            )
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Exercise:
@@ -251,6 +317,7 @@ class RoutineSchema(StrictSchema):
     synonyms = _synonyms_field()
     times_of_day = _day_parts_field(required=True, validate=validate.Length(min=1))
     default_for = _day_parts_field(load_default=list)
+    plural = fields.Boolean(load_default=False)
     steps = fields.List(
         fields.Nested(RoutineStepSchema),
         required=True,
@@ -399,7 +466,13 @@ class RulesSchema(StrictSchema):
     bedtime_buffer_hours = fields.Float(required=True, validate=validate.Range(min=0, max=12))
     default_bedtime = ClockTime(required=True)
     resume_within_hours = fields.Float(required=True, validate=validate.Range(min=0.5, max=168))
-    max_segment_seconds = fields.Float(required=True, validate=validate.Range(min=20, max=240))
+    position_seconds = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(POSITIONS)),
+        values=fields.Float(
+            validate=validate.Range(min=1, max=30, error="must be between 1 and 30 seconds")
+        ),
+        required=True,
+    )
     paces = fields.List(fields.Nested(PaceSchema), required=True)
     mph_locales = fields.List(
         fields.String(
@@ -417,6 +490,12 @@ class RulesSchema(StrictSchema):
             )
         if [p.starts for p in parts] != sorted(p.starts for p in parts):
             raise ValidationError("day parts must start in increasing time order", "day_parts")
+        positions = data.get("position_seconds")
+        if positions is not None and set(positions) != set(POSITIONS):
+            missing = ", ".join(p for p in POSITIONS if p not in positions)
+            raise ValidationError(
+                f"give a time for every position; missing: {missing}", "position_seconds"
+            )
         paces = data.get("paces") or []
         if not any(p.id == "normal" and p.factor == 1.0 for p in paces):
             raise ValidationError("one pace must be 'normal' with factor 1.0", "paces")
@@ -986,6 +1065,12 @@ def collect_errors(
 
     if errors.errors or rules is None or phrasings is None:
         return None, sorted(errors.errors)
+    exercises = {
+        key: dataclasses.replace(
+            exercise, position_seconds=rules.position_seconds[exercise.position]
+        )
+        for key, exercise in exercises.items()
+    }
     catalog = Catalog(
         exercises=exercises,
         routines=routines,

@@ -11,6 +11,7 @@ file → entry → field.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ KINDS = ("stretch", "strength", "aerobic", "mind-body")
 INTENSITIES = ("gentle", "moderate", "extreme")
 POSITIONS = ("standing", "kneeling", "seated", "lying")
 SIDES = ("left", "right")
+BODY_PARTS = ("leg", "foot", "arm")
 DAY_PARTS = ("morning", "afternoon", "evening", "night")
 SIDE_PLACEHOLDERS = ("{side}", "{other_side}")
 CATALOG_SLOT_TYPES = ("EXERCISE", "ROUTINE", "ACTIVITY", "TIME_PHRASE", "TIP_TOPIC", "MEDICINE")
@@ -104,16 +106,18 @@ class RepPhase:
 
 @dataclass(frozen=True, slots=True)
 class Reps:
-    """``up_to`` N (min is None), or a range ``from``–``to``. ``spoken`` overrides the wording."""
+    """``up_to`` N (min is None), or a range ``from``–``to``, as the article gives it; ``count``
+    is how many the coach counts (within that). ``spoken`` overrides the wording of the range."""
 
     min: int | None
     max: int
+    count: int
     spoken: str | None = None
 
     @property
     def guided(self) -> int:
-        """How many reps the coach counts: the top of "up to N", the bottom of a range."""
-        return self.min if self.min is not None else self.max
+        """How many reps the coach counts, per side, wherever the exercise is guided."""
+        return self.count
 
     def describe(self) -> str:
         if self.spoken:
@@ -127,6 +131,7 @@ class Reps:
 class Sides:
     per_side: bool
     first: str | None = None
+    body_part: str | None = None  # "leg", "foot", "arm": said as "with your left leg"
 
     @property
     def order(self) -> tuple[str | None, ...]:
@@ -147,14 +152,19 @@ class Exercise:
     position: str
     muscles: tuple[str, ...]
     summary: str
-    setup: tuple[str, ...]
-    movement: tuple[str, ...]
+    setup: tuple[str, ...]  # said once, before the first set
+    movement: tuple[str, ...]  # said before the count of every set
     rep: tuple[RepPhase, ...]
     reps: Reps
     sides: Sides
     cautions: tuple[str, ...]
     best_times: tuple[str, ...]
     source: Source
+    switch: tuple[str, ...] = ()  # said on the switch to the other side (per-side exercises)
+    plural: bool = False  # the name is grammatically plural ("here are the gentle squats")
+    # Silence to get into position before the count: rules.position_seconds for its position,
+    # filled in when the catalog is assembled.
+    position_seconds: float = 0.0
 
     @property
     def rep_seconds(self) -> float:
@@ -175,6 +185,7 @@ class Routine:
     times_of_day: tuple[str, ...]
     default_for: tuple[str, ...]
     steps: tuple[RoutineStep, ...]
+    plural: bool = False  # the name is grammatically plural ("here are your morning stretches")
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,9 +265,16 @@ class Rules:
     bedtime_buffer_hours: float
     default_bedtime: dt.time
     resume_within_hours: float
-    max_segment_seconds: float
+    position_seconds: Mapping[str, float]  # time to get into position, by exercise position
     paces: tuple[Pace, ...]
     mph_locales: tuple[str, ...] = ("en-US", "en-GB")
+
+    @property
+    def max_segment_seconds(self) -> float:
+        """No longer a rule: a response is cut only between sides and exercises, never by time
+        (``rls-coach validate`` checks every side fits Alexa's limits instead). Unbounded, for a
+        caller still subtracting from it; remove once nothing reads it."""
+        return math.inf
 
     def day_part(self, clock: dt.time) -> str:
         """The part of the day ("morning", …) a local clock time falls in."""

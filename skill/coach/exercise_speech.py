@@ -1,11 +1,15 @@
-"""Speaking an exercise: setup, counted reps paced by pauses, holds, side switches, and the card.
+"""Speaking an exercise: setup, the movement, counted reps paced by pauses, holds, side switches,
+and the card.
 
 An exercise is worked as a flat run of reps: for a per-side exercise of five reps, reps 0–4 are
 the first side and 5–9 the second. A :class:`Segment` is a contiguous slice of that run; each
-response speaks one segment, and :func:`plan_segments` cuts the run so that no response outlasts
-the content's ``rules.max_segment_seconds``. Plans are made with the *longest* variant of every
-speech string (:func:`longest_phrases`), so whichever variant a turn picks, it fits the plan, and
-the plan is the same on every turn (the stored segment index keeps its meaning).
+response speaks one segment. :func:`plan_segments` gives one segment per side (or one for an
+exercise done once): a set is never cut, so nobody kneeling in a lunge has to say "next" before
+the set is over. :func:`fit_problems` checks, for ``rls-coach validate``, that every side at every
+pace fits Alexa's limits with the longest wording around it.
+
+A pace's factor scales the pauses between movements; it never shortens a hold or the time to get
+into position (a slower pace lengthens both), so no pace changes what the articles give.
 
 Everything here is pure: strings come in through a ``phrase(key, **values)`` function (a Turn's,
 or the longest-variant one) and out as :class:`~skill.speech.Speech`.
@@ -14,19 +18,17 @@ or the longest-variant one) and out as :class:`~skill.speech.Speech`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from skill.catalog.model import Catalog, Exercise
-from skill.speech import Speech
+from skill.catalog.model import Catalog, ContentError, Exercise, Routine
+from skill.speech import MAX_SSML_CHARS, Speech
 
 logger = logging.getLogger(__name__)
 
 Phrase = Callable[..., str]  # (key, **values) → the filled-in sentence
 
-# Time to get into position after the setup, before the first count (scaled by the pace).
-SETUP_PAUSE_SECONDS = 2.0
 # After the "and release" that ends a set of reps ending in a hold, a moment to let go.
 RELEASE_PAUSE_SECONDS = 1.0
 
@@ -47,6 +49,8 @@ GREETINGS: Alternatives = (  # what this turn did
 FIRST_GREETINGS: Alternatives = (("common.disclaimer",),)  # a first-ever start
 ROUTINE_INTROS: Alternatives = (  # once, at the start
     ("routine.routine_intro", "routine.exercise_count", "routine.minutes"),
+    ("routine.routine_intro_singular", "routine.exercise_count", "routine.minutes"),
+    ("routine.routine_intro_plural", "routine.exercise_count", "routine.minutes"),
     ("routine.guided_intro",),
 )
 EXERCISE_INTROS: Alternatives = (
@@ -113,18 +117,30 @@ class _LongestFiller(dict):
         return "twenty-seven"  # the wordiest number a count or duration is likely to be
 
 
-def frame_seconds(phrase: Phrase, *, first: bool, last: bool) -> float:
-    """The longest a response's opening and close can run around a segment of the first and/or
+def frame_speech(phrase: Phrase, *, first: bool, last: bool) -> Speech:
+    """The longest opening and close a response can have around a segment of the first and/or
     last exercise of a routine (the ones that also introduce or finish it), given ``phrase``."""
 
-    def longest(alternatives: Alternatives) -> float:
-        return max(Speech().say(*(phrase(k) for k in keys)).seconds for keys in alternatives)
+    def longest(alternatives: Alternatives) -> Speech:
+        spoken = [Speech().say(*(phrase(k) for k in keys)) for keys in alternatives]
+        return max(spoken, key=lambda speech: speech.characters)
 
-    total = longest(GREETINGS + (FIRST_GREETINGS if first else ()))
-    total += longest(ROUTINE_INTROS) if first else 0.0
-    total += longest(EXERCISE_INTROS)
-    total += longest(CLOSES + (LAST_CLOSES if last else ()))
-    return total
+    speech = longest(GREETINGS + (FIRST_GREETINGS if first else ()))
+    if first:
+        speech.extend(longest(ROUTINE_INTROS))
+    speech.extend(longest(EXERCISE_INTROS))
+    return speech.extend(longest(CLOSES + (LAST_CLOSES if last else ())))
+
+
+def frame_seconds(phrase: Phrase, *, first: bool, last: bool) -> float:
+    """How long :func:`frame_speech` runs."""
+    return frame_speech(phrase, first=first, last=last).seconds
+
+
+def routine_intro_key(routine: Routine) -> str:
+    """The speech key that introduces ``routine``, in the grammatical number of its name
+    ("Here's your gentle strength routine", "Here are your morning stretches")."""
+    return "routine.routine_intro_plural" if routine.plural else "routine.routine_intro_singular"
 
 
 def locate(flat: int, reps: int) -> tuple[int, int]:
@@ -180,15 +196,20 @@ class ExerciseVoice:
 
     # ---- speech ------------------------------------------------------------------------------
 
+    def hold_seconds(self, seconds: float) -> float:
+        """A hold, or the time to get into position, at this pace: longer when slower, never
+        shorter than the content gives."""
+        return seconds * max(1.0, self.factor)
+
     def body(self, segment: Segment) -> Speech:
-        """The segment's own speech: setup or side switch, then each rep counted and paced."""
+        """The segment's own speech: setup or side switch, the movement, then each rep counted
+        and paced. Sets end where sides end; a segment the plan makes is whole sets."""
         speech = Speech()
         for flat in range(segment.first, segment.last + 1):
             side_index, rep = locate(flat, self.reps)
             if flat == segment.first or rep == 1:
                 side_end = (side_index + 1) * self.reps - 1
-                in_this_set = min(segment.last, side_end) - flat + 1
-                self._start_set(speech, side_index, rep, in_this_set)
+                self._start_set(speech, side_index, rep, min(segment.last, side_end) - flat + 1)
             self._rep(speech, rep, self.sides[side_index])
             if self.exercise.rep[-1].hold and (rep == self.reps or flat == segment.last):
                 # A rep that ends in a hold flows into the next rep's first move; at the end of a
@@ -199,30 +220,22 @@ class ExerciseVoice:
 
     def _start_set(self, speech: Speech, side_index: int, rep: int, count: int) -> None:
         side = self.sides[side_index]
-        setup = self.exercise.setup
+        body_part = self.exercise.sides.body_part
         if rep == 1 and side_index == 0:
-            speech.say(*(self.fill(sentence, side) for sentence in setup[:2]))
+            speech.say(*(self.fill(sentence, side) for sentence in self.exercise.setup))
         elif rep == 1:
-            # The person is already in position for the first side: the switch and the one
-            # sentence that places the legs are enough.
-            speech.say(self.phrase("routine.switch_side", side=side), self.fill(setup[0], side))
-        if rep == 1 and count < self.reps:
-            # A set split into segments: say the whole set first, so "two" never sounds like
-            # all there is to do.
-            key = "routine.set_side_in_parts" if side else "routine.set_in_parts"
-        elif rep == 1:
-            key = "routine.set_side" if side else "routine.set"
+            speech.say(self.phrase("routine.switch_side", side=side, body_part=body_part))
+            speech.say(*(self.fill(sentence, side) for sentence in self.exercise.switch))
+        speech.say(*(self.fill(sentence, side) for sentence in self.exercise.movement))
+        spoken_count = number_words(count, self.language)
+        if side is None:
+            speech.say(self.phrase("routine.set", count=spoken_count))
         else:
-            key = "routine.set_continue_side" if side else "routine.set_continue"
-        speech.say(
-            self.phrase(
-                key,
-                count=number_words(count, self.language),
-                total=number_words(self.reps, self.language),
-                side=side,
+            speech.say(
+                self.phrase("routine.set_side", count=spoken_count, side=side, body_part=body_part)
             )
-        )
-        speech.pause(SETUP_PAUSE_SECONDS * self.factor)
+        # Silence to get into position (down onto the floor takes longer) before the count.
+        speech.pause(self.hold_seconds(self.exercise.position_seconds))
 
     def _rep(self, speech: Speech, number: int, side: str | None) -> None:
         phases = self.exercise.rep
@@ -232,7 +245,10 @@ class ExerciseVoice:
                 spoken = number_words(number, self.language).capitalize()
                 cue = self.phrase("routine.rep_start", number=spoken, cue=cue)
             # A hold's pause is the hold itself; a movement's pause is the time it takes.
-            speech.say(cue).pause(phase.seconds * self.factor)
+            seconds = (
+                self.hold_seconds(phase.seconds) if phase.hold else phase.seconds * self.factor
+            )
+            speech.say(cue).pause(seconds)
 
     # ---- card --------------------------------------------------------------------------------
 
@@ -256,43 +272,49 @@ def _num(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
 
 
-def even_split(first: int, last: int, parts: int) -> list[Segment]:
-    """``first..last`` in ``parts`` contiguous pieces whose sizes differ by at most one (the
-    larger ones last: the first piece also carries the setup)."""
-    size = last - first + 1
-    base, extra = divmod(size, parts)
-    pieces = []
-    start = first
-    for index in range(parts):
-        length = base + (1 if index >= parts - extra else 0)
-        pieces.append(Segment(start, start + length - 1))
-        start += length
-    return pieces
+def plan_segments(voice: ExerciseVoice, budget_seconds: float | None = None) -> tuple[Segment, ...]:
+    """One segment per side (one for an exercise done once), whatever the pace: a set is never
+    cut. ``budget_seconds`` is ignored (segments were once cut by time); callers need not pass
+    it, and :func:`fit_problems` checks that every side fits one response."""
+    return tuple(
+        Segment(side * voice.reps, (side + 1) * voice.reps - 1) for side in range(len(voice.sides))
+    )
 
 
-def plan_segments(voice: ExerciseVoice, budget_seconds: float) -> tuple[Segment, ...]:
-    """Cut the exercise into segments whose body fits ``budget_seconds``: the whole exercise if
-    it fits, else one segment per side, else each side split evenly into as few as fit."""
-
-    def fits(segments: Iterable[Segment]) -> bool:
-        return all(voice.body(s).seconds <= budget_seconds for s in segments)
-
-    whole = Segment(0, voice.total - 1)
-    if fits([whole]):
-        return (whole,)
-    plan: list[Segment] = []
-    for side_index in range(len(voice.sides)):
-        first, last = side_index * voice.reps, (side_index + 1) * voice.reps - 1
-        for parts in range(1, voice.reps + 1):
-            pieces = even_split(first, last, parts)
-            if fits(pieces):
-                break
-        else:
-            logger.warning(
-                "%s: a single rep runs past %.0f s of speech", voice.exercise.id, budget_seconds
+def fit_problems(catalog: Catalog, language: str = "en") -> list[ContentError]:
+    """Every side, of every exercise as guided on its own and as each routine step, at every
+    pace, with the longest wording a response can put around it, must fit in one response
+    within Alexa's 8,000 characters of speech: a set is never split. One problem per exercise
+    and count, at the pace where it is longest."""
+    phrase = longest_phrases(catalog, language)
+    frame = frame_speech(phrase, first=True, last=True)
+    counts: dict[tuple[str, int], str] = {}
+    for exercise in catalog.exercises.values():
+        counts[(exercise.id, exercise.reps.guided)] = "exercises.yaml"
+    for routine in catalog.routines.values():
+        for step in routine.steps:
+            if step.reps is not None:
+                counts.setdefault((step.exercise, step.reps), f"routine {routine.id}")
+    problems = []
+    for (exercise_id, reps), where in sorted(counts.items()):
+        exercise = catalog.exercises[exercise_id]
+        longest = 0
+        for pace in catalog.rules.paces:
+            voice = ExerciseVoice(exercise, reps, pace.factor, phrase, language)
+            for segment in plan_segments(voice):
+                speech = Speech().extend(frame).extend(voice.body(segment))
+                longest = max(longest, speech.characters)
+        if longest > MAX_SSML_CHARS:
+            problems.append(
+                ContentError(
+                    "exercises.yaml",
+                    (exercise_id, "reps"),
+                    f"one side of {reps} reps ({where}) takes {longest} characters of speech at "
+                    f"the slowest pace, and a side must fit one response (Alexa allows "
+                    f"{MAX_SSML_CHARS}): count fewer reps or shorten the cues",
+                )
             )
-        plan.extend(pieces)
-    return tuple(plan)
+    return problems
 
 
 def estimated_minutes(seconds: float) -> int:

@@ -29,6 +29,7 @@ from skill.advice import (
 )
 from skill.catalog.model import DAY_PARTS, KINDS, Activity, Exercise, Medicine, TipTopic
 from skill.clock import effective_bedtime, is_near_bedtime
+from skill.coach.exercise_speech import number_words
 from skill.logsafe import clip
 from skill.lookup import ACTIVITY, EXERCISE, MEDICINE, ROUTINE, TIP, Found, find
 from skill.speech import Speech
@@ -148,16 +149,33 @@ def unknown_exercise(turn: Turn) -> Response:
 
 
 def describe_exercise(turn: Turn, exercise: Exercise) -> Speech:
-    """Position and setup, the movement, reps (and holds, which the movement names), a caution."""
+    """Position and setup, the movement, reps (and holds, which the movement names), how many the
+    coach counts when that is not the most the source gives, and a caution."""
     side, other_side = exercise.sides.order if exercise.sides.per_side else (None, None)
-    speech = Speech().say(turn.phrase("answers.explain_intro", name=exercise.name))
+    intro = "answers.explain_intro_plural" if exercise.plural else "answers.explain_intro"
+    speech = Speech().say(turn.phrase(intro, name=exercise.name))
     for sentence in (*exercise.setup, *exercise.movement):
         speech.say(with_sides(sentence, side, other_side))
     reps = exercise.reps.describe()
+    body_part = exercise.sides.body_part
     if exercise.sides.per_side:
-        speech.say(turn.phrase("answers.explain_reps_per_side", reps=reps, other_side=other_side))
+        speech.say(
+            turn.phrase(
+                "answers.explain_reps_per_side",
+                reps=reps,
+                other_side=other_side,
+                body_part=body_part,
+            )
+        )
     else:
         speech.say(turn.phrase("answers.explain_reps", reps=reps))
+    if exercise.reps.count != exercise.reps.max:
+        # The same count the guided exercise and every routine use, said where the range is.
+        count = number_words(exercise.reps.count, turn.language)
+        key = (
+            "answers.explain_count_per_side" if exercise.sides.per_side else "answers.explain_count"
+        )
+        speech.say(turn.phrase(key, count=count, body_part=body_part))
     return speech.say(exercise.cautions[0])
 
 
