@@ -318,11 +318,21 @@ class RoutineSchema(StrictSchema):
     times_of_day = _day_parts_field(required=True, validate=validate.Length(min=1))
     default_for = _day_parts_field(load_default=list)
     plural = fields.Boolean(load_default=False)
+    suits_bedtime = fields.Boolean(load_default=False)
     steps = fields.List(
         fields.Nested(RoutineStepSchema),
         required=True,
         validate=validate.Length(min=1, max=20, error="a routine needs 1 to 20 steps"),
     )
+
+    @validates_schema
+    def gentle_before_bed(self, data: dict[str, Any], **_: Any) -> None:
+        times = data.get("times_of_day", ())
+        if data.get("suits_bedtime") and not {"evening", "night"} & set(times):
+            raise ValidationError(
+                "a routine that suits bedtime is done then: add evening or night to times_of_day",
+                "times_of_day",
+            )
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Routine:
@@ -884,6 +894,7 @@ def _check_spoken_names(
 
 def _check_references(
     exercises_seen: set[str] | None,
+    exercises: Mapping[str, Exercise] | None,
     routines: Mapping[str, Routine],
     routine_files: Mapping[str, str],
     activities: Mapping[str, Activity],
@@ -899,6 +910,16 @@ def _check_references(
                     ("steps", str(number), "exercise"),
                     f"unknown exercise '{step.exercise}'"
                     f"{did_you_mean(step.exercise, exercises_seen)}",
+                )
+    for routine in routines.values() if exercises is not None else ():
+        for number, step in enumerate(routine.steps, start=1):
+            exercise = exercises.get(step.exercise)
+            if routine.suits_bedtime and exercise is not None and exercise.intensity != "gentle":
+                errors.add(
+                    routine_files[routine.id],
+                    ("steps", str(number), "exercise"),
+                    f"the {exercise.name} is {exercise.intensity}: a routine that suits bedtime "
+                    "holds only gentle exercises",
                 )
     for activity in activities.values() if exercises_seen is not None else ():
         if activity.exercise and activity.exercise not in exercises_seen:
@@ -1049,7 +1070,9 @@ def collect_errors(
     phrasings = _load_single(directory, "phrasings.yaml", PhrasingsSchema(), errors)
     speech = _load_speech(directory, errors)
 
-    _check_references(exercises_seen, routines, routine_files, activities, phrasings, errors)
+    _check_references(
+        exercises_seen, exercises, routines, routine_files, activities, phrasings, errors
+    )
     # Exercises and routines share one namespace in speech ("start the calf stretch" vs
     # "start my morning stretches"), so their spoken names must not collide with each other.
     _check_spoken_names(

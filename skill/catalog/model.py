@@ -186,6 +186,9 @@ class Routine:
     default_for: tuple[str, ...]
     steps: tuple[RoutineStep, ...]
     plural: bool = False  # the name is grammatically plural ("here are your morning stretches")
+    # Gentle enough for the hours before bed (a wind-down): started then without the bedtime
+    # warning. The author answers for that; the articles advise against exercise before bed.
+    suits_bedtime: bool = False
 
 
 @dataclass(frozen=True, slots=True)
