@@ -237,6 +237,8 @@ class Rules:
     max_segment_seconds: float
     paces: tuple[Pace, ...]
     mph_locales: tuple[str, ...] = ("en-US", "en-GB")
+    # Part of the day → the clock time a reminder asked for by that part alone is set for.
+    reminder_times: Mapping[str, dt.time] = field(default_factory=dict)
 
     def day_part(self, clock: dt.time) -> str:
         """The part of the day ("morning", …) a local clock time falls in."""
