@@ -10,6 +10,7 @@ the user's record.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -17,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_model.services import ServiceException
+from ask_sdk_model.services import ServiceClientResponse, ServiceException
 from ask_sdk_model.services.reminder_management import (
     AlertInfo,
     PushNotification,
@@ -38,6 +39,8 @@ from skill.logsafe import clip
 logger = logging.getLogger(__name__)
 
 PERMISSION = "alexa::alerts:reminders:skill:readwrite"
+REMINDERS_PATH = "/v1/alerts/reminders"
+ERROR_TYPE = "ask_sdk_model.services.reminder_management.error.Error"
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")  # RFC 5545 day codes, Monday first
 # AMAZON.TIME sends a part of the day as these codes.
 PART_CODES = {"MO": "morning", "AF": "afternoon", "EV": "evening", "NI": "night"}
@@ -121,20 +124,23 @@ def choose_clock(
     part: str | None,
     now: dt.datetime,
     rules: Rules,
+    bedtime: dt.time | None = None,
 ) -> dt.time:
     """The clock time a reminder rings at.
 
     An AMAZON.TIME part of the day ("MO") or a time phrase ("tomorrow morning") means the
     content's time for it. A clock time without a.m. or p.m. (Alexa sends "05:00" for "at five")
     takes the reading inside the part of the day asked for ("morning stretches at eight" → 8 AM),
-    else the next such time from now (at 9 AM, "at five" → 5 PM). Nothing at all: the asked-for
+    else the next such time from now (at 9 AM, "at five" → 5 PM) unless that falls close to
+    ``bedtime`` and the other reading does not ("at seven thirty" said at 8 AM → 7:30 AM, when
+    7:30 PM is inside the bedtime buffer). Nothing at all: the asked-for
     part's time, else the next of the morning and afternoon times.
     """
     if time_value and time_value.upper() in PART_CODES:
         return rules.reminder_times[PART_CODES[time_value.upper()]]
     clock = parse_clock(time_value)
     if clock is not None:
-        return _reading(clock, part, now, rules)
+        return _reading(clock, part, now, rules, bedtime)
     if phrase is not None and phrase.at is not None:
         return phrase.at
     if part is not None:
@@ -143,7 +149,9 @@ def choose_clock(
     return next((t for t in stretch_times if t > now.time()), stretch_times[0])
 
 
-def _reading(clock: dt.time, part: str | None, now: dt.datetime, rules: Rules) -> dt.time:
+def _reading(
+    clock: dt.time, part: str | None, now: dt.datetime, rules: Rules, bedtime: dt.time | None
+) -> dt.time:
     if not 1 <= clock.hour <= 12:
         return clock  # 0:xx and 13:00 onwards say which half of the day they mean
     morning = clock.replace(hour=clock.hour % 12)
@@ -152,7 +160,18 @@ def _reading(clock: dt.time, part: str | None, now: dt.datetime, rules: Rules) -
         for reading in (clock, morning, evening):
             if rules.day_part(reading) == part:
                 return reading
-    return min((morning, evening), key=lambda reading: _until(reading, now))
+    readings = sorted((morning, evening), key=lambda reading: _until(reading, now))
+    if bedtime is not None:
+        day = now.replace(tzinfo=None)
+        allowed = [
+            r
+            for r in readings
+            if not is_near_bedtime(
+                dt.datetime.combine(day.date(), r), bedtime, rules.bedtime_buffer_hours
+            )
+        ]
+        return (allowed or readings)[0]
+    return readings[0]
 
 
 def _until(clock: dt.time, now: dt.datetime) -> dt.timedelta:
@@ -194,10 +213,11 @@ def near_bedtime(plan: Plan, bedtime: dt.time, rules: Rules) -> bool:
 
 
 def earlier_clock(bedtime: dt.time, rules: Rules) -> dt.time:
-    """The latest half hour outside the bedtime buffer (10:30 PM with three hours → 7:30 PM),
+    """The latest half hour outside the bedtime buffer (10:30 PM with three hours → 7 PM),
     but never before the afternoon's reminder time."""
+    # A minute before the buffer begins (its first moment already counts as close to bed).
     latest = dt.datetime.combine(dt.date(2000, 1, 1), bedtime) - dt.timedelta(
-        hours=rules.bedtime_buffer_hours
+        hours=rules.bedtime_buffer_hours, minutes=1
     )
     latest -= dt.timedelta(minutes=latest.minute % 30)
     afternoon = rules.reminder_times["afternoon"]
@@ -258,34 +278,36 @@ class Listed:
 
 
 def listed(reminder: Any) -> Listed | None:
-    """A reminder from GET /v1/alerts/reminders, read; None if it has ended or is unreadable."""
-    status = getattr(getattr(reminder, "status", None), "value", None)
-    token = getattr(reminder, "alert_token", None)
-    trigger = getattr(reminder, "trigger", None)
-    moment = getattr(trigger, "scheduled_time", None)
-    recurrence = getattr(trigger, "recurrence", None)
-    if status == "COMPLETED" or not token or trigger is None:
+    """A reminder from GET /v1/alerts/reminders (its JSON), read; None if it has ended or
+    cannot be read."""
+    if not isinstance(reminder, Mapping) or reminder.get("status") == "COMPLETED":
         return None
-    if moment is None and recurrence is not None:
-        moment = getattr(recurrence, "start_date_time", None)
-    if not isinstance(moment, dt.datetime):
+    token = reminder.get("alertToken")
+    trigger = reminder.get("trigger")
+    if not token or not isinstance(trigger, Mapping):
+        return None
+    recurrence = trigger.get("recurrence")
+    recurrence = recurrence if isinstance(recurrence, Mapping) else None
+    moment = trigger.get("scheduledTime") or (recurrence or {}).get("startDateTime")
+    try:
+        start = dt.datetime.fromisoformat(str(moment))
+    except ValueError:
         return None
     repeat, days = _repeat_of(recurrence)
-    return Listed(token, moment.time().replace(tzinfo=None), repeat, moment.date(), days)
+    return Listed(str(token), start.time().replace(tzinfo=None), repeat, start.date(), days)
 
 
-def _repeat_of(recurrence: Any) -> tuple[Repeat, tuple[str, ...]]:
+def _repeat_of(recurrence: Mapping[str, Any] | None) -> tuple[Repeat, tuple[str, ...]]:
     if recurrence is None:
         return Repeat.ONCE, ()
-    rules = getattr(recurrence, "recurrence_rules", None) or []
+    rules = recurrence.get("recurrenceRules") or []
     fields: dict[str, str] = {}
     for part in str(rules[0]).split(";") if rules else ():
         key, _, value = part.partition("=")
         fields[key.strip().upper()] = value.strip().upper()
     if not fields:  # the older form: freq and byDay
-        freq = getattr(getattr(recurrence, "freq", None), "value", None)
-        by_day = [getattr(d, "value", d) for d in getattr(recurrence, "by_day", None) or []]
-        fields = {"FREQ": str(freq or ""), "BYDAY": ",".join(str(d) for d in by_day)}
+        by_day = recurrence.get("byDay") or []
+        fields = {"FREQ": str(recurrence.get("freq") or ""), "BYDAY": ",".join(map(str, by_day))}
     days = tuple(d for d in WEEKDAYS if d in fields.get("BYDAY", "").split(","))
     if fields.get("FREQ") == "DAILY" or (fields.get("FREQ") == "WEEKLY" and len(days) == 7):
         return Repeat.DAILY, ()
@@ -343,9 +365,36 @@ def create(handler_input: HandlerInput, request: ReminderRequest) -> str:
 
 
 def list_all(handler_input: HandlerInput) -> list[Any]:
-    """Every reminder of this skill for this user (the API lists no other skill's)."""
-    answer = _call("list", lambda client: client.get_reminders(), handler_input)
-    return list(getattr(answer, "alerts", None) or [])
+    """Every reminder of this skill for this user (the API lists no other skill's), as JSON.
+
+    Not ``get_reminders()``: ask-sdk-model 1.x cannot read the reminders it returns (its
+    AlertInfo names a module that does not exist, so every answer with an alertInfo fails to
+    deserialize). The same client's ``invoke`` is asked for plain JSON instead; errors are still
+    read as the SDK's Error."""
+    system = handler_input.request_envelope.context.system
+
+    def get(client: Any) -> Any:
+        return client.invoke(
+            method="GET",
+            endpoint=system.api_endpoint,
+            path=REMINDERS_PATH,
+            path_params={},
+            query_params=[],
+            header_params=[
+                ("Accept", "application/json"),
+                ("Authorization", f"Bearer {system.api_access_token}"),
+            ],
+            body=None,
+            response_definitions=[
+                ServiceClientResponse(response_type=ERROR_TYPE, status_code=code, message="")
+                for code in (400, 401, 403, 429, 500, 503, 504)
+            ],
+            response_type="object",
+        ).body
+
+    answer = _call("list", get, handler_input)
+    alerts = answer.get("alerts") if isinstance(answer, Mapping) else None
+    return list(alerts) if isinstance(alerts, list) else []
 
 
 def delete(handler_input: HandlerInput, token: str) -> None:
@@ -400,9 +449,14 @@ def classify(exc: ServiceException) -> Fault:
 def _code(exc: ServiceException) -> str:
     """The API's error code ("MAX_REMINDERS_EXCEEDED"), from the SDK's Error or a raw body."""
     body = exc.body
+    if isinstance(body, str | bytes):  # an answer the SDK had no type for: read it as JSON
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return ""
     if isinstance(body, Mapping):
         return str(body.get("code") or "")
-    return "" if isinstance(body, str | bytes) else str(getattr(body, "code", "") or "")
+    return str(getattr(body, "code", "") or "")
 
 
 def plan_from(data: Mapping[str, Any] | None) -> Plan | None:

@@ -145,7 +145,7 @@ def plan_from_request(turn: Turn, repeat: Repeat) -> Plan:
         bedtime = dt.datetime.combine(turn.now.date(), _bedtime(turn))
         clock = (bedtime - dt.timedelta(minutes=phrase.before_bed_minutes)).time()
     else:
-        clock = reminders.choose_clock(time_value, phrase, part, turn.now, rules)
+        clock = reminders.choose_clock(time_value, phrase, part, turn.now, rules, _bedtime(turn))
     days = reminders.day_codes(turn.slot_value("day"), turn.slot_value("other_day"))
     if repeat is Repeat.DAILY and days:
         repeat = Repeat.WEEKLY
