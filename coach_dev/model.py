@@ -56,6 +56,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = PROJECT_ROOT / "interaction_models"
 MANIFEST_FILE = "skill.json"
 MANIFEST_SOURCE = CONTENT_DIR / "manifest.yaml"
+# The only permission the skill's code uses (skill/reminders.py): reminders to stretch.
+KNOWN_PERMISSIONS = ("alexa::alerts:reminders:skill:readwrite",)
 
 # Built-in intents every custom skill must carry (NavigateHome is added by Alexa if missing, so
 # carrying it keeps the committed model equal to the one Alexa builds).
@@ -320,6 +322,7 @@ class ManifestSource:
     testing_instructions: str
     privacy: Mapping[str, bool]
     endpoint: str
+    permissions: tuple[str, ...] = ()
 
 
 class _PrivacySchema(Schema):
@@ -359,6 +362,9 @@ class _ManifestSourceSchema(Schema):
         required=True,
         validate=validate.Regexp(r"^(arn:|https://)", error="must be an https URL or a Lambda ARN"),
     )
+    permissions = fields.List(
+        fields.String(validate=validate.OneOf(KNOWN_PERMISSIONS)), load_default=list
+    )
 
 
 def load_manifest_source(path: Path = MANIFEST_SOURCE) -> ManifestSource:
@@ -381,6 +387,7 @@ def load_manifest_source(path: Path = MANIFEST_SOURCE) -> ManifestSource:
         testing_instructions=data["testing_instructions"],
         privacy=dict(data["privacy"]),
         endpoint=data["endpoint"],
+        permissions=tuple(data["permissions"]),
     )
 
 
@@ -402,8 +409,9 @@ def _camel(snake: str) -> str:
 def build_manifest(
     catalog: Catalog, source: ManifestSource, locales: Iterable[str] = LOCALES
 ) -> dict[str, Any]:
-    """The skill manifest (the ASK CLI's ``skill.json``). It asks for no permissions: the time
-    zone comes from the Alexa Settings API, which needs none, and nothing else is read."""
+    """The skill manifest (the ASK CLI's ``skill.json``). It asks only for the permissions
+    ``manifest.yaml`` lists (reminders); the time zone comes from the Alexa Settings API, which
+    needs none."""
     locales = tuple(locales)
     text = {
         "name": source.name,
@@ -415,7 +423,7 @@ def build_manifest(
     endpoint: dict[str, str] = {"uri": source.endpoint}
     if source.endpoint.startswith("https://"):
         endpoint["sslCertificateType"] = "Trusted"
-    return {
+    manifest: dict[str, Any] = {
         "manifest": {
             "manifestVersion": "1.0",
             "publishingInformation": {
@@ -430,6 +438,9 @@ def build_manifest(
             "apis": {"custom": {"endpoint": endpoint, "interfaces": []}},
         }
     }
+    if source.permissions:
+        manifest["manifest"]["permissions"] = [{"name": name} for name in source.permissions]
+    return manifest
 
 
 def check_manifest(manifest: Mapping[str, Any], invocation_name: str) -> list[str]:
@@ -460,8 +471,11 @@ def check_manifest(manifest: Mapping[str, Any], invocation_name: str) -> list[st
     for flag in ("allowsPurchases", "usesPersonalInfo", "isChildDirected", "containsAds"):
         if privacy.get(flag) is not False:
             problems.append(f"privacyAndCompliance.{flag} must be false for this skill")
-    if body.get("permissions"):
-        problems.append("the skill needs no permissions; remove manifest.permissions")
+    for permission in body.get("permissions") or []:
+        if permission.get("name") not in KNOWN_PERMISSIONS:
+            problems.append(
+                f"manifest.permissions: the skill does not use '{permission.get('name')}'"
+            )
     uri = body.get("apis", {}).get("custom", {}).get("endpoint", {}).get("uri", "")
     if not re.match(r"^(arn:|https://)", uri):
         problems.append("apis.custom.endpoint.uri must be an https URL or a Lambda ARN")

@@ -21,7 +21,7 @@ from skill.alexa_api import TimeoutApiClient
 from skill.catalog.loader import default_catalog
 from skill.catalog.model import Catalog
 from skill.clock import local_now
-from skill.handlers import answers, care, common, routine
+from skill.handlers import answers, care, common, reminders, routine
 from skill.settings import Settings, SettingsError
 from skill.speech import Speech, SpeechError, prefixed
 from skill.state import state_from_record
@@ -159,6 +159,7 @@ def skill_builder(
         *routine.HANDLERS,
         *answers.HANDLERS,
         *care.HANDLERS,
+        *reminders.HANDLERS,
         *common.HANDLERS,
     ):
         builder.add_request_handler(handler)

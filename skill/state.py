@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 STATE_VERSION = 1
 KEEP_COMPLETIONS_DAYS = 62  # enough for "this week" and a monthly summary; older dates are dropped
 MAX_INDEX = 100  # no routine has more steps, no exercise more segments
+MAX_REMINDER_TOKENS = 20  # far more than anyone sets; a bound on what one record can hold
+MAX_TOKEN_CHARS = 200
 
 
 @dataclass
@@ -48,6 +50,10 @@ class UserState:
     bedtime: str | None = None  # "HH:MM" local; None means the configured default
     completions: dict[str, list[str]] = field(default_factory=dict)  # routine id → ISO dates
     disclaimer_heard: bool = False
+    # The Alexa Reminders API's tokens for the reminders this coach set (nothing else about them),
+    # and whether the one-time "shall I remind you?" after a first routine was already asked.
+    reminder_tokens: list[str] = field(default_factory=list)
+    reminder_offered: bool = False
 
     def bedtime_time(self) -> dt.time | None:
         if not self.bedtime:
@@ -128,6 +134,12 @@ class UserStateSchema(Schema):
         load_default=dict,
     )
     disclaimer_heard = fields.Boolean(load_default=False)
+    reminder_tokens = fields.List(
+        fields.String(validate=validate.Length(min=1, max=MAX_TOKEN_CHARS)),
+        load_default=list,
+        validate=validate.Length(max=MAX_REMINDER_TOKENS),
+    )
+    reminder_offered = fields.Boolean(load_default=False)
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> UserState:

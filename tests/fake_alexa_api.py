@@ -1,4 +1,10 @@
-"""A small stand-in for the Alexa Settings API: a real HTTPS server on 127.0.0.1, in a thread.
+"""A small stand-in for the Alexa Settings API and Reminders API: a real HTTPS server on
+127.0.0.1, in a thread.
+
+Reminders (``/v1/alerts/reminders``) are kept in memory: POST creates one (answering its
+``alertToken``), GET lists them all, DELETE removes one (404 if unknown). ``reminder_fault``
+makes every reminders call answer that status and error code instead, as the API documents its
+errors (``{"code": ..., "message": ...}``); ``reminder_delay`` holds those answers back.
 
 The SDK's API client (and so the skill's) refuses plain HTTP, so the server speaks TLS with a
 certificate from a CA made here. Tests make the skill's client trust that CA through
@@ -20,6 +26,7 @@ from pathlib import Path
 from tests.pki import key_pem, make_leaf, make_root, pem
 
 ZONE_PATH = "/v2/devices/{device_id}/settings/System.timeZone"
+REMINDERS_PATH = "/v1/alerts/reminders"
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,43 @@ class FakeAlexaApi:
     content_type: str = "application/json"
     extra_headers: list[tuple[str, str]] = field(default_factory=list)
     seen: list[SeenRequest] = field(default_factory=list)
+    reminders: dict[str, dict] = field(default_factory=dict)  # alertToken → the stored reminder
+    reminder_fault: tuple[int, str] | None = None  # (status, error code) for every reminders call
+    reminder_delay: float = 0.0
+
+    def reminder_bodies(self) -> list[dict]:
+        """The JSON bodies the skill POSTed to create reminders, in order."""
+        return [
+            json.loads(r.body) for r in self.seen if r.method == "POST" and r.path == REMINDERS_PATH
+        ]
+
+    def answer_reminders(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
+        if self.reminder_delay:
+            self._release.wait(self.reminder_delay)
+        if self.reminder_fault is not None:
+            status, code = self.reminder_fault
+            return status, json.dumps({"code": code, "message": "as the test asked"}).encode()
+        token = path[len(REMINDERS_PATH) :].strip("/")
+        if method == "POST" and not token:
+            token = f"amzn1.alert.test-{len(self.reminders) + 1}"
+            stored = {
+                **json.loads(body),
+                "alertToken": token,
+                "createdTime": "2026-11-17T13:15:00.000Z",
+                "updatedTime": "2026-11-17T13:15:00.000Z",
+                "status": "ON",
+                "version": "1",
+            }
+            self.reminders[token] = stored
+            answer = {k: stored[k] for k in ("alertToken", "createdTime", "updatedTime")}
+            return 200, json.dumps({**answer, "status": "ON", "version": "1"}).encode()
+        if method == "GET" and not token:
+            alerts = list(self.reminders.values())
+            return 200, json.dumps({"totalCount": len(alerts), "alerts": alerts}).encode()
+        if method == "DELETE" and token in self.reminders:
+            del self.reminders[token]
+            return 200, b""
+        return 404, json.dumps({"code": "NOT_FOUND", "message": "no such reminder"}).encode()
 
     def __post_init__(self) -> None:
         self._release = threading.Event()
@@ -96,14 +140,17 @@ class FakeAlexaApi:
                 )
                 if api.delay:
                     api._release.wait(api.delay)
-                if api.body is not None:
+                status = api.status
+                if self.path.startswith(REMINDERS_PATH):
+                    status, body = api.answer_reminders(self.command, self.path, api.seen[-1].body)
+                elif api.body is not None:
                     body = api.body
                 elif api.status == 200:
                     body = json.dumps(api.zone).encode()
                 else:
                     body = json.dumps({"type": "FORBIDDEN", "message": "no access"}).encode()
                 try:
-                    self.send_response(api.status)
+                    self.send_response(status)
                     self.send_header("Content-Type", api.content_type)
                     for name, value in api.extra_headers:
                         self.send_header(name, value)

@@ -67,13 +67,16 @@ def envelope(
     session_id: str = "amzn1.echo-api.session.TEST",
     api_endpoint: str = "https://api.amazonalexa.com",
     api_access_token: str | None = None,
+    consent_token: str | None = None,
     skill_id: str = SKILL_ID,
 ) -> dict[str, Any]:
     """A request envelope. Without ``api_access_token`` the skill cannot call Alexa's APIs, so by
     default it uses its configured time zone and no test reaches out to the real Alexa API;
     tests of the Settings API pass a token and point ``api_endpoint`` at their own server."""
     application = {"applicationId": skill_id}
-    user = {"userId": user_id}
+    user: dict[str, Any] = {"userId": user_id}
+    if consent_token is not None:  # the user granted a permission (reminders)
+        user["permissions"] = {"consentToken": consent_token}
     system: dict[str, Any] = {
         "application": application,
         "user": user,
@@ -223,6 +226,7 @@ class Conversation:
     locale: str = "en-US"
     api_endpoint: str = "https://api.amazonalexa.com"
     api_access_token: str | None = None
+    consent_token: str | None = None
     session_attributes: dict[str, Any] = field(default_factory=dict)
     in_session: bool = False
     session_number: int = 0
@@ -241,6 +245,7 @@ class Conversation:
             session_id=f"amzn1.echo-api.session.{self.user_id}.{self.session_number}",
             api_endpoint=self.api_endpoint,
             api_access_token=self.api_access_token,
+            consent_token=self.consent_token,
         )
         reply = Reply(invoke(self.skill, body))
         self.session_attributes = reply.body.get("sessionAttributes") or {}
@@ -267,6 +272,24 @@ class Conversation:
         """ "Alexa, ask restless legs coach to …": an intent that opens a new session."""
         self.in_session = False
         return self.intent(name, **slots)
+
+    def permission_answer(self, answer: str, token: str | None, code: str = "200") -> Reply:
+        """Alexa's Connections.Response to the skill's AskFor request: ACCEPTED, DENIED or
+        NOT_ANSWERED (``code`` other than "200": the device could not ask)."""
+        request = {
+            "type": "Connections.Response",
+            "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
+            "timestamp": iso(self.now),
+            "locale": self.locale,
+            "name": "AskFor",
+            "status": {"code": code, "message": "OK" if code == "200" else "not supported"},
+            "payload": {
+                "status": answer,
+                "permissionScope": "alexa::alerts:reminders:skill:readwrite",
+            },
+            "token": token,
+        }
+        return self._send(request)
 
     def end_session(self, reason: str = "USER_INITIATED") -> None:
         if self.in_session:

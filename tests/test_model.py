@@ -87,7 +87,7 @@ def test_check_names_each_file_and_what_drifted(tmp_path, capsys):
     assert "en-GB.json: intent CanIDoIntent: 1 sample removed ('may i please {activity}')" in err
     assert "en-AU.json: missing" in err
     assert "en-NZ.json: not generated any more" in err
-    assert "skill.json: manifest.permissions removed" in err
+    assert "skill.json: manifest.permissions changed" in err
     assert "en-US.json" not in err and "en-CA.json" not in err
     assert "run `rls-coach model build`" in err
 
@@ -364,7 +364,8 @@ def test_the_rules_catch_what_alexa_rejects(models, edit, problem):
 def test_the_manifest_follows_the_publishing_rules(manifest, catalog):
     assert check_manifest(manifest, "restless legs coach") == []
     body = manifest["manifest"]
-    assert "permissions" not in body  # the time zone (Settings API) needs no permission
+    # Reminders only; the time zone (Settings API) needs no permission.
+    assert body["permissions"] == [{"name": "alexa::alerts:reminders:skill:readwrite"}]
     assert body["publishingInformation"]["category"] == "HEALTH_AND_FITNESS"
     assert set(body["publishingInformation"]["locales"]) == set(LOCALES)
     privacy = body["privacyAndCompliance"]
@@ -420,12 +421,15 @@ def test_the_manifest_rules_catch_mistakes(manifest, edit, problem):
     assert any(problem in p for p in check_manifest(broken, "restless legs coach"))
 
 
-def test_the_manifest_asks_for_no_permission_and_no_purchases(manifest):
+def test_the_manifest_asks_for_no_other_permission_and_no_purchases(manifest):
     broken = copy.deepcopy(manifest)
     broken["manifest"]["permissions"] = [{"name": "alexa::devices:all:address:full:read"}]
     broken["manifest"]["privacyAndCompliance"]["allowsPurchases"] = True
     problems = check_manifest(broken, "restless legs coach")
-    assert "the skill needs no permissions; remove manifest.permissions" in problems
+    assert (
+        "manifest.permissions: the skill does not use 'alexa::devices:all:address:full:read'"
+        in problems
+    )
     assert "privacyAndCompliance.allowsPurchases must be false for this skill" in problems
 
 

@@ -19,6 +19,8 @@ def test_a_state_is_stored_with_every_field_and_read_back_the_same():
         bedtime="22:30",
         completions={"morning_stretches": ["2026-11-16", "2026-11-17"]},
         disclaimer_heard=True,
+        reminder_tokens=["amzn1.alert.one"],
+        reminder_offered=True,
     )
     record = state.to_record()
     assert record == {
@@ -35,6 +37,8 @@ def test_a_state_is_stored_with_every_field_and_read_back_the_same():
         "bedtime": "22:30",
         "completions": {"morning_stretches": ["2026-11-16", "2026-11-17"]},
         "disclaimer_heard": True,
+        "reminder_tokens": ["amzn1.alert.one"],
+        "reminder_offered": True,
     }
     assert state_from_record(record) == state
 

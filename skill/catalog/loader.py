@@ -490,9 +490,18 @@ class RulesSchema(StrictSchema):
         ),
         load_default=["en-US", "en-GB"],
     )
+    reminder_times = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(DAY_PARTS)), values=ClockTime(), required=True
+    )
 
     @validates_schema
     def ordered(self, data: dict[str, Any], **_: Any) -> None:
+        missing = set(DAY_PARTS) - set(data.get("reminder_times") or {})
+        if "reminder_times" in data and missing:
+            raise ValidationError(
+                f"give a time for every part of the day: {', '.join(sorted(missing))}",
+                "reminder_times",
+            )
         parts = data.get("day_parts") or []
         if [p.id for p in parts] != list(DAY_PARTS):
             raise ValidationError(

@@ -271,6 +271,8 @@ class Rules:
     position_seconds: Mapping[str, float]  # time to get into position, by exercise position
     paces: tuple[Pace, ...]
     mph_locales: tuple[str, ...] = ("en-US", "en-GB")
+    # Part of the day → the clock time a reminder asked for by that part alone is set for.
+    reminder_times: Mapping[str, dt.time] = field(default_factory=dict)
 
     @property
     def max_segment_seconds(self) -> float:
