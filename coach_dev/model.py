@@ -593,8 +593,9 @@ def _output_directory(output: Path | None) -> Path | None:
     return None
 
 
-def build_command(check: bool, output: Path | None) -> int:
-    """``rls-coach model build [--check] [--output DIR]``. Returns the exit status."""
+def build_command(check: bool, output: Path | None, content: Path | None = None) -> int:
+    """``rls-coach model build [--check] [--output DIR] [--content DIR]``. Returns the exit
+    status."""
     directory = _output_directory(output)
     if directory is None:
         print(
@@ -604,8 +605,9 @@ def build_command(check: bool, output: Path | None) -> int:
         )
         return 2
     try:
-        catalog = load_catalog()
-        files = generate_files(catalog, load_manifest_source())
+        catalog = load_catalog(content)
+        manifest = load_manifest_source(content / "manifest.yaml") if content else None
+        files = generate_files(catalog, manifest or load_manifest_source())
     except (CatalogError, ModelSourceError) as exc:
         print(f"rls-coach model build: {exc}", file=sys.stderr)
         return 1

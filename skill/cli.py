@@ -75,7 +75,11 @@ def _cmd_say(args: argparse.Namespace) -> int:
 def _cmd_model_build(args: argparse.Namespace) -> int:
     from coach_dev.model import build_command  # noqa: PLC0415
 
-    return build_command(check=args.check, output=Path(args.output) if args.output else None)
+    return build_command(
+        check=args.check,
+        output=Path(args.output) if args.output else None,
+        content=Path(args.content) if args.content else None,
+    )
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:
@@ -185,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--check", action="store_true", help="compare instead of writing")
     build.add_argument("--output", help="directory to write to (default: interaction_models/)")
+    build.add_argument("--content", help="content directory (default: the shipped one)")
     build.set_defaults(run=_cmd_model_build)
     return parser
 

@@ -113,8 +113,10 @@ def test_no_exercise_heard_asks_which(talk):
 def test_the_exercise_list_is_short_and_grouped(talk, catalog: Catalog):
     reply = talk.one_shot("ListExercisesIntent")
     assert "Stretches:" in reply.text and "Strength moves:" in reply.text
-    for exercise in catalog.exercises.values():
-        assert exercise.name in reply.text
+    # Each kind names a few and counts the rest ("… and 2 more"), however many there are.
+    named = [e for e in catalog.exercises.values() if e.name in reply.text]
+    assert len(named) >= min(len(catalog.exercises), 3)
+    assert len(named) == len(catalog.exercises) or "more" in reply.text
     assert len(reply.text.split()) < 60  # a short list, not a wall of names
     assert not reply.ends_session
 

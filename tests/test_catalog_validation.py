@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from skill.catalog.loader import load_catalog, validate_content
+from skill.catalog.loader import default_catalog, load_catalog, validate_content
 from skill.catalog.model import CONTENT_DIR, CatalogError
 from skill.cli import main as cli_main
 
@@ -109,7 +109,8 @@ CASES: list[tuple[str, str, Callable[[Any], Any], str]] = [
         "reps-neither-form",
         "exercises.yaml",
         lambda d: exercise(d, "bridge").update(reps={"spoken": "lots"}),
-        "exercises.yaml → bridge → reps: give either up_to, or from and to",
+        "exercises.yaml → bridge → reps: give one of: count (an exact number, like {count: 10}), "
+        "up_to (like {up_to: 5}), or a range (like {from: 5, to: 8})",
     ),
     (
         "reps-backwards-range",
@@ -402,7 +403,7 @@ def test_validate_command_on_good_content_prints_one_line():
     )
     assert result.returncode == 0, result.stderr
     (line,) = result.stdout.splitlines()
-    assert line.startswith("content OK: 6 exercises, 3 routines")
+    assert line == f"content OK: {default_catalog().summary()}"
 
 
 def test_validate_command_on_a_missing_directory(tmp_path, capsys):

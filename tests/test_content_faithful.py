@@ -97,7 +97,14 @@ def test_no_product_is_promoted(catalog: Catalog):
     assert not any("medzock" in s.lower() for s in spoken)
 
 
-def test_every_exercise_names_the_sentence_its_numbers_come_from(catalog: Catalog):
-    for exercise in catalog.exercises.values():
-        assert exercise.source.article == "restless-legs-exercises"
+ARTICLES = ("restless-legs-exercises", "exercises-for-restless-leg-syndrome")
+
+
+def test_every_exercise_from_the_articles_names_the_sentence_its_numbers_come_from(
+    catalog: Catalog,
+):
+    # Content from other sources (a clinician's notes) answers to those, not to these tests.
+    from_articles = [e for e in catalog.exercises.values() if e.source.article in ARTICLES]
+    assert from_articles
+    for exercise in from_articles:
         assert exercise.source.says, exercise.id

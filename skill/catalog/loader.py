@@ -162,8 +162,14 @@ class RepsSchema(StrictSchema):
     def one_form(self, data: dict[str, Any], **_: Any) -> None:
         has_up_to = "up_to" in data
         has_range = "from_" in data or "to" in data
+        if not has_up_to and not has_range and "count" in data:
+            return  # an exact number: "ten circles", counted as given
         if has_up_to == has_range:
-            raise ValidationError("give either up_to, or from and to", "_schema")
+            raise ValidationError(
+                "give one of: count (an exact number, like {count: 10}), up_to (like "
+                "{up_to: 5}), or a range (like {from: 5, to: 8})",
+                "_schema",
+            )
         if has_range:
             if "from_" not in data or "to" not in data:
                 raise ValidationError("a range needs both from and to", "_schema")
@@ -188,6 +194,9 @@ class RepsSchema(StrictSchema):
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Reps:
+        if "up_to" not in data and "from_" not in data:
+            exact = data["count"]
+            return Reps(min=exact, max=exact, count=exact, spoken=data.get("spoken"))
         if "up_to" in data:
             low, high = None, data["up_to"]
         else:

@@ -106,8 +106,9 @@ class RepPhase:
 
 @dataclass(frozen=True, slots=True)
 class Reps:
-    """``up_to`` N (min is None), or a range ``from``–``to``, as the article gives it; ``count``
-    is how many the coach counts (within that). ``spoken`` overrides the wording of the range."""
+    """``up_to`` N (min is None), a range ``from``–``to``, or an exact number (min == max), as the
+    source gives it; ``count`` is how many the coach counts (within that). ``spoken`` overrides
+    the wording of the range."""
 
     min: int | None
     max: int
@@ -122,6 +123,8 @@ class Reps:
     def describe(self) -> str:
         if self.spoken:
             return self.spoken
+        if self.min == self.max:
+            return str(self.max)
         if self.min is not None:
             return f"{self.min} to {self.max}"
         return f"up to {self.max}"

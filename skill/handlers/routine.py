@@ -201,8 +201,10 @@ def _bedtime_warning(turn: Turn, pending: str) -> Response:
 
 
 def start_routine(turn: Turn, routine_id: str, *, anyway: bool = False) -> Response:
-    """Start a routine from its first exercise (after the bedtime check, unless ``anyway``)."""
-    if not anyway and near_bedtime(turn):
+    """Start a routine from its first exercise (after the bedtime check, unless ``anyway`` or
+    the routine is one its author marked as suiting bedtime)."""
+    suits_bedtime = turn.catalog.routines[routine_id].suits_bedtime
+    if not anyway and not suits_bedtime and near_bedtime(turn):
         return _bedtime_warning(turn, f"routine:{routine_id}")
     turn.session.pop(PENDING_START_KEY, None)
     turn.state.progress = player(turn).start_routine(routine_id, turn.now)
