@@ -264,7 +264,8 @@ def start_guided_exercise(turn: Turn, exercise_id: str, *, anyway: bool = False)
     current = turn.state.progress
     if current is not None and current.routine_id is not None:
         # The routine's place waits for the single exercise: "resume my stretches" comes back.
-        turn.state.routine_place = dataclasses.replace(current, paused=True)
+        aside = player(turn).interrupted(current, turn.now)
+        turn.state.routine_place = dataclasses.replace(aside, paused=True)
     turn.state.progress = player(turn).start_exercise(exercise_id, turn.now)
     return speak_place(turn, Speech(), introduce=True)
 
