@@ -40,12 +40,21 @@ class Progress:
     segment: int = 0  # index into the current exercise's spoken segments
     paused: bool = False
     updated_at: str = ""  # ISO 8601 UTC of the last turn that moved it
+    # The flat rep the exercise's plan starts from: past 0 when a pace change cut in mid-side
+    # (the reps before it were done at the old pace and are not done again).
+    from_rep: int = 0
+    # ISO 8601 UTC of the moment the segment's set ends, if it has been spoken; "" if it is
+    # still to do. A set whose end has passed is finished and is never replayed.
+    spoken_until: str = ""
 
 
 @dataclass
 class UserState:
     version: int = STATE_VERSION
     progress: Progress | None = None
+    # A routine's place, kept aside while a single exercise is guided, so that "resume my
+    # stretches" afterwards goes back to it.
+    routine_place: Progress | None = None
     pace: str = "normal"
     bedtime: str | None = None  # "HH:MM" local; None means the configured default
     completions: dict[str, list[str]] = field(default_factory=dict)  # routine id → ISO dates
@@ -112,6 +121,8 @@ class ProgressSchema(Schema):
     segment = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_INDEX))
     paused = fields.Boolean(load_default=False)
     updated_at = fields.String(load_default="")
+    from_rep = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_INDEX))
+    spoken_until = fields.String(load_default="")
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Progress:
@@ -124,6 +135,7 @@ class UserStateSchema(Schema):
 
     version = fields.Integer(load_default=STATE_VERSION)
     progress = fields.Nested(ProgressSchema, allow_none=True, load_default=None)
+    routine_place = fields.Nested(ProgressSchema, allow_none=True, load_default=None)
     pace = fields.String(load_default="normal")
     bedtime = fields.String(
         allow_none=True, load_default=None, validate=validate.Regexp(r"\A\d{2}:\d{2}\Z")

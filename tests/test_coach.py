@@ -255,3 +255,48 @@ def test_a_plan_partitions_the_reps_into_whole_sides(catalog, reps, factor):
     plan = plan_segments(voice)
     assert [r for s in plan for r in range(s.first, s.last + 1)] == list(range(2 * reps))
     assert [(s.first, s.count) for s in plan] == [(0, reps), (reps, reps)]
+
+
+# ---- finished sets and pace changes between sets -----------------------------------------------
+
+
+def test_a_set_is_finished_only_once_its_speech_has_run(normal):
+    spoken = normal.spoken(normal.start_routine("morning_stretches", NOW), NOW, 40)
+    assert not normal.is_finished(spoken, NOW + dt.timedelta(seconds=10))
+    assert normal.to_do(spoken, NOW + dt.timedelta(seconds=10)) == spoken
+    assert normal.interrupted(spoken, NOW + dt.timedelta(seconds=10)).spoken_until == ""
+    later = NOW + dt.timedelta(minutes=1)
+    assert normal.is_finished(spoken, later)
+    assert normal.to_do(spoken, later) == normal.advance(spoken, later)
+    assert normal.interrupted(spoken, later) == spoken
+
+
+@pytest.mark.parametrize("old_pace", ["slowest", "slower", "normal", "faster"])
+@pytest.mark.parametrize("new_pace", ["slowest", "normal", "fastest"])
+def test_a_pace_change_after_a_finished_set_gives_each_side_its_reps_once(
+    catalog, old_pace, new_pace
+):
+    old = RoutinePlayer(catalog, catalog.rules.pace(old_pace))
+    new = RoutinePlayer(catalog, catalog.rules.pace(new_pace))
+    for exercise_id in ("bridge", "inner_thigh_stretch", "lunge_and_stretch"):
+        progress = old.start_exercise(exercise_id, NOW)
+        done: list[int] = []
+        while True:
+            place = old.place(progress)
+            done += range(place.segment.first, place.segment.last + 1)
+            following = new.repace_after(progress, old, NOW)
+            if following is None:
+                break
+            # finish at the new pace, one set at a time
+            rest = [following]
+            while (step := new.advance(rest[-1], NOW)) is not None:
+                rest.append(step)
+            reps = [
+                r
+                for p in rest
+                for r in range(new.place(p).segment.first, new.place(p).segment.last + 1)
+            ]
+            assert done + reps == list(range(place.reps * len(place.exercise.sides.order)))
+            progress = old.advance(progress, NOW)
+            if progress is None:
+                break

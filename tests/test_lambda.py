@@ -91,9 +91,10 @@ def test_a_routine_stopped_in_one_container_resumes_in_the_next(env, endpoint, t
         talk = Conversation(skill=cold, now=morning + dt.timedelta(hours=2))
         resumed = talk.one_shot("ResumeRoutineIntent")
         assert "where you left off" in resumed.text
-        assert card_title(resumed) == "Calf stretch" and "right leg" in resumed.text
+        # The right leg was finished before the microphone closed: it is not taken again.
+        assert card_title(resumed) == "Lunge and stretch" and "left leg" in resumed.text
         assert not resumed.ends_session
-        assert card_title(talk.intent("AMAZON.NextIntent")) == "Lunge and stretch"
+        assert "right leg" in talk.intent("AMAZON.NextIntent").text
 
 
 def card_title(reply: Reply) -> str | None:

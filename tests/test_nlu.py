@@ -117,7 +117,7 @@ skip this one                              | AMAZON.NextIntent
 next one                                   | AMAZON.NextIntent
 go back                                    | AMAZON.PreviousIntent
 take a break                               | AMAZON.PauseIntent
-hold on a second                           | AMAZON.PauseIntent
+hold on a second                           | WaitIntent
 keep going                                 | AMAZON.ResumeIntent
 continue                                   | AMAZON.ResumeIntent
 say that again                             | AMAZON.RepeatIntent

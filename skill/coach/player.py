@@ -124,9 +124,15 @@ class RoutinePlayer:
             logger.warning("routine %s changed under saved progress", progress.routine_id)
             return None
         last_step = len(steps) - 1
-        segments = self.segments(
-            exercise, reps, first=progress.step == 0, last=progress.step == last_step
+        segments = from_rep(
+            self.segments(
+                exercise, reps, first=progress.step == 0, last=progress.step == last_step
+            ),
+            progress.from_rep,
         )
+        if not segments:
+            logger.warning("progress %s starts past the exercise's last rep", progress)
+            return None
         next_step = progress.step + 1
         return Place(
             routine=self.catalog.routines.get(progress.routine_id or ""),
@@ -139,6 +145,22 @@ class RoutinePlayer:
             segment_index=min(progress.segment, len(segments) - 1),
             next_exercise=steps[next_step][0] if next_step < len(steps) else None,
         )
+
+    def remaining_seconds(self, place: Place) -> float:
+        """How long the rest of the routine (or exercise) runs from ``place``'s segment on."""
+        voice = self.voice(place.exercise, place.reps, self.longest)
+        total = sum(voice.body(s).seconds for s in place.segments[place.segment_index :])
+        routine = place.routine
+        if routine is None:
+            return total
+        last_step = len(routine.steps) - 1
+        for index in range(place.step + 1, len(routine.steps)):
+            exercise = self.catalog.exercises[routine.steps[index].exercise]
+            reps = routine.steps[index].reps or exercise.reps.guided
+            later = self.voice(exercise, reps, self.longest)
+            segments = self.segments(exercise, reps, first=False, last=index == last_step)
+            total += sum(later.body(s).seconds for s in segments)
+        return total
 
     def estimated_seconds(self, routine: Routine) -> float:
         """How long the routine's speech runs at this pace, counting every segment."""
@@ -173,6 +195,38 @@ class RoutinePlayer:
             return self._at(progress, place.step, place.segment_index + 1, now)
         return self._at(progress, place.step + 1, 0, now)
 
+    def spoken(self, progress: Progress, now: dt.datetime, seconds: float) -> Progress:
+        """``progress`` with its set spoken from ``now``, for ``seconds``."""
+        ends = now + dt.timedelta(seconds=seconds)
+        return dataclasses.replace(progress, updated_at=stamp(now), spoken_until=stamp(ends))
+
+    def spoken_again(self, progress: Progress, now: dt.datetime) -> Progress:
+        """The same set spoken once more from ``now`` ("repeat"): it finishes only at the end."""
+        started, ends = _moment(progress.updated_at), _moment(progress.spoken_until)
+        if started is None or ends is None:
+            return progress
+        return self.spoken(progress, now, max((ends - started).total_seconds(), 0.0))
+
+    def is_finished(self, progress: Progress, now: dt.datetime) -> bool:
+        """The set at ``progress`` was spoken and its end has passed by ``now`` (a request that
+        comes earlier interrupted it)."""
+        ends = _moment(progress.spoken_until)
+        return ends is not None and now >= ends
+
+    def interrupted(self, progress: Progress, now: dt.datetime) -> Progress:
+        """``progress`` after a request at ``now``: a set still being spoken was cut off, so it
+        is to do again (from its start); a finished set stays finished."""
+        if progress.spoken_until and not self.is_finished(progress, now):
+            return dataclasses.replace(progress, spoken_until="")
+        return progress
+
+    def to_do(self, progress: Progress, now: dt.datetime) -> Progress | None:
+        """The first set not yet finished: ``progress`` itself, or the one after it if its set
+        is finished (None if that was the very last)."""
+        if self.is_finished(progress, now):
+            return self.advance(progress, now)
+        return progress
+
     def back(self, progress: Progress, now: dt.datetime) -> tuple[Progress, bool]:
         """The previous segment; from an exercise's first segment, the previous exercise's start.
         The flag is False when already at the very start (the place stays)."""
@@ -181,12 +235,22 @@ class RoutinePlayer:
             return progress, False
         if place.segment_index > 0:
             return self._at(progress, place.step, place.segment_index - 1, now), True
+        if progress.from_rep > 0:
+            # The plan was cut at a pace change: go back to the whole plan's segment before it.
+            whole = self.place(dataclasses.replace(progress, from_rep=0, segment=0))
+            assert whole is not None
+            index = _holding(whole.segments, progress.from_rep - 1)
+            return self._at(progress, place.step, index, now), True
         if place.step > 0:
             return self._at(progress, place.step - 1, 0, now), True
         return self._at(progress, 0, 0, now), False
 
+    def step_start(self, progress: Progress, step: int, now: dt.datetime) -> Progress:
+        """The start of step ``step`` (skipping to an exercise), still to do."""
+        return self._at(dataclasses.replace(progress, from_rep=0), step, 0, now)
+
     def start_over(self, progress: Progress, now: dt.datetime) -> Progress:
-        return self._at(progress, 0, 0, now)
+        return self._at(dataclasses.replace(progress, from_rep=0), 0, 0, now)
 
     def pause(self, progress: Progress, now: dt.datetime) -> Progress:
         return dataclasses.replace(progress, paused=True, updated_at=stamp(now))
@@ -195,30 +259,40 @@ class RoutinePlayer:
         return dataclasses.replace(progress, paused=False, updated_at=stamp(now))
 
     def repace(self, progress: Progress, old: RoutinePlayer, now: dt.datetime) -> Progress:
-        """The same place under this player's pace: the segment holding the rep the old pace's
-        segment started with (segments are cut differently at different paces)."""
+        """The same set under this player's pace, to be taken again from the rep the old pace's
+        segment started with, and no earlier (segments are cut differently at different paces,
+        and a side must never get more reps than the other)."""
         old_place = old.place(progress)
-        new_place = self.place(progress)
-        if old_place is None or new_place is None:
+        if old_place is None:
             return progress
-        first_rep = old_place.segment.first
-        index = next(
-            (i for i, s in enumerate(new_place.segments) if s.first <= first_rep <= s.last), 0
-        )
-        return self._at(progress, progress.step, index, now)
+        return self._at_rep(progress, old_place.segment.first, now)
+
+    def repace_after(
+        self, progress: Progress, old: RoutinePlayer, now: dt.datetime
+    ) -> Progress | None:
+        """The set after a finished one, still to do, cut at this player's pace (None if the
+        finished set was the very last)."""
+        old_place = old.place(progress)
+        if old_place is None:
+            return None
+        following = old_place.segment.last + 1
+        if following < old_place.segments[-1].last + 1:
+            return self._at_rep(progress, following, now)
+        if old_place.next_exercise is None:
+            return None
+        return self._at(progress, old_place.step + 1, 0, now)
 
     def is_stale(self, progress: Progress, now: dt.datetime) -> bool:
         """Saved longer ago than ``rules.resume_within_hours``: offer a fresh start instead."""
-        try:
-            saved = dt.datetime.fromisoformat(progress.updated_at)
-        except ValueError:
+        saved = _moment(progress.updated_at)
+        if saved is None:
             return True
-        if saved.tzinfo is None:
-            saved = saved.replace(tzinfo=dt.UTC)
         hours = (now - saved).total_seconds() / 3600
         return hours > self.catalog.rules.resume_within_hours
 
     def _at(self, progress: Progress, step: int, segment: int, now: dt.datetime) -> Progress:
+        """Segment ``segment`` of step ``step``, still to do. Within the same step the plan's
+        starting rep is kept; another step starts its plan from its first rep."""
         steps = self.steps(progress) or []
         exercise_id = steps[step][0].id if step < len(steps) else progress.exercise_id
         return Progress(
@@ -227,7 +301,41 @@ class RoutinePlayer:
             step=step,
             segment=segment,
             updated_at=stamp(now),
+            from_rep=progress.from_rep if step == progress.step else 0,
         )
+
+    def _at_rep(self, progress: Progress, rep: int, now: dt.datetime) -> Progress:
+        """This step's set starting at flat rep ``rep``, still to do: the segment that starts
+        there, or the plan cut at that rep if none does."""
+        whole = self.place(dataclasses.replace(progress, from_rep=0, segment=0))
+        if whole is None:
+            return progress
+        starts = [s.first for s in whole.segments]
+        moved = dataclasses.replace(progress, from_rep=0)
+        if rep in starts:
+            return self._at(moved, progress.step, starts.index(rep), now)
+        return self._at(dataclasses.replace(moved, from_rep=rep), progress.step, 0, now)
+
+
+def from_rep(segments: tuple[Segment, ...], rep: int) -> tuple[Segment, ...]:
+    """The plan from flat rep ``rep`` on: earlier segments dropped, the one holding it cut."""
+    if rep <= 0:
+        return segments
+    out = [s for s in segments if s.first >= rep]
+    cut = [Segment(rep, s.last) for s in segments if s.first < rep <= s.last]
+    return tuple(cut + out)
+
+
+def _holding(segments: tuple[Segment, ...], rep: int) -> int:
+    return next((i for i, s in enumerate(segments) if s.first <= rep <= s.last), 0)
+
+
+def _moment(text: str) -> dt.datetime | None:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def slower(paces: tuple[Pace, ...], current: Pace) -> Pace | None:

@@ -8,6 +8,7 @@ themselves are :class:`skill.coach.player.RoutinePlayer`'s; the words are in spe
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 
@@ -16,8 +17,15 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
 
+from skill.catalog.model import Routine
 from skill.clock import effective_bedtime, is_near_bedtime
-from skill.coach.exercise_speech import estimated_minutes, list_words, locate, number_words
+from skill.coach.exercise_speech import (
+    Segment,
+    estimated_minutes,
+    list_words,
+    locate,
+    number_words,
+)
 from skill.coach.player import Place, RoutinePlayer, faster, slower
 from skill.handlers.common import LaunchHandler
 from skill.logsafe import clip
@@ -39,11 +47,18 @@ FRESH_OFFER = "start_fresh"
 GUIDE_OFFER = "guide_exercise"
 STOP_INTENTS = ("AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent")
 RESUME_INTENTS = ("ResumeRoutineIntent", "AMAZON.ResumeIntent")
+# Words that move a routine forward while guiding: "continue" and "carry on" are Alexa's own
+# AMAZON.ResumeIntent, and within a session that never ended they mean "next", not "welcome back".
+ADVANCE_INTENTS = ("AMAZON.NextIntent", *RESUME_INTENTS)
+QUESTION_INTENTS = ("WhereAmIIntent", "WhatsLeftIntent")
 NAVIGATION_INTENTS = (
     "AMAZON.NextIntent",
     "AMAZON.PreviousIntent",
     "AMAZON.StartOverIntent",
     "AMAZON.PauseIntent",
+    "SkipExerciseIntent",
+    "WaitIntent",
+    *QUESTION_INTENTS,
 )
 
 
@@ -79,21 +94,28 @@ def counted(turn: Turn, key: str, count: int) -> str:
     return turn.phrase(key, count=number_words(count, turn.language))
 
 
-def speak_place(turn: Turn, opening: Speech | None = None, *, name_it: bool = False) -> Response:
+def speak_place(
+    turn: Turn, opening: Speech | None = None, *, name_it: bool = False, introduce: bool = False
+) -> Response:
     """Speak the segment the user's progress points at, with what comes next; finish the routine
     if this is its last segment. ``name_it`` names the exercise even mid-way (after a resume, a
-    pace change or going back), where plain "next" within an exercise does not need to."""
+    pace change or going back), where plain "next" within an exercise does not need to;
+    ``introduce`` opens with the routine's introduction (only when it starts)."""
     coach = player(turn)
-    place = coach.place(turn.state.progress)
-    if place is None:
+    progress = turn.state.progress
+    place = coach.place(progress)
+    if progress is None or place is None:
         return lost_place(turn)
     speech = Speech().extend(opening or Speech())
-    if place.step == 0 and place.segment_index == 0:
+    if introduce:
         speech.say(_routine_intro(turn, coach, place))
     if place.segment_index == 0 or name_it:
         speech.say(_exercise_intro(turn, place))
     voice = coach.voice(place.exercise, place.reps, turn.phrase)
     speech.extend(voice.body(place.segment))
+    # The set is finished once its speech has run; a request before then interrupted it.
+    unpaused = dataclasses.replace(progress, paused=False)
+    turn.state.progress = coach.spoken(unpaused, turn.now, speech.seconds)
     card = (_title(place.exercise.name), voice.card_text(voice.side(place.segment.first)))
     if place.is_last:
         return _finish(turn, place, speech, card)
@@ -117,7 +139,7 @@ def _routine_intro(turn: Turn, coach: RoutinePlayer, place: Place) -> str:
 
 def _exercise_intro(turn: Turn, place: Place) -> str:
     name = place.exercise.name
-    if place.segment_index > 0:
+    if place.segment_index > 0 or place.segment.first > 0:
         return turn.phrase("routine.exercise_now", exercise=name)
     if place.routine is None:
         return ""  # the guided intro already named it
@@ -140,25 +162,36 @@ def _close(turn: Turn, place: Place) -> tuple[str, str]:
         assert place.next_exercise is not None
         key, values = "routine.close_next_exercise", {"exercise": place.next_exercise.name}
     else:
-        side_index, rep = locate(following.first, place.reps)
-        if rep == 1 and side_index > 0:
-            key, values = (
-                "routine.close_other_side",
-                {"side": place.exercise.sides.order[side_index]},
-            )
-        else:
-            key, values = "routine.close_more", {}
+        key, values = _within(place, following)
     return turn.phrase(key, **values), turn.phrase(f"{key}_reprompt", **values)
+
+
+def _within(place: Place, following: Segment) -> tuple[str, dict[str, str]]:
+    side_index, rep = locate(following.first, place.reps)
+    if rep == 1 and side_index > 0:
+        return "routine.close_other_side", {"side": place.exercise.sides.order[side_index]}
+    return "routine.close_more", {}
+
+
+def _ready(turn: Turn, place: Place, *, moved_on: bool) -> str:
+    """ "Say next for your right leg.": what "next" brings when the set at ``place`` is still to
+    do. ``moved_on``: that set begins an exercise other than the one just done."""
+    if moved_on:
+        return turn.phrase("routine.ready_exercise", exercise=place.exercise.name)
+    key, values = _within(place, place.segment)
+    key = "routine.ready_other_side" if key == "routine.close_other_side" else "routine.ready_more"
+    return turn.phrase(key, **values)
 
 
 def _finish(turn: Turn, place: Place, speech: Speech, card: tuple[str, str]) -> Response:
     turn.state.progress = None
     turn.session.pop(GUIDING_KEY, None)
     if place.routine is None:
-        speech.say(
-            turn.phrase("routine.exercise_done", exercise=place.exercise.name),
-            turn.phrase("common.anything_else"),
-        )
+        speech.say(turn.phrase("routine.exercise_done", exercise=place.exercise.name))
+        kept = _restore_routine(turn)
+        if kept is not None:
+            speech.say(turn.phrase("routine.routine_kept", routine=kept.name))
+        speech.say(turn.phrase("common.anything_else"))
         return turn.respond(speech, Speech().say(turn.phrase("common.welcome_reprompt")), card=card)
     today = turn.now.date()
     turn.state.record_completion(place.routine.id, today)
@@ -173,6 +206,16 @@ def _finish(turn: Turn, place: Place, speech: Speech, card: tuple[str, str]) -> 
 
 def _title(name: str) -> str:
     return name[:1].upper() + name[1:]
+
+
+def _restore_routine(turn: Turn) -> Routine | None:
+    """Bring back the routine's place set aside for a single exercise; the routine, if any."""
+    kept = turn.state.routine_place
+    turn.state.routine_place = None
+    if kept is None:
+        return None
+    turn.state.progress = dataclasses.replace(kept, paused=True)
+    return turn.catalog.routines.get(kept.routine_id or "")
 
 
 def lost_place(turn: Turn) -> Response:
@@ -207,8 +250,9 @@ def start_routine(turn: Turn, routine_id: str, *, anyway: bool = False) -> Respo
     if not anyway and not suits_bedtime and near_bedtime(turn):
         return _bedtime_warning(turn, f"routine:{routine_id}")
     turn.session.pop(PENDING_START_KEY, None)
+    turn.state.routine_place = None
     turn.state.progress = player(turn).start_routine(routine_id, turn.now)
-    return speak_place(turn, Speech())
+    return speak_place(turn, Speech(), introduce=True)
 
 
 def start_guided_exercise(turn: Turn, exercise_id: str, *, anyway: bool = False) -> Response:
@@ -219,19 +263,29 @@ def start_guided_exercise(turn: Turn, exercise_id: str, *, anyway: bool = False)
     if not anyway and near_bedtime(turn):
         return _bedtime_warning(turn, f"exercise:{exercise_id}")
     turn.session.pop(PENDING_START_KEY, None)
+    current = turn.state.progress
+    if current is not None and current.routine_id is not None:
+        # The routine's place waits for the single exercise: "resume my stretches" comes back.
+        aside = player(turn).interrupted(current, turn.now)
+        turn.state.routine_place = dataclasses.replace(aside, paused=True)
     turn.state.progress = player(turn).start_exercise(exercise_id, turn.now)
-    return speak_place(turn, Speech())
+    return speak_place(turn, Speech(), introduce=True)
 
 
 def resume(turn: Turn, *, anyway: bool = False) -> Response:
-    """Pick up the saved place (the segment the user was on, from its start)."""
+    """Pick up the saved place at the first set not yet finished (an interrupted set from its
+    start; a finished one is never taken again)."""
     progress = turn.state.progress
     if progress is None:
         return _nothing(turn, "routine.nothing_to_resume")
     if not anyway and near_bedtime(turn):
         return _bedtime_warning(turn, "resume")
     turn.session.pop(PENDING_START_KEY, None)
-    turn.state.progress = player(turn).resume(progress, turn.now)
+    coach = player(turn)
+    to_do = coach.to_do(progress, turn.now)
+    if to_do is None:
+        return lost_place(turn)
+    turn.state.progress = coach.resume(to_do, turn.now)
     return speak_place(turn, Speech().say(turn.phrase("routine.resume")), name_it=True)
 
 
@@ -265,11 +319,21 @@ def _offer_comeback(turn: Turn, opening: Speech | None = None) -> Response:
     """Saved progress in a new session: offer to pick up, or after a long gap to start fresh."""
     progress = turn.state.progress
     coach = player(turn)
-    place = coach.place(progress)
+    to_do = coach.to_do(progress, turn.now) if progress is not None else None
+    place = coach.place(to_do)
     if progress is None or place is None:
         return lost_place(turn)
     what = _what(turn)
     speech = Speech().extend(opening or Speech())
+    if near_bedtime(turn):
+        # Not a resume that the bedtime check would then refuse: the place keeps for tomorrow.
+        turn.make_offer("tip", topic="bedtime")
+        return turn.respond(
+            speech.say(
+                turn.phrase("routine.comeback_bedtime", exercise=place.exercise.name, what=what)
+            ),
+            turn.phrase("routine.bedtime_warning_reprompt_tips"),
+        )
     if coach.is_stale(progress, turn.now):
         turn.make_offer(FRESH_OFFER, routine=progress.routine_id, exercise=progress.exercise_id)
         return turn.respond(
@@ -299,9 +363,11 @@ def _nothing(turn: Turn, key: str) -> Response:
 
 
 def _not_guiding(turn: Turn) -> Response:
-    place = player(turn).place(turn.state.progress)
+    progress = turn.state.progress or turn.state.routine_place
+    to_do = player(turn).to_do(progress, turn.now) if progress else None
+    place = player(turn).place(to_do)
     if place is None:
-        if turn.state.progress is not None:
+        if progress is not None:
             return lost_place(turn)
         return _nothing(turn, "routine.nothing_running")
     return turn.respond(
@@ -417,13 +483,15 @@ class LaunchWithProgressHandler(AbstractRequestHandler):
     """Opening the skill with a routine left unfinished: offer to pick it up (or start fresh)."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return (
-            is_request_type("LaunchRequest")(handler_input)
-            and Turn.of(handler_input).state.progress is not None
+        state = Turn.of(handler_input).state
+        return is_request_type("LaunchRequest")(handler_input) and (
+            state.progress is not None or state.routine_place is not None
         )
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
+        if turn.state.progress is None:
+            _restore_routine(turn)
         if player(turn).place(turn.state.progress) is None:
             # Nothing to pick up after all: forget it and give the ordinary welcome.
             turn.state.progress = None
@@ -485,12 +553,19 @@ class ResumeHandler(AbstractRequestHandler):
     fresh start (saying "resume" again then resumes anyway)."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
+        state = Turn.of(handler_input).state
         return is_any_intent(handler_input, RESUME_INTENTS) and (
-            Turn.of(handler_input).state.progress is not None
+            state.progress is not None or state.routine_place is not None
         )
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
+        if turn.state.routine_place is not None and (
+            turn.state.progress is None or turn.intent_name == "ResumeRoutineIntent"
+        ):
+            # "Resume my stretches" after (or during) a single exercise: back to the routine.
+            turn.session.pop(GUIDING_KEY, None)
+            _restore_routine(turn)
         coach = player(turn)
         progress = turn.state.progress
         if coach.place(progress) is None:
@@ -514,21 +589,67 @@ class NothingToResumeHandler(AbstractRequestHandler):
 
 
 class NextHandler(AbstractRequestHandler):
-    """ "Next" / "skip": the next segment, the next exercise, or the finish."""
+    """ "Next", "continue", "carry on", "ready", "done" while guiding: the next segment, the next
+    exercise, or the finish. A set still to do (after a pace change) is that set."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("AMAZON.NextIntent")(handler_input) and guiding(
-            Turn.of(handler_input)
-        )
+        return is_any_intent(handler_input, ADVANCE_INTENTS) and guiding(Turn.of(handler_input))
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
         progress = turn.state.progress
+        if progress is not None and not progress.spoken_until:
+            return speak_place(turn)
         moved = player(turn).advance(progress, turn.now) if progress else None
         if moved is None:
             return lost_place(turn)
         turn.state.progress = moved
         return speak_place(turn)
+
+
+class SkipExerciseHandler(AbstractRequestHandler):
+    """ "Skip this exercise", "next exercise", "skip to the quad stretch": the next exercise (or
+    the one named), from its start, not the other side of this one."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("SkipExerciseIntent")(handler_input) and guiding(
+            Turn.of(handler_input)
+        )
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        coach = player(turn)
+        progress = turn.state.progress
+        place = coach.place(progress)
+        if progress is None or place is None:
+            return lost_place(turn)
+        wanted = turn.slot_id("exercise")
+        skipped = turn.slot_id("skipped")
+        if skipped in turn.catalog.exercises and skipped != place.exercise.id:
+            name = turn.catalog.exercises[skipped].name
+            return self._stay(turn, place, "routine.skip_later", exercise=name)
+        if wanted in turn.catalog.exercises and wanted != place.exercise.id:
+            steps = [step.exercise for step in place.routine.steps] if place.routine else []
+            later = [i for i, e in enumerate(steps) if e == wanted and i > place.step]
+            anywhere = later or [i for i, e in enumerate(steps) if e == wanted]
+            if not anywhere:
+                name = turn.catalog.exercises[wanted].name
+                return self._stay(turn, place, "routine.skip_not_in_routine", exercise=name)
+            target = anywhere[0]
+        elif wanted == place.exercise.id:
+            return self._stay(turn, place, "routine.skip_already_on")
+        elif place.next_exercise is None:
+            return self._stay(turn, place, "routine.skip_last")
+        else:
+            target = place.step + 1
+        turn.state.progress = coach.step_start(progress, target, turn.now)
+        return speak_place(turn, Speech().say(turn.phrase("routine.skipping")))
+
+    @staticmethod
+    def _stay(turn: Turn, place: Place, key: str, **values: str) -> Response:
+        text = turn.phrase(key, current=place.exercise.name, **values)
+        reprompt = Speech().say(turn.phrase("routine.help_reprompt"))
+        return turn.respond(Speech().say(text).extend(reprompt), reprompt, remember=False)
 
 
 class PreviousHandler(AbstractRequestHandler):
@@ -564,7 +685,7 @@ class StartOverHandler(AbstractRequestHandler):
         if progress is None or coach.place(progress) is None:
             return lost_place(turn)
         turn.state.progress = coach.start_over(progress, turn.now)
-        return speak_place(turn, Speech().say(turn.phrase("routine.start_over")))
+        return speak_place(turn, Speech().say(turn.phrase("routine.start_over")), introduce=True)
 
 
 class PauseHandler(AbstractRequestHandler):
@@ -590,15 +711,133 @@ class RoutineStopHandler(AbstractRequestHandler):
         return _hold_place(Turn.of(handler_input), "routine.stop")
 
 
+class WaitHandler(AbstractRequestHandler):
+    """ "Wait", "hold on", "one moment" while guiding: wait with the session open. If the
+    microphone closes before they are back, the place is kept (every turn saves it)."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("WaitIntent")(handler_input) and guiding(Turn.of(handler_input))
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        _cut_off(turn)
+        return turn.respond(
+            turn.phrase("routine.wait"), turn.phrase("routine.wait_reprompt"), remember=False
+        )
+
+
+def _cut_off(turn: Turn) -> None:
+    """A request that came while the set was still being spoken: that set is to do again."""
+    if turn.state.progress is not None:
+        turn.state.progress = player(turn).interrupted(turn.state.progress, turn.now)
+
+
 def _hold_place(turn: Turn, key: str) -> Response:
+    _cut_off(turn)
+    coach = player(turn)
     progress = turn.state.progress
-    place = player(turn).place(progress)
-    if progress is None or place is None:
+    to_do = coach.to_do(progress, turn.now) if progress is not None else None
+    place = coach.place(to_do)
+    if to_do is None or place is None:
         return lost_place(turn)
-    turn.state.progress = player(turn).pause(progress, turn.now)
+    turn.state.progress = coach.pause(to_do, turn.now)
     turn.session.pop(GUIDING_KEY, None)
     return turn.respond(
         Speech().say(turn.phrase(key, exercise=place.exercise.name)), end_session=True
+    )
+
+
+class WhereAmIHandler(AbstractRequestHandler):
+    """ "Which leg?", "what exercise is this?" while guiding: the exercise and the leg of the
+    set at hand (the next one if this one is finished); the routine carries on."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("WhereAmIIntent")(handler_input) and guiding(Turn.of(handler_input))
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        _cut_off(turn)
+        coach = player(turn)
+        progress = turn.state.progress
+        current = coach.place(progress)
+        place = coach.place(coach.to_do(progress, turn.now) if progress else None)
+        if current is None or place is None:
+            return lost_place(turn)
+        moved_on = place.step != current.step
+        speech = Speech()
+        if moved_on:
+            speech.say(turn.phrase("routine.where_done", exercise=current.exercise.name))
+        speech.say(_where(turn, place))
+        side = coach.voice(place.exercise, place.reps, turn.phrase).side(place.segment.first)
+        if side is not None:
+            finished = progress is not None and coach.is_finished(progress, turn.now)
+            key = "routine.where_side_next" if finished else "routine.where_side"
+            speech.say(turn.phrase(key, side=side))
+        return _answer(turn, speech, place, moved_on=moved_on)
+
+
+class WhatsLeftHandler(AbstractRequestHandler):
+    """ "How long is this?", "how many more?", "how many exercises are left?" while guiding:
+    the exercises after this one and about how long the rest takes; the routine carries on."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("WhatsLeftIntent")(handler_input) and guiding(Turn.of(handler_input))
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        _cut_off(turn)
+        coach = player(turn)
+        progress = turn.state.progress
+        current = coach.place(progress)
+        place = coach.place(coach.to_do(progress, turn.now) if progress else None)
+        if current is None or place is None:
+            return lost_place(turn)
+        speech = Speech()
+        later = [s.exercise for s in place.routine.steps[place.step + 1 :]] if place.routine else []
+        if later:
+            names = [
+                turn.phrase("routine.what_exercise", exercise=turn.catalog.exercises[e].name)
+                for e in later
+            ]
+            speech.say(
+                turn.phrase(
+                    "routine.left_exercises_one" if len(names) == 1 else "routine.left_exercises",
+                    exercise=place.exercise.name,
+                    count=number_words(len(names), turn.language),
+                    names=list_words(names, turn.phrase),
+                )
+            )
+        else:
+            speech.say(turn.phrase("routine.left_last", exercise=place.exercise.name))
+        minutes = estimated_minutes(coach.remaining_seconds(place))
+        speech.say(
+            turn.phrase("routine.left_time", minutes=counted(turn, "routine.minutes", minutes))
+        )
+        return _answer(turn, speech, place, moved_on=place.step != current.step)
+
+
+def _where(turn: Turn, place: Place) -> str:
+    if place.routine is None:
+        return turn.phrase("routine.where_exercise", exercise=place.exercise.name)
+    return turn.phrase(
+        "routine.where_routine",
+        exercise=place.exercise.name,
+        number=number_words(place.step + 1, turn.language),
+        count=number_words(place.step_count, turn.language),
+        routine=place.routine.name,
+    )
+
+
+def _answer(turn: Turn, speech: Speech, place: Place, *, moved_on: bool) -> Response:
+    """A question answered mid-routine: the place stays, the session stays open, and "repeat"
+    still repeats the set (the answer is not remembered as the last response)."""
+    progress = turn.state.progress
+    if progress is not None and progress.spoken_until:
+        ready = turn.phrase("routine.question_close")
+    else:
+        ready = _ready(turn, place, moved_on=moved_on)
+    return turn.respond(
+        speech.say(ready), Speech().say(turn.phrase("routine.help_reprompt")), remember=False
     )
 
 
@@ -679,9 +918,28 @@ class PaceHandler(AbstractRequestHandler):
             return turn.respond(
                 said.say(turn.phrase("routine.pace_saved")), turn.phrase("routine.nothing_reprompt")
             )
-        assert turn.state.progress is not None
-        turn.state.progress = player(turn).repace(turn.state.progress, old, turn.now)
-        return speak_place(turn, said.say(turn.phrase("routine.pace_again")), name_it=True)
+        progress = turn.state.progress
+        assert progress is not None
+        coach = player(turn)
+        if progress.spoken_until and not old.is_finished(progress, turn.now):
+            # Said during the set: take that set again at the new pace, from its first rep.
+            turn.state.progress = coach.repace(progress, old, turn.now)
+            return speak_place(turn, said.say(turn.phrase("routine.pace_again")), name_it=True)
+        # Between sets: a finished set is never taken again; the new pace starts with the next.
+        old_place = old.place(progress)
+        if progress.spoken_until:
+            to_do = coach.repace_after(progress, old, turn.now)
+        else:
+            to_do = coach.repace(progress, old, turn.now)
+        place = coach.place(to_do)
+        if to_do is None or old_place is None or place is None:
+            return lost_place(turn)
+        turn.state.progress = to_do
+        key = "routine.slower_next_set" if slowing else "routine.faster_next_set"
+        ready = _ready(turn, place, moved_on=place.step != old_place.step)
+        return turn.respond(
+            Speech().say(turn.phrase(key), ready), Speech().say(ready), remember=False
+        )
 
     @staticmethod
     def _at_limit(turn: Turn, said: Speech) -> Response:
@@ -702,6 +960,10 @@ class RepeatHandler(AbstractRequestHandler):
         turn = Turn.of(handler_input)
         replayed = turn.replay_last()
         if replayed is not None:
+            progress = turn.state.progress
+            if guiding(turn) and progress is not None and progress.spoken_until:
+                # The set is being spoken again: it is finished only once this replay ends.
+                turn.state.progress = player(turn).spoken_again(progress, turn.now)
             return replayed
         if turn.state.progress is not None:
             return _not_guiding(turn)
@@ -733,13 +995,17 @@ HANDLERS: list[AbstractRequestHandler] = [
     StartRoutineHandler(),
     GuideExerciseHandler(),
     StartAnywayHandler(),
+    NextHandler(),
     ResumeHandler(),
     NothingToResumeHandler(),
-    NextHandler(),
+    SkipExerciseHandler(),
     PreviousHandler(),
     StartOverHandler(),
     PauseHandler(),
+    WaitHandler(),
     RoutineStopHandler(),
+    WhereAmIHandler(),
+    WhatsLeftHandler(),
     RoutineHelpHandler(),
     RoutineFallbackHandler(),
     PaceHandler(),
