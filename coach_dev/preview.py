@@ -2,9 +2,9 @@
 
 An author hears what the coach will say: the routine (or guided exercise) is started in a skill
 built in this process from the content being previewed, and "next" is said after every part until
-it ends. Each part is printed as Alexa would speak it, pauses shown as "(3 s)", with its length in
-characters and its rough duration, so a part that runs too long or a pause that is too short shows
-up on the page. Nothing is stored: the skill runs on a memory store.
+it ends or asks a question. Each part is printed as Alexa would speak it, pauses shown as "(3 s)",
+with its length in characters and its rough duration, so a part that runs too long or a pause that
+is too short shows up on the page. Nothing is stored: the skill runs on a memory store.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from skill.catalog.loader import load_catalog
 from skill.catalog.model import CONTENT_DIR, Catalog
 from skill.settings import Settings
 from skill.stores.memory import MemoryAdapter
+from skill.turn import OFFER_KEY
 
 # A weekday mid-morning, far from any bedtime, so that nothing is refused for the time of day.
 PREVIEW_MOMENT = dt.datetime(2026, 11, 17, 10, 0, tzinfo=ZoneInfo("UTC"))
@@ -94,6 +95,11 @@ def preview(
         print(f"\n── part {number}: {len(text)} characters, about {seconds:.0f} s ──", file=out)
         print(text, file=out)
         if response.get("shouldEndSession") is not False:
+            break
+        if (exchange.response.get("sessionAttributes") or {}).get(OFFER_KEY):
+            # A yes-or-no question (the one-time reminder offer after a first routine) is where
+            # the script ends: "next" is not an answer to it.
+            print("   [a yes-or-no question: the script ends here]", file=out)
             break
         print("   [the user says: next]", file=out)
         exchange = device.intent("AMAZON.NextIntent")

@@ -80,6 +80,11 @@ class UserState:
         cutoff = (day - dt.timedelta(days=KEEP_COMPLETIONS_DAYS)).isoformat()
         self.completions[routine_id] = sorted(d for d in dates if d >= cutoff)
 
+    def done_on(self, routine_id: str | None, day: dt.date) -> bool:
+        """Whether the routine (any routine if None) was completed on ``day``."""
+        routines = [routine_id] if routine_id else list(self.completions)
+        return any(day.isoformat() in self.completions.get(r, []) for r in routines)
+
     def days_this_week(self, routine_id: str | None, today: dt.date) -> int:
         """Distinct days since Monday on which the routine (any routine if None) was completed."""
         monday = today - dt.timedelta(days=today.weekday())

@@ -102,10 +102,10 @@ def test_the_new_routine_is_guided_to_its_end_even_near_bedtime(content: Path):
     for _ in range(8):
         text, open_ = say("next")
         heard.append(text)
-        if not open_:
+        if not open_ or "remind you tomorrow" in text:
             break
     assert any("calf stretch" in part for part in heard)
-    assert not open_, "the routine finished"
+    assert "evening wind down finished" in text or "evening wind down done" in text
 
 
 def test_how_to_and_tip_answers_come_from_the_additions(content: Path):

@@ -11,12 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ask_sdk_core.dispatch_components import AbstractRequestHandler
-from ask_sdk_core.utils import is_intent_name
 
 from skill.builder import build_skill
-from skill.handlers.reminders import offer_after_first_routine
-from skill.speech import Speech
 from tests.fake_alexa_api import REMINDERS_PATH, FakeAlexaApi, TlsFiles, make_tls_files
 from tests.support import Conversation, store_record, stored_record
 
@@ -310,41 +306,33 @@ def test_without_an_api_token_nothing_is_called(talk, api):
 # ---- the one-time offer after a first routine ---------------------------------------------------
 
 
+def finish_morning_stretches(talk) -> str:
+    """Start the morning stretches and say "next" until the last set; what the last turn said."""
+    reply = talk.one_shot("StartRoutineIntent", routine=("morning stretches", "morning_stretches"))
+    for _ in range(20):
+        if reply.ends_session or "first day" in reply.text or "days this week" in reply.text:
+            return reply.text
+        talk.wait(minutes=1)
+        reply = talk.intent("AMAZON.NextIntent")
+    raise AssertionError("the routine never finished")
+
+
 def test_the_offer_after_a_first_routine_is_made_once(talk, api, store):
-    """Through the function the routine's finish calls (the call is added there after merging)."""
-    from skill.turn import Turn
-
-    asked: list[bool] = []
-
-    class Probe(AbstractRequestHandler):
-        """Stands in for the routine's finish: records a completion and calls the function."""
-
-        def can_handle(self, handler_input):
-            return is_intent_name("AMAZON.NextIntent")(handler_input)
-
-        def handle(self, handler_input):
-            turn = Turn.of(handler_input)
-            turn.state.record_completion("morning_stretches", turn.now.date())
-            speech = Speech().say("Well done.")
-            asked.append(offer_after_first_routine(turn, speech))
-            return turn.respond(speech, "Shall I remind you?")
-
-    talk.skill.request_dispatcher.request_mappers[0].request_handler_chains.insert(
-        0, _chain(Probe())
-    )
-    reply = say(talk, "AMAZON.NextIntent")
-    assert asked == [True] and "remind you tomorrow morning" in reply.text
+    text = finish_morning_stretches(talk)
+    assert "remind you tomorrow morning" in text and not talk.last.ends_session
     reply = talk.intent("AMAZON.NoIntent")
     assert "won't ask again" in reply.text and reply.ends_session
-    say(talk, "AMAZON.NextIntent")
-    assert asked == [True, False]  # never again, after a no
     assert stored_record(store)["reminder_offered"] is True
+    talk.wait(days=1)
+    text = finish_morning_stretches(talk)
+    assert "remind you" not in text and talk.last.ends_session  # never again, after a no
+    assert reminder_calls(api) == []
 
 
-def _chain(handler):
-    from ask_sdk_runtime.dispatch_components.request_components import GenericRequestHandlerChain
-
-    return GenericRequestHandlerChain(request_handler=handler)
+def test_a_finished_routine_with_a_reminder_set_is_not_offered_one(talk, api, store):
+    store_record(store, {**PROGRESS, "progress": None, "reminder_tokens": ["amzn1.alert.x"]})
+    text = finish_morning_stretches(talk)
+    assert "remind you" not in text and talk.last.ends_session
 
 
 def test_yes_to_the_offer_sets_tomorrow_mornings_reminder(talk, api, store):

@@ -50,15 +50,25 @@ def card_title(reply: Reply) -> str | None:
     return (reply.card or {}).get("title")
 
 
+def asks_about_a_reminder(reply: Reply) -> bool:
+    return "remind you tomorrow" in reply.text and not reply.ends_session
+
+
 def run_to_end(talk: Conversation, first: Reply) -> list[Reply]:
-    """Say "next" until the session ends; every response is checked on the way."""
+    """Say "next" until the routine is finished; every response is checked on the way. The last
+    reply is the finish. If it asks (once ever) whether to set a reminder, the answer is "no",
+    which ends the session."""
     replies = [first]
     check_speech_rules(first)
-    while not replies[-1].ends_session:
+    while not replies[-1].ends_session and not asks_about_a_reminder(replies[-1]):
         assert len(replies) < 60, "the routine never ends"
         reply = talk.intent("AMAZON.NextIntent")
         check_speech_rules(reply)
         replies.append(reply)
+    if asks_about_a_reminder(replies[-1]):
+        declined = talk.intent("AMAZON.NoIntent")
+        check_speech_rules(declined)
+        assert declined.ends_session and "won't ask again" in declined.text
     return replies
 
 
@@ -107,7 +117,7 @@ def test_a_whole_morning_routine_start_to_finish(talk, store, catalog):
     last = replies[-1]
     assert "morning stretches done" in last.text or "morning stretches finished" in last.text
     assert "first day this week" in last.text
-    assert last.ends_session
+    assert "Would you like me to remind you tomorrow morning?" in last.text  # the first finish
     record = state_from_record(stored_record(store))
     assert record.completions == {"morning_stretches": ["2026-11-17"]}
     assert record.progress is None
@@ -141,9 +151,35 @@ def test_completing_on_two_days_counts_two_days_this_week(talk, morning):
     talk.wait(days=1)
     last = run_to_end(talk, talk.one_shot("StartRoutineIntent", routine=MORNING))[-1]
     assert "two days this week" in last.text
+    assert last.ends_session and "remind" not in last.text  # the offer is made once
     talk.wait(days=6)  # the next Wednesday: a new week
     last = run_to_end(talk, talk.one_shot("StartRoutineIntent", routine=MORNING))[-1]
     assert "first day this week" in last.text
+
+
+def test_next_after_the_day_s_routine_is_finished_says_so(talk):
+    run_to_end(talk, talk.one_shot("StartRoutineIntent", routine=MORNING))
+    talk.launch()
+    reply = talk.intent("AMAZON.NextIntent")
+    assert "already finished your morning stretches today" in reply.text
+    assert not reply.ends_session and reply.reprompt
+    talk.wait(days=1)
+    reply = talk.one_shot("AMAZON.NextIntent")
+    assert "already finished" not in reply.text
+    assert "to begin your morning stretches" in reply.text
+
+
+def test_a_started_routine_is_introduced_in_the_number_of_its_name(talk, catalog):
+    wrong = {"morning_stretches": "Here's your", "gentle_strength": "Here are your"}
+    for words, routine_id in (MORNING, ("gentle strength", "gentle_strength")):
+        name = catalog.routines[routine_id].name
+        openings = set()
+        for _ in range(20):  # the intro has variants; each start picks one
+            text = talk.one_shot("StartRoutineIntent", routine=(words, routine_id)).text
+            assert f"{wrong[routine_id]} {name}" not in text
+            openings.add("Here" if f"your {name}. That's" in text and "Here" in text else "Let's")
+            talk.intent("AMAZON.StopIntent")
+        assert openings == {"Here", "Let's"}, "both variants were heard"
 
 
 def test_start_my_stretches_picks_the_routine_by_the_time_of_day(talk):

@@ -11,7 +11,6 @@ file → entry → field.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -276,13 +275,6 @@ class Rules:
     mph_locales: tuple[str, ...] = ("en-US", "en-GB")
     # Part of the day → the clock time a reminder asked for by that part alone is set for.
     reminder_times: Mapping[str, dt.time] = field(default_factory=dict)
-
-    @property
-    def max_segment_seconds(self) -> float:
-        """No longer a rule: a response is cut only between sides and exercises, never by time
-        (``rls-coach validate`` checks every side fits Alexa's limits instead). Unbounded, for a
-        caller still subtracting from it; remove once nothing reads it."""
-        return math.inf
 
     def day_part(self, clock: dt.time) -> str:
         """The part of the day ("morning", …) a local clock time falls in."""

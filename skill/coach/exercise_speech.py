@@ -40,6 +40,7 @@ RELEASE_PAUSE_SECONDS = 1.0
 Alternatives = tuple[tuple[str, ...], ...]
 GREETINGS: Alternatives = (  # what this turn did
     ("routine.resume",),
+    ("routine.skipping",),
     ("routine.going_back",),
     ("routine.already_first",),
     ("routine.start_over",),
@@ -48,7 +49,6 @@ GREETINGS: Alternatives = (  # what this turn did
 )
 FIRST_GREETINGS: Alternatives = (("common.disclaimer",),)  # a first-ever start
 ROUTINE_INTROS: Alternatives = (  # once, at the start
-    ("routine.routine_intro", "routine.exercise_count", "routine.minutes"),
     ("routine.routine_intro_singular", "routine.exercise_count", "routine.minutes"),
     ("routine.routine_intro_plural", "routine.exercise_count", "routine.minutes"),
     ("routine.guided_intro",),
@@ -66,6 +66,7 @@ CLOSES: Alternatives = (
 )
 LAST_CLOSES: Alternatives = (
     ("routine.finished", "routine.days_this_week", "routine.finished_goodbye"),
+    ("routine.finished", "routine.days_this_week", "reminders.offer"),
     ("routine.exercise_done", "common.anything_else"),
 )
 
@@ -130,11 +131,6 @@ def frame_speech(phrase: Phrase, *, first: bool, last: bool) -> Speech:
         speech.extend(longest(ROUTINE_INTROS))
     speech.extend(longest(EXERCISE_INTROS))
     return speech.extend(longest(CLOSES + (LAST_CLOSES if last else ())))
-
-
-def frame_seconds(phrase: Phrase, *, first: bool, last: bool) -> float:
-    """How long :func:`frame_speech` runs."""
-    return frame_speech(phrase, first=first, last=last).seconds
 
 
 def routine_intro_key(routine: Routine) -> str:
@@ -272,10 +268,9 @@ def _num(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
 
 
-def plan_segments(voice: ExerciseVoice, budget_seconds: float | None = None) -> tuple[Segment, ...]:
+def plan_segments(voice: ExerciseVoice) -> tuple[Segment, ...]:
     """One segment per side (one for an exercise done once), whatever the pace: a set is never
-    cut. ``budget_seconds`` is ignored (segments were once cut by time); callers need not pass
-    it, and :func:`fit_problems` checks that every side fits one response."""
+    cut (:func:`fit_problems` checks that every side fits one response)."""
     return tuple(
         Segment(side * voice.reps, (side + 1) * voice.reps - 1) for side in range(len(voice.sides))
     )

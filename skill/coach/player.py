@@ -21,7 +21,6 @@ from skill.coach.exercise_speech import (
     ExerciseVoice,
     Phrase,
     Segment,
-    frame_seconds,
     longest_phrases,
     plan_segments,
 )
@@ -91,9 +90,7 @@ class RoutinePlayer:
     ) -> tuple[Segment, ...]:
         """How the exercise is cut at this pace, as the first and/or last step of its routine
         (those carry the routine's introduction or its finish around the segment)."""
-        frame = frame_seconds(self.longest, first=first, last=last)
-        budget = self.catalog.rules.max_segment_seconds - frame
-        return plan_segments(self.voice(exercise, reps, self.longest), budget)
+        return plan_segments(self.voice(exercise, reps, self.longest))
 
     def steps(self, progress: Progress) -> list[tuple[Exercise, int]] | None:
         """(exercise, reps per side) for each step of what ``progress`` is in; None if the

@@ -24,7 +24,7 @@ from skill.handlers.answers import (
     confirm_bedtime,
     offer_kind_is,
 )
-from skill.handlers.routine import GUIDING_KEY, guiding
+from skill.handlers.routine import GUIDING_KEY, guiding, player
 from skill.speech import Speech
 from skill.turn import Turn
 
@@ -58,7 +58,9 @@ class PainHandler(AbstractRequestHandler):
         progress = turn.state.progress
         exercise = turn.catalog.exercises.get(progress.exercise_id or "") if progress else None
         if progress is not None and guiding(turn) and progress.routine_id and exercise is not None:
-            turn.state.progress = dataclasses.replace(progress, paused=True)
+            # A set cut off mid-way is to do again; one already spoken through stays done.
+            kept = player(turn).interrupted(progress, turn.now)
+            turn.state.progress = dataclasses.replace(kept, paused=True)
             speech.say(turn.phrase("care.place_kept", exercise=exercise.name))
         else:
             if progress is not None and guiding(turn):
@@ -107,7 +109,7 @@ class ProgressHandler(AbstractRequestHandler):
             unit = turn.phrase("care.day_one" if days == 1 else "care.day_many")
             count = number_words(days, turn.language)
             speech.say(turn.phrase("care.progress_days", count=count, days=unit))
-            if any(today.isoformat() in dates for dates in turn.state.completions.values()):
+            if turn.state.done_on(None, today):
                 speech.say(turn.phrase("care.progress_today"))
         speech.say(turn.phrase("care.progress_keep_going"))
         closing = _closing(turn)

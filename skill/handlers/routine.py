@@ -25,8 +25,10 @@ from skill.coach.exercise_speech import (
     list_words,
     locate,
     number_words,
+    routine_intro_key,
 )
 from skill.coach.player import Place, RoutinePlayer, faster, slower
+from skill.handlers import reminders
 from skill.handlers.common import LaunchHandler
 from skill.logsafe import clip
 from skill.speech import Speech
@@ -130,7 +132,7 @@ def _routine_intro(turn: Turn, coach: RoutinePlayer, place: Place) -> str:
         return turn.phrase("routine.guided_intro", exercise=place.exercise.name)
     minutes = estimated_minutes(coach.estimated_seconds(routine))
     return turn.phrase(
-        "routine.routine_intro",
+        routine_intro_key(routine),
         routine=routine.name,
         exercises=counted(turn, "routine.exercise_count", len(routine.steps)),
         minutes=counted(turn, "routine.minutes", minutes),
@@ -199,8 +201,10 @@ def _finish(turn: Turn, place: Place, speech: Speech, card: tuple[str, str]) -> 
     speech.say(
         turn.phrase("routine.finished", routine=place.routine.name),
         counted(turn, "routine.days_this_week", days),
-        turn.phrase("routine.finished_goodbye"),
     )
+    if reminders.offer_after_first_routine(turn, speech):
+        return turn.respond(speech, reminders.offer_reprompt(turn), card=card)
+    speech.say(turn.phrase("routine.finished_goodbye"))
     return turn.respond(speech, card=card, end_session=True)
 
 
@@ -355,8 +359,12 @@ def _nothing(turn: Turn, key: str) -> Response:
         turn.make_offer("tip", topic="bedtime")
         speech.say(turn.phrase("routine.suggest_bedtime_tips"))
     else:
-        routine = turn.catalog.routines[_routine_for_now(turn)].name
-        speech.say(turn.phrase("routine.suggest_start", routine=routine))
+        routine_id = _routine_for_now(turn)
+        routine = turn.catalog.routines[routine_id].name
+        if turn.state.done_on(routine_id, turn.now.date()):
+            speech.say(turn.phrase("routine.suggest_again", routine=routine))
+        else:
+            speech.say(turn.phrase("routine.suggest_start", routine=routine))
     return turn.respond(
         speech, Speech().say(turn.phrase("routine.nothing_reprompt")), remember=False
     )
