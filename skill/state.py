@@ -63,6 +63,9 @@ class UserState:
     # and whether the one-time "shall I remind you?" after a first routine was already asked.
     reminder_tokens: list[str] = field(default_factory=list)
     reminder_offered: bool = False
+    # The local date ("YYYY-MM-DD") the user last said something hurt: on that day every start or
+    # resume first asks whether they feel fine. A "yes" clears it.
+    hurt_on: str | None = None
 
     def bedtime_time(self) -> dt.time | None:
         if not self.bedtime:
@@ -157,6 +160,9 @@ class UserStateSchema(Schema):
         validate=validate.Length(max=MAX_REMINDER_TOKENS),
     )
     reminder_offered = fields.Boolean(load_default=False)
+    hurt_on = fields.String(
+        allow_none=True, load_default=None, validate=validate.Regexp(r"\A\d{4}-\d{2}-\d{2}\Z")
+    )
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> UserState:

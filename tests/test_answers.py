@@ -218,6 +218,18 @@ def test_how_fast_or_how_much(talk, words, activity_id, expected):
     assert not reply.ends_session
 
 
+def test_how_fast_with_no_activity_named_follows_the_last_answer(talk):
+    alone = talk.one_shot("ActivityLimitIntent")
+    assert "Which activity do you mean?" in alone.text  # nothing said before: ask which
+    talk.intent("CanIDoIntent", activity=("ride my bike", "cycling"))
+    follow_up = talk.intent("ActivityLimitIntent")
+    assert "below 10 miles per hour" in follow_up.text
+    talk.intent("CanIDoIntent", activity=("swim", "swimming"))
+    assert "pool float" in talk.intent("ActivityLimitIntent").text
+    talk.end_session()
+    assert "Which activity" in talk.one_shot("ActivityLimitIntent").text  # not across sessions
+
+
 # ---- bedtime -----------------------------------------------------------------------------------
 
 
@@ -360,7 +372,10 @@ def test_yes_to_the_routines_bedtime_offer_gives_a_bedtime_tip(talk, catalog: Ca
 def test_yes_with_no_offer_pending_is_not_taken_as_a_tip(talk):
     talk.launch()
     reply = talk.intent("AMAZON.YesIntent")
-    assert "didn't catch that" in reply.text
+    # Heard fine, so no "didn't catch that": what to ask for, with the session kept open.
+    assert "didn't catch that" not in reply.text and "tip" not in reply.text.split(".")[0]
+    assert "start my stretches" in reply.text
+    assert not reply.ends_session and reply.reprompt
 
 
 # ---- medication ----------------------------------------------------------------------------------

@@ -410,13 +410,15 @@ def test_help_and_fallback_mid_routine_keep_the_place(talk, store):
     assert talk.intent("AMAZON.RepeatIntent").ssml == calf_right.ssml
 
     missed = talk.intent("AMAZON.FallbackIntent")
-    assert "still on the calf stretch" in missed.text
+    # The words not understood may have been "ow, my calf": never just "say next to carry on".
+    assert "still on the calf stretch" in missed.text and "hurts, stop and rest" in missed.text
     assert not missed.ends_session and missed.reprompt
-    stray_yes = talk.intent("AMAZON.YesIntent")
-    assert "calf stretch" in stray_yes.text and not stray_yes.ends_session
+    stray_no = talk.intent("AMAZON.NoIntent")
+    assert "calf stretch" in stray_no.text and not stray_no.ends_session
     assert progress_of(store) == ("calf_stretch", 0, 1, False)
 
-    lunge = talk.intent("AMAZON.NextIntent")
+    # "Okay" or "yes" when nothing was asked goes on, as every set ends with "say next for …".
+    lunge = talk.intent("AMAZON.YesIntent")
     assert card_title(lunge) == "Lunge and stretch"
 
 

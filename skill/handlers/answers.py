@@ -37,6 +37,9 @@ from skill.turn import OFFER_KEY, Turn
 
 logger = logging.getLogger(__name__)
 
+# The activity the last "can I …?" or "how fast …?" answer was about, so that a follow-up with no
+# activity named ("how fast?", "how far should I go?") is about it.
+LAST_ACTIVITY_KEY = "last_activity"
 TIP_CURSOR_KEY = "tip_cursor"  # session: topic id → index of the next point to give
 MAX_NAMES_IN_A_LIST = 4  # "a short list, not a wall of names"
 EXAMPLES_TO_NAME = 3  # "name two or three it does"
@@ -298,9 +301,10 @@ def verdict_speech(turn: Turn, advice: Advice) -> Speech:
         )
     if advice.verdict is Verdict.BETTER_ANOTHER_TIME:
         return speech.say(
+            # The reason first: it is why the answer is "not now".
             turn.phrase("answers.lead_better_another_time"),
-            local_units(turn, activity.about),
             turn.phrase(f"answers.reason_{advice.reason.value}"),
+            local_units(turn, activity.about),
             turn.phrase("answers.instead", instead=local_units(turn, activity.instead)),
         )
     if advice.verdict is Verdict.EARLIER_IS_BETTER:
@@ -356,6 +360,7 @@ def can_i_answer(turn: Turn, activity: Activity) -> Response:
         key = "answers.at_clock" if today else "answers.at_clock_tomorrow"
         speech.say(turn.phrase(key, clock=clock_words(turn, moment.clock)))
     advice = advise(activity, moment.at, bedtime, turn.catalog.rules)
+    turn.session[LAST_ACTIVITY_KEY] = activity.id
     closing = anything_else(turn)
     speech.extend(verdict_speech(turn, advice)).extend(closing)
     return turn.respond(speech, closing)
@@ -370,6 +375,9 @@ class ActivityLimitHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
         activity = turn.catalog.activities.get(turn.slot_id("activity") or "")
+        if activity is None and turn.slot_value("activity") is None:
+            # "How fast?" straight after an answer about cycling: about cycling.
+            activity = turn.catalog.activities.get(str(turn.session.get(LAST_ACTIVITY_KEY)))
         if activity is None:
             return unknown_activity(turn, limit=True)
         return limit_answer(turn, activity)
@@ -377,6 +385,7 @@ class ActivityLimitHandler(AbstractRequestHandler):
 
 def limit_answer(turn: Turn, activity: Activity) -> Response:
     """How fast, far or much: the activity's limit and when it works best (or why to avoid it)."""
+    turn.session[LAST_ACTIVITY_KEY] = activity.id
     speech = Speech()
     if not activity.allowed:
         speech.say(

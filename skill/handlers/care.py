@@ -52,6 +52,7 @@ class PainHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
+        turn.state.hurt_on = turn.now.date().isoformat()  # today's starts ask first
         speech = Speech().say(
             turn.phrase("care.stop_now"), turn.phrase("care.see_doctor_if_it_goes_on")
         )

@@ -74,6 +74,22 @@ class NoHandler(AbstractRequestHandler):
         return turn.respond(turn.phrase("common.goodbye"), end_session=True)
 
 
+class YesHandler(AbstractRequestHandler):
+    """ "Yes" to a question that made no offer ("Would you like your stretches, an exercise
+    explained, or a tip?"): heard fine, so no "I didn't catch that"; say what to ask for."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("AMAZON.YesIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        return turn.respond(
+            turn.phrase("common.yes_to_nothing"),
+            turn.phrase("common.fallback_reprompt"),
+            remember=False,
+        )
+
+
 class SessionEndedHandler(AbstractRequestHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_request_type("SessionEndedRequest")(handler_input)
@@ -143,6 +159,7 @@ HANDLERS: list[AbstractRequestHandler] = [
     HelpHandler(),
     StopHandler(),
     NoHandler(),
+    YesHandler(),
     FallbackHandler(),
     OtherRequestHandler(),
 ]

@@ -47,6 +47,7 @@ PENDING_START_KEY = "pending_start"
 RESUME_OFFER = "resume"
 FRESH_OFFER = "start_fresh"
 GUIDE_OFFER = "guide_exercise"
+PAIN_CHECK_OFFER = "pain_check"
 STOP_INTENTS = ("AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent")
 RESUME_INTENTS = ("ResumeRoutineIntent", "AMAZON.ResumeIntent")
 # Words that move a routine forward while guiding: "continue" and "carry on" are Alexa's own
@@ -247,9 +248,28 @@ def _bedtime_warning(turn: Turn, pending: str) -> Response:
     )
 
 
+def hurt_today(turn: Turn) -> bool:
+    """Whether the user said something hurt earlier today (and has not said since that they
+    feel fine)."""
+    return turn.state.hurt_on == turn.now.date().isoformat()
+
+
+def _pain_check(turn: Turn, pending: str, opening: Speech | None = None) -> Response:
+    """Before any start or resume on a day something hurt: do they feel fine now? "Yes" starts
+    ``pending``; "no" leaves it for another day."""
+    turn.make_offer(PAIN_CHECK_OFFER, then=pending)
+    return turn.respond(
+        Speech().extend(opening or Speech()).say(turn.phrase("care.pain_check")),
+        turn.phrase("care.pain_check_reprompt"),
+    )
+
+
 def start_routine(turn: Turn, routine_id: str, *, anyway: bool = False) -> Response:
-    """Start a routine from its first exercise (after the bedtime check, unless ``anyway`` or
-    the routine is one its author marked as suiting bedtime)."""
+    """Start a routine from its first exercise (after the pain check on a day something hurt,
+    and the bedtime check unless ``anyway`` or the routine is one its author marked as suiting
+    bedtime)."""
+    if hurt_today(turn):
+        return _pain_check(turn, f"routine:{routine_id}")
     suits_bedtime = turn.catalog.routines[routine_id].suits_bedtime
     if not anyway and not suits_bedtime and near_bedtime(turn):
         return _bedtime_warning(turn, f"routine:{routine_id}")
@@ -264,6 +284,8 @@ def start_guided_exercise(turn: Turn, exercise_id: str, *, anyway: bool = False)
     "how do I do a bridge?" offers this; "yes" to that offer lands here."""
     if exercise_id not in turn.catalog.exercises:
         return _unknown_exercise(turn, exercise_id)
+    if hurt_today(turn):
+        return _pain_check(turn, f"exercise:{exercise_id}")
     if not anyway and near_bedtime(turn):
         return _bedtime_warning(turn, f"exercise:{exercise_id}")
     turn.session.pop(PENDING_START_KEY, None)
@@ -282,6 +304,8 @@ def resume(turn: Turn, *, anyway: bool = False) -> Response:
     progress = turn.state.progress
     if progress is None:
         return _nothing(turn, "routine.nothing_to_resume")
+    if hurt_today(turn):
+        return _pain_check(turn, "resume")
     if not anyway and near_bedtime(turn):
         return _bedtime_warning(turn, "resume")
     turn.session.pop(PENDING_START_KEY, None)
@@ -329,6 +353,8 @@ def _offer_comeback(turn: Turn, opening: Speech | None = None) -> Response:
         return lost_place(turn)
     what = _what(turn)
     speech = Speech().extend(opening or Speech())
+    if hurt_today(turn):
+        return _pain_check(turn, "resume", speech)
     if near_bedtime(turn):
         # Not a resume that the bedtime check would then refuse: the place keeps for tomorrow.
         turn.make_offer("tip", topic="bedtime")
@@ -467,6 +493,25 @@ class YesToCoachOfferHandler(AbstractRequestHandler):
         return start_routine(turn, _routine_for_now(turn))
 
 
+class PainCheckAnswerHandler(AbstractRequestHandler):
+    """ "Do you feel fine now?" on a day something hurt: yes goes on with what they asked for;
+    no (or "not really") keeps the place for another day and ends the session."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return (
+            is_any_intent(handler_input, ("AMAZON.YesIntent", "AMAZON.NoIntent"))
+            and offer_kind(Turn.of(handler_input)) == PAIN_CHECK_OFFER
+        )
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        if turn.intent_name == "AMAZON.YesIntent":
+            turn.state.hurt_on = None
+            return _start_pending(turn, str((turn.offer or {}).get("then") or ""))
+        turn.session.pop(GUIDING_KEY, None)
+        return turn.respond(turn.phrase("care.rest_today"), end_session=True)
+
+
 class NoToCoachOfferHandler(AbstractRequestHandler):
     """ "No" to picking up or starting fresh: forget the old place and ask what they'd like."""
 
@@ -598,10 +643,16 @@ class NothingToResumeHandler(AbstractRequestHandler):
 
 class NextHandler(AbstractRequestHandler):
     """ "Next", "continue", "carry on", "ready", "done" while guiding: the next segment, the next
-    exercise, or the finish. A set still to do (after a pace change) is that set."""
+    exercise, or the finish. A set still to do (after a pace change) is that set. "Yes" or "okay"
+    when nothing was asked is the same: every set ends with "say next for …"."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_any_intent(handler_input, ADVANCE_INTENTS) and guiding(Turn.of(handler_input))
+        turn = Turn.of(handler_input)
+        if not guiding(turn):
+            return False
+        if is_intent_name("AMAZON.YesIntent")(handler_input):
+            return turn.offer is None
+        return is_any_intent(handler_input, ADVANCE_INTENTS)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
@@ -879,7 +930,8 @@ class RoutineHelpHandler(AbstractRequestHandler):
 
 
 class RoutineFallbackHandler(AbstractRequestHandler):
-    """Not understood while guiding (or a yes/no to no question): keep the place, say what works."""
+    """Not understood while guiding (or a "no" to no question): keep the place, say what works.
+    The words may have been about pain, so the answer says to stop if anything hurts."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         turn = Turn.of(handler_input)
@@ -887,10 +939,7 @@ class RoutineFallbackHandler(AbstractRequestHandler):
             return False
         if is_intent_name("AMAZON.FallbackIntent")(handler_input):
             return True
-        return (
-            is_any_intent(handler_input, ("AMAZON.YesIntent", "AMAZON.NoIntent"))
-            and turn.offer is None
-        )
+        return is_intent_name("AMAZON.NoIntent")(handler_input) and turn.offer is None
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
@@ -997,6 +1046,7 @@ class NotGuidingHandler(AbstractRequestHandler):
 # 5. Pace and repeat work everywhere; they come after the guiding-only handlers only for clarity.
 # Help, Stop and Fallback outside a routine are left to common's handlers, after answers'.
 HANDLERS: list[AbstractRequestHandler] = [
+    PainCheckAnswerHandler(),
     YesToCoachOfferHandler(),
     NoToCoachOfferHandler(),
     LaunchWithProgressHandler(),
