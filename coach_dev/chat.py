@@ -43,6 +43,19 @@ HTTP_TIMEOUT_SECONDS = 15.0
 LAUNCH_WORDS = ("open", "launch")
 NEW_SESSION_COMMAND = ":new"
 END_SESSION_COMMAND = ":end"
+TAP_COMMAND = ":tap"
+# What an Echo Show 8 tells a skill about itself: it shows APL, on a 1280 x 800 touch screen.
+SCREEN_INTERFACES = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2024.1"}}}
+SCREEN_VIEWPORT = {
+    "mode": "HUB",
+    "shape": "RECTANGLE",
+    "pixelWidth": 1280,
+    "pixelHeight": 800,
+    "currentPixelWidth": 1280,
+    "currentPixelHeight": 800,
+    "dpi": 213,
+    "touch": ["SINGLE"],
+}
 QUIT_COMMANDS = (":quit", ":q", ":exit")
 HELP_COMMANDS = (":help", ":?")
 FALLBACK_INTENT = "AMAZON.FallbackIntent"
@@ -337,6 +350,7 @@ class SimulatedDevice:
     skill_id: str = LOCAL_SKILL_ID
     clock: Clock = utc_now
     api_endpoint: str = API_ENDPOINT
+    screen: bool = False  # an Echo Show: shows APL documents, and its buttons can be tapped
     session_id: str | None = None  # None: no session is open
     session_attributes: dict[str, Any] = field(default_factory=dict)
     session_is_new: bool = True
@@ -405,6 +419,22 @@ class SimulatedDevice:
             request["dialogState"] = "COMPLETED"
         return self._send(request, heard=heard)
 
+    def tap(self, event: str) -> Exchange:
+        """A tap on a screen button: the UserEvent an Echo Show sends, with the button's event."""
+        if not self.screen:
+            raise ChatError("this device has no screen to tap (start it with --screen)")
+        if not self.in_session:
+            raise ChatError("nothing is on the screen: open the skill first")
+        return self._send(
+            {
+                "type": "Alexa.Presentation.APL.UserEvent",
+                "token": "rls-coach-step",
+                "arguments": [event],
+                "source": {"type": "TouchWrapper", "handler": "Press"},
+            },
+            heard=f"(tap {event})",
+        )
+
     def end_session(self, reason: str = "USER_INITIATED") -> Exchange | None:
         """Close an open session the way Alexa does, with a SessionEndedRequest."""
         if not self.in_session:
@@ -450,6 +480,19 @@ class SimulatedDevice:
             self.session_is_new = True
         application = {"applicationId": self.skill_id}
         user = {"userId": self.user_id}
+        interfaces = dict(SCREEN_INTERFACES) if self.screen else {}
+        context: dict[str, Any] = {
+            "System": {
+                "application": application,
+                "user": user,
+                "device": {"deviceId": self.device_id, "supportedInterfaces": interfaces},
+                # No apiAccessToken: a simulated device has no Alexa account to call the
+                # Alexa APIs with, so the skill falls back to its configured time zone.
+                "apiEndpoint": self.api_endpoint,
+            }
+        }
+        if self.screen:
+            context["Viewport"] = dict(SCREEN_VIEWPORT)
         return {
             "version": "1.0",
             "session": {
@@ -459,16 +502,7 @@ class SimulatedDevice:
                 "attributes": dict(self.session_attributes),
                 "user": user,
             },
-            "context": {
-                "System": {
-                    "application": application,
-                    "user": user,
-                    "device": {"deviceId": self.device_id, "supportedInterfaces": {}},
-                    # No apiAccessToken: a simulated device has no Alexa account to call the
-                    # Alexa APIs with, so the skill falls back to its configured time zone.
-                    "apiEndpoint": self.api_endpoint,
-                }
-            },
+            "context": context,
             "request": {
                 "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
                 "timestamp": timestamp(self.clock()),
@@ -523,6 +557,8 @@ def interpret(line: str) -> Command:
         return Command("help")
     if lowered == END_SESSION_COMMAND:
         return Command("end")
+    if lowered.split()[0] == TAP_COMMAND:
+        return Command("tap", " ".join(lowered.split()[1:]))
     # "open" and "launch" start the skill afresh, whatever follows them, except in the one-shot
     # form "open restless legs coach and …", which the model resolves.
     opens = lowered.split()[0] in LAUNCH_WORDS and " and " not in f" {lowered} "
@@ -576,8 +612,28 @@ def render(exchange: Exchange) -> list[str]:
     reprompt = _readable((response.get("reprompt") or {}).get("outputSpeech"))
     if reprompt:
         lines.append(f"  reprompt: {reprompt}")
+    lines.extend(_screen_lines(response))
     lines.append("  (session ends)" if exchange.ends_session else "  (session stays open)")
     lines.extend(f"  warning: {problem}" for problem in response_problems(exchange.response))
+    return lines
+
+
+def _screen_lines(response: dict[str, Any]) -> list[str]:
+    """What an Echo Show would display: each document's words, buttons in brackets."""
+    lines = []
+    for directive in response.get("directives") or []:
+        if directive.get("type") != "Alexa.Presentation.APL.RenderDocument":
+            continue
+        for screen, data in ((directive.get("datasources") or {}).get("payload") or {}).items():
+            words: list[str] = []
+            for key, value in data.items():
+                if key == "buttons":
+                    words.append(" ".join(f"[{button.get('label')}]" for button in value))
+                elif isinstance(value, list):
+                    words.extend(str(item) for item in value)
+                elif isinstance(value, str) and value:
+                    words.append(value)
+            lines.append(f"  screen ({screen}): " + " | ".join(words))
     return lines
 
 
@@ -597,7 +653,8 @@ def _unmatched(text: str, model: InteractionModel, sent: Exchange | None) -> lis
 CHAT_HELP = (
     'Type what you would say to Alexa. "open" (or "launch", ":new") starts a session; a phrase on\n'
     'its own starts one too, like "Alexa, ask restless legs coach to …". ":end" ends the session\n'
-    "as if you walked away; Ctrl-D (or :quit) leaves."
+    'as if you walked away; ":tap next" (or repeat, pause) taps a button on a --screen device;\n'
+    "Ctrl-D (or :quit) leaves."
 )
 
 
@@ -612,8 +669,11 @@ def connect(
     locale: str,
     user: str,
     clock: Clock = utc_now,
+    *,
+    screen: bool = False,
 ) -> SimulatedDevice:
-    """A device talking to the skill in this process, or to the webhook at ``url``."""
+    """A device talking to the skill in this process, or to the webhook at ``url``; with
+    ``screen``, an Echo Show."""
     model = load_model(locale)
     transport: Transport = HttpTransport(url) if url else InProcessTransport.from_settings(settings)
     if not user.strip():
@@ -625,6 +685,7 @@ def connect(
         user=user.strip(),
         skill_id=settings.skill_id or LOCAL_SKILL_ID,
         clock=clock,
+        screen=screen,
     )
 
 
@@ -644,6 +705,8 @@ def _step(device: SimulatedDevice, command: Command) -> tuple[Exchange | None, b
     if command.kind == "end":
         device.end_session()
         return None, True
+    if command.kind == "tap":
+        return device.tap(command.text), True
     if command.kind == "utterance":
         exchange = device.say(command.text)
         return exchange, exchange is not None and exchange.matched
@@ -699,13 +762,14 @@ def run_chat(
     stdin: TextIO | None = None,
     out: TextIO | None = None,
     clock: Clock = utc_now,
+    screen: bool = False,
 ) -> int:
     """An interactive conversation. Returns 0, or 1 if any turn could not be delivered."""
     stdin = stdin or sys.stdin
     out = out or sys.stdout
     _quiet_logging(settings)
     try:
-        device = connect(settings, url, locale, user, clock)
+        device = connect(settings, url, locale, user, clock, screen=screen)
     except ChatError as exc:
         print(f"rls-coach chat: {exc}", file=sys.stderr)
         return 2
@@ -749,13 +813,14 @@ def run_say(
     *,
     out: TextIO | None = None,
     clock: Clock = utc_now,
+    screen: bool = False,
 ) -> int:
     """Each utterance a turn of one session. Returns 0, 1 if a turn failed or matched nothing,
     2 if the device could not be set up."""
     out = out or sys.stdout
     _quiet_logging(settings)
     try:
-        device = connect(settings, url, locale, user, clock)
+        device = connect(settings, url, locale, user, clock, screen=screen)
     except ChatError as exc:
         print(f"rls-coach say: {exc}", file=sys.stderr)
         return 2

@@ -59,6 +59,8 @@ MANIFEST_SOURCE = CONTENT_DIR / "manifest.yaml"
 # The only permission the skill's code uses (skill/reminders.py): reminders to stretch.
 KNOWN_PERMISSIONS = ("alexa::alerts:reminders:skill:readwrite",)
 
+APL_INTERFACE = "ALEXA_PRESENTATION_APL"  # the manifest's name for Echo Show screens (APL)
+
 # Built-in intents every custom skill must carry (NavigateHome is added by Alexa if missing, so
 # carrying it keeps the committed model equal to the one Alexa builds).
 REQUIRED_BUILTINS = (
@@ -435,7 +437,9 @@ def build_manifest(
                 "testingInstructions": source.testing_instructions,
             },
             "privacyAndCompliance": {_camel(key): value for key, value in source.privacy.items()},
-            "apis": {"custom": {"endpoint": endpoint, "interfaces": []}},
+            # The coach draws Echo Show screens: without this, Alexa never tells it a device
+            # has one (Alexa.Presentation.APL in the request's supportedInterfaces).
+            "apis": {"custom": {"endpoint": endpoint, "interfaces": [{"type": APL_INTERFACE}]}},
         }
     }
     if source.permissions:
@@ -476,6 +480,11 @@ def check_manifest(manifest: Mapping[str, Any], invocation_name: str) -> list[st
             problems.append(
                 f"manifest.permissions: the skill does not use '{permission.get('name')}'"
             )
+    interfaces = body.get("apis", {}).get("custom", {}).get("interfaces") or []
+    if {"type": APL_INTERFACE} not in interfaces:
+        problems.append(
+            f"apis.custom.interfaces must declare {APL_INTERFACE}: the skill has screens"
+        )
     uri = body.get("apis", {}).get("custom", {}).get("endpoint", {}).get("uri", "")
     if not re.match(r"^(arn:|https://)", uri):
         problems.append("apis.custom.endpoint.uri must be an https URL or a Lambda ARN")

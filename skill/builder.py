@@ -22,6 +22,7 @@ from skill.catalog.loader import default_catalog
 from skill.catalog.model import Catalog
 from skill.clock import local_now
 from skill.handlers import answers, care, common, reminders, routine
+from skill.screens import TouchInterceptor
 from skill.settings import Settings, SettingsError
 from skill.speech import Speech, SpeechError, prefixed
 from skill.state import state_from_record
@@ -164,6 +165,8 @@ def skill_builder(
     ):
         builder.add_request_handler(handler)
     builder.add_exception_handler(common.ApologyExceptionHandler())
+    # A tapped button becomes its spoken word's intent before the turn is read and routed.
+    builder.add_global_request_interceptor(TouchInterceptor())
     builder.add_global_request_interceptor(TurnInterceptor(catalog, settings))
     # Order matters: the disclaimer marks the state as heard before the state is saved.
     builder.add_global_response_interceptor(FirstTurnInterceptor())

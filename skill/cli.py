@@ -56,7 +56,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_chat(args: argparse.Namespace) -> int:
     from coach_dev.chat import run_chat  # noqa: PLC0415
 
-    return run_chat(_settings(args), url=args.url, locale=args.locale, user=args.user)
+    return run_chat(
+        _settings(args), url=args.url, locale=args.locale, user=args.user, screen=args.screen
+    )
 
 
 def _cmd_say(args: argparse.Namespace) -> int:
@@ -69,6 +71,7 @@ def _cmd_say(args: argparse.Namespace) -> int:
         locale=args.locale,
         user=args.user,
         as_json=args.json,
+        screen=args.screen,
     )
 
 
@@ -116,6 +119,11 @@ def _add_client_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--locale", default="en-US", help="request locale (default en-US)")
     parser.add_argument("--user", default="local-user", help="a name for the simulated user")
+    parser.add_argument(
+        "--screen",
+        action="store_true",
+        help="be an Echo Show: screens (APL) are asked for and shown; ':tap next' taps a button",
+    )
 
 
 def _port(value: str) -> int:

@@ -108,6 +108,10 @@ class Speech:
         """Readable text with pauses shown as "(3 s)": for cards, logs and the terminal chat."""
         return " ".join(part.plain() for part in self.parts)
 
+    def words(self) -> str:
+        """The sentences alone, without the pauses: for a screen."""
+        return " ".join(part.text for part in self.parts if isinstance(part, _Text))
+
     def __bool__(self) -> bool:
         return bool(self.parts)
 

@@ -19,6 +19,7 @@ from ask_sdk_model.ui import SsmlOutputSpeech, StandardCard
 
 from skill.catalog.model import Catalog
 from skill.lookup import SLOT_TYPE_KINDS, lookup_for
+from skill.screens import Screen, answer_screen, supports_apl
 from skill.settings import Settings
 from skill.speech import Speech
 from skill.state import UserState
@@ -140,13 +141,15 @@ class Turn:
         reprompt: Speech | str | None = None,
         *,
         card: tuple[str, str] | None = None,
+        screen: Screen | None = None,
         end_session: bool | None = None,
         remember: bool = True,
     ) -> Response:
         """Build the response. The session stays open when a reprompt is given (or
         ``end_session=False``, which reprompts with the speech itself); an open session always has
         a reprompt. ``remember`` keeps the response for AMAZON.RepeatIntent. A plain sentence
-        may stand for a Speech that says just it."""
+        may stand for a Speech that says just it. A device with a screen is sent ``screen``, or
+        by default the card's title (else the skill's name) over the words spoken."""
         if isinstance(speech, str):
             speech = Speech().say(speech)
         if isinstance(reprompt, str):
@@ -165,13 +168,28 @@ class Turn:
         builder.set_should_end_session(not keep_open)
         if card:
             builder.set_card(StandardCard(title=card[0] or CARD_TITLE, text=card[1]))
+        if supports_apl(self.handler_input):
+            screen = screen or self._default_screen(speech, card, keep_open)
+            builder.add_directive(screen.directive())
         if remember:
             self.session[LAST_RESPONSE_KEY] = {
                 "speech": speech_ssml,
                 "reprompt": reprompt_ssml,
                 "card": list(card) if card else None,
+                "screen": screen.to_json() if screen else None,
             }
         return builder.response
+
+    def _default_screen(
+        self, speech: Speech, card: tuple[str, str] | None, keep_open: bool
+    ) -> Screen:
+        """The card's title over the words spoken; but a short word mid-set ("wait", "which
+        leg?") leaves the set on screen."""
+        if card is None and keep_open:
+            last = Screen.from_json((self.session.get(LAST_RESPONSE_KEY) or {}).get("screen"))
+            if last is not None and last.document == "step":
+                return last
+        return answer_screen((card[0] if card else "") or CARD_TITLE, speech.words())
 
     def replay_last(self) -> Response | None:
         """Send the previous response again, exactly; None if there is nothing to repeat."""
@@ -186,4 +204,7 @@ class Turn:
         if last.get("card"):
             title, text = last["card"]
             builder.set_card(StandardCard(title=title, text=text))
+        screen = Screen.from_json(last.get("screen"))
+        if screen is not None and supports_apl(self.handler_input):
+            builder.add_directive(screen.directive())
         return builder.response

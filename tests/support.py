@@ -18,6 +18,7 @@ from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 
+from coach_dev.chat import SCREEN_INTERFACES, SCREEN_VIEWPORT
 from skill.catalog.loader import default_catalog
 from skill.speech import WORDS_PER_SECOND
 
@@ -69,6 +70,7 @@ def envelope(
     api_access_token: str | None = None,
     consent_token: str | None = None,
     skill_id: str = SKILL_ID,
+    screen: bool = False,
 ) -> dict[str, Any]:
     """A request envelope. Without ``api_access_token`` the skill cannot call Alexa's APIs, so by
     default it uses its configured time zone and no test reaches out to the real Alexa API;
@@ -85,6 +87,10 @@ def envelope(
     }
     if api_access_token is not None:
         system["apiAccessToken"] = api_access_token
+    context: dict[str, Any] = {"System": system}
+    if screen:  # an Echo Show 8
+        system["device"]["supportedInterfaces"] = SCREEN_INTERFACES
+        context["Viewport"] = SCREEN_VIEWPORT
     return {
         "version": "1.0",
         "session": {
@@ -94,7 +100,7 @@ def envelope(
             "attributes": session_attributes or {},
             "user": user,
         },
-        "context": {"System": system},
+        "context": context,
         "request": request,
     }
 
@@ -180,6 +186,24 @@ class Reply:
         return (self.response.get("outputSpeech") or {}).get("ssml", "")
 
     @property
+    def screens(self) -> list[dict[str, Any]]:
+        """The APL RenderDocument directives sent."""
+        return [
+            d
+            for d in self.response.get("directives") or []
+            if d.get("type") == "Alexa.Presentation.APL.RenderDocument"
+        ]
+
+    @property
+    def screen(self) -> tuple[str, dict[str, Any]] | None:
+        """(document, payload) of the one screen sent, or None."""
+        if not self.screens:
+            return None
+        assert len(self.screens) == 1, "one screen per response"
+        ((name, payload),) = self.screens[0]["datasources"]["payload"].items()
+        return name, payload
+
+    @property
     def text(self) -> str:
         return " ".join(_TAG.sub(" ", self.ssml).split())
 
@@ -227,6 +251,7 @@ class Conversation:
     api_endpoint: str = "https://api.amazonalexa.com"
     api_access_token: str | None = None
     consent_token: str | None = None
+    screen: bool = False  # an Echo Show: asks for APL screens
     session_attributes: dict[str, Any] = field(default_factory=dict)
     in_session: bool = False
     session_number: int = 0
@@ -246,6 +271,7 @@ class Conversation:
             api_endpoint=self.api_endpoint,
             api_access_token=self.api_access_token,
             consent_token=self.consent_token,
+            screen=self.screen,
         )
         reply = Reply(invoke(self.skill, body))
         self.session_attributes = reply.body.get("sessionAttributes") or {}
@@ -288,6 +314,19 @@ class Conversation:
                 "permissionScope": "alexa::alerts:reminders:skill:readwrite",
             },
             "token": token,
+        }
+        return self._send(request)
+
+    def tap(self, *arguments: Any) -> Reply:
+        """A tap on a screen button: the APL UserEvent with the button's arguments."""
+        request = {
+            "type": "Alexa.Presentation.APL.UserEvent",
+            "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
+            "timestamp": iso(self.now),
+            "locale": self.locale,
+            "token": "rls-coach-step",
+            "arguments": list(arguments),
+            "source": {"type": "TouchWrapper", "handler": "Press", "id": ""},
         }
         return self._send(request)
 

@@ -421,6 +421,14 @@ def test_the_manifest_rules_catch_mistakes(manifest, edit, problem):
     assert any(problem in p for p in check_manifest(broken, "restless legs coach"))
 
 
+def test_the_manifest_declares_the_screens(manifest):
+    interfaces = manifest["manifest"]["apis"]["custom"]["interfaces"]
+    assert interfaces == [{"type": "ALEXA_PRESENTATION_APL"}]
+    broken = copy.deepcopy(manifest)
+    broken["manifest"]["apis"]["custom"]["interfaces"] = []
+    assert any("ALEXA_PRESENTATION_APL" in p for p in check_manifest(broken, "restless legs coach"))
+
+
 def test_the_manifest_asks_for_no_other_permission_and_no_purchases(manifest):
     broken = copy.deepcopy(manifest)
     broken["manifest"]["permissions"] = [{"name": "alexa::devices:all:address:full:read"}]

@@ -32,6 +32,7 @@ from skill.clock import effective_bedtime, is_near_bedtime
 from skill.coach.exercise_speech import number_words
 from skill.logsafe import clip
 from skill.lookup import ACTIVITY, EXERCISE, MEDICINE, ROUTINE, TIP, Found, find
+from skill.screens import answer_screen
 from skill.speech import Speech
 from skill.turn import OFFER_KEY, Turn
 
@@ -264,6 +265,10 @@ class ListRoutinesHandler(AbstractRequestHandler):
 # --------------------------------------------------------------------------------------------
 
 
+def _headline(name: str) -> str:
+    return name[:1].upper() + name[1:]
+
+
 def user_bedtime(turn: Turn) -> dt.time:
     return effective_bedtime(
         turn.state.bedtime_time(), turn.settings, turn.catalog.rules.default_bedtime
@@ -362,8 +367,10 @@ def can_i_answer(turn: Turn, activity: Activity) -> Response:
     advice = advise(activity, moment.at, bedtime, turn.catalog.rules)
     turn.session[LAST_ACTIVITY_KEY] = activity.id
     closing = anything_else(turn)
-    speech.extend(verdict_speech(turn, advice)).extend(closing)
-    return turn.respond(speech, closing)
+    verdict = verdict_speech(turn, advice)
+    screen = answer_screen(_headline(activity.name), verdict.words())
+    speech.extend(verdict).extend(closing)
+    return turn.respond(speech, closing, screen=screen)
 
 
 class ActivityLimitHandler(AbstractRequestHandler):
@@ -402,8 +409,9 @@ def limit_answer(turn: Turn, activity: Activity) -> Response:
         )
     else:
         speech.say(activity.about, turn.phrase("answers.no_limit"))
+    screen = answer_screen(_headline(activity.name), speech.words())
     closing = anything_else(turn)
-    return turn.respond(speech.extend(closing), closing)
+    return turn.respond(speech.extend(closing), closing, screen=screen)
 
 
 # --------------------------------------------------------------------------------------------
@@ -451,9 +459,12 @@ def give_tip(
     else:
         next_topic, next_point = next_general_tip(turn, exclude=topic.id)
         offer = turn.phrase("answers.tip_offer_other", topic=next_topic.name)
+    screen = answer_screen(_headline(topic.name), topic.points[point])
     speech.say(offer)
     turn.make_offer("tip", topic=next_topic.id, point=next_point)
-    return turn.respond(speech, Speech().say(turn.phrase("answers.tip_offer_reprompt")))
+    return turn.respond(
+        speech, Speech().say(turn.phrase("answers.tip_offer_reprompt")), screen=screen
+    )
 
 
 def medication_answer(
@@ -467,8 +478,9 @@ def medication_answer(
     else:
         lead = turn.phrase("answers.medication_lead")
     speech = Speech().say(lead, *topic.points)
+    screen = answer_screen(turn.phrase("screen.doctor_headline"), " ".join(topic.points))
     closing = anything_else(turn)
-    return turn.respond(speech.extend(closing), closing)
+    return turn.respond(speech.extend(closing), closing, screen=screen)
 
 
 class TipHandler(AbstractRequestHandler):

@@ -25,6 +25,7 @@ from skill.handlers.answers import (
     offer_kind_is,
 )
 from skill.handlers.routine import GUIDING_KEY, guiding, player
+from skill.screens import answer_screen
 from skill.speech import Speech
 from skill.turn import Turn
 
@@ -69,7 +70,9 @@ class PainHandler(AbstractRequestHandler):
                 turn.state.progress = None
             speech.say(turn.phrase("care.take_care"))
         turn.session.pop(GUIDING_KEY, None)
-        return turn.respond(speech, end_session=True)
+        # On a screen, plainly: the headline and every word said.
+        screen = answer_screen(turn.phrase("screen.pain_headline"), speech.words(), safety=True)
+        return turn.respond(speech, screen=screen, end_session=True)
 
 
 class SymptomsNowHandler(AbstractRequestHandler):

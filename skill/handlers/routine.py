@@ -20,6 +20,7 @@ from ask_sdk_model import Response
 from skill.catalog.model import Routine
 from skill.clock import effective_bedtime, is_near_bedtime
 from skill.coach.exercise_speech import (
+    ExerciseVoice,
     Segment,
     estimated_minutes,
     list_words,
@@ -31,6 +32,7 @@ from skill.coach.player import Place, RoutinePlayer, faster, slower
 from skill.handlers import reminders
 from skill.handlers.common import LaunchHandler
 from skill.logsafe import clip
+from skill.screens import BUTTON_INTENTS, Screen, answer_screen, step_screen
 from skill.speech import Speech
 from skill.turn import Turn
 
@@ -124,7 +126,57 @@ def speak_place(
         return _finish(turn, place, speech, card)
     turn.session[GUIDING_KEY] = True
     close, reprompt = _close(turn, place)
-    return turn.respond(speech.say(close), Speech().say(reprompt), card=card)
+    return turn.respond(
+        speech.say(close),
+        Speech().say(reprompt),
+        card=card,
+        screen=_step_screen(turn, place, voice),
+    )
+
+
+def _step_screen(turn: Turn, place: Place, voice: ExerciseVoice) -> Screen:
+    """The set on screen: the exercise, the side, the same movement sentences the coach says
+    for this set, which set of how many, and where in the routine."""
+    exercise = place.exercise
+    side = voice.side(place.segment.first)
+    first_side = place.segment.first < place.reps
+    position = exercise.setup if first_side or not exercise.switch else exercise.switch
+    lines = [voice.fill(sentence, side) for sentence in (*position, *exercise.movement)]
+    reps = counted_digits(turn, "screen.reps", place.segment.count)
+    sets = len(place.segments)
+    if sets > 1:
+        set_text = turn.phrase(
+            "screen.set_of", number=place.segment_index + 1, count=sets, reps=reps
+        )
+    else:
+        set_text = turn.phrase("screen.set_one", reps=reps)
+    if place.routine is not None:
+        progress = turn.phrase(
+            "screen.in_routine",
+            number=place.step + 1,
+            count=place.step_count,
+            routine=_title(place.routine.name),
+        )
+    else:
+        progress = turn.phrase("screen.on_its_own")
+    side_text = (
+        _title(turn.phrase("screen.side", side=side, body_part=exercise.sides.body_part))
+        if side is not None
+        else ""
+    )
+    return step_screen(
+        title=_title(exercise.name),
+        side=side_text,
+        lines=lines,
+        set_text=set_text,
+        progress=progress,
+        buttons=[(turn.phrase(f"screen.button_{event}"), event) for event in BUTTON_INTENTS],
+    )
+
+
+def counted_digits(turn: Turn, key: str, count: int) -> str:
+    """ "1 rep" from ``key + "_one"``, "5 reps" from ``key``: a count for the eye."""
+    return turn.phrase(f"{key}_one") if count == 1 else turn.phrase(key, count=count)
 
 
 def _routine_intro(turn: Turn, coach: RoutinePlayer, place: Place) -> str:
@@ -189,24 +241,35 @@ def _ready(turn: Turn, place: Place, *, moved_on: bool) -> str:
 def _finish(turn: Turn, place: Place, speech: Speech, card: tuple[str, str]) -> Response:
     turn.state.progress = None
     turn.session.pop(GUIDING_KEY, None)
+    closing = Speech()  # after the last set: also the screen's words
     if place.routine is None:
-        speech.say(turn.phrase("routine.exercise_done", exercise=place.exercise.name))
+        closing.say(turn.phrase("routine.exercise_done", exercise=place.exercise.name))
         kept = _restore_routine(turn)
         if kept is not None:
-            speech.say(turn.phrase("routine.routine_kept", routine=kept.name))
-        speech.say(turn.phrase("common.anything_else"))
-        return turn.respond(speech, Speech().say(turn.phrase("common.welcome_reprompt")), card=card)
+            closing.say(turn.phrase("routine.routine_kept", routine=kept.name))
+        closing.say(turn.phrase("common.anything_else"))
+        screen = answer_screen(_title(place.exercise.name), closing.words())
+        return turn.respond(
+            speech.extend(closing),
+            Speech().say(turn.phrase("common.welcome_reprompt")),
+            card=card,
+            screen=screen,
+        )
     today = turn.now.date()
     turn.state.record_completion(place.routine.id, today)
     days = turn.state.days_this_week(place.routine.id, today)
-    speech.say(
+    closing.say(
         turn.phrase("routine.finished", routine=place.routine.name),
         counted(turn, "routine.days_this_week", days),
     )
-    if reminders.offer_after_first_routine(turn, speech):
-        return turn.respond(speech, reminders.offer_reprompt(turn), card=card)
-    speech.say(turn.phrase("routine.finished_goodbye"))
-    return turn.respond(speech, card=card, end_session=True)
+    if reminders.offer_after_first_routine(turn, closing):
+        screen = answer_screen(_title(place.routine.name), closing.words())
+        return turn.respond(
+            speech.extend(closing), reminders.offer_reprompt(turn), card=card, screen=screen
+        )
+    closing.say(turn.phrase("routine.finished_goodbye"))
+    screen = answer_screen(_title(place.routine.name), closing.words())
+    return turn.respond(speech.extend(closing), card=card, screen=screen, end_session=True)
 
 
 def _title(name: str) -> str:
