@@ -98,6 +98,12 @@ def test_the_headlines_name_what_the_answer_is_about(skill, morning):
     medicine = talk.one_shot("MedicationIntent", medicine=("ropinirole", "ropinirole"))
     assert medicine.screen[1]["headline"] == "A question for your doctor"
     assert "doctor" in medicine.screen[1]["text"]
+    bridge = talk.one_shot("ExplainExerciseIntent", exercise=("bridge", "bridge")).screen[1]
+    assert bridge["headline"] == "Bridge" and "Lie down on your back" in bridge["text"]
+    assert "Want me to" not in bridge["text"]  # the how-to, not the question after it
+    assert talk.one_shot("BedtimeQueryIntent").screen[1]["headline"] == "Your bedtime"
+    said = talk.one_shot("SetBedtimeIntent", bedtime="22:30").screen[1]
+    assert said["headline"] == "Your bedtime" and "10:30 PM" in said["text"]
     tip = talk.one_shot("TipIntent", topic=("bedtime tips", "bedtime"))
     assert tip.screen[1]["headline"] == "Bedtime"
     assert "Would you like" not in tip.screen[1]["text"]  # the tip itself, not the offer

@@ -204,7 +204,8 @@ def explain_exercise(turn: Turn, exercise: Exercise) -> Response:
     speech = Speech().extend(description).say(turn.phrase("answers.explain_offer"))
     turn.make_offer("guide_exercise", exercise=exercise.id)
     reprompt = Speech().say(turn.phrase("answers.explain_offer_reprompt", name=exercise.name))
-    return turn.respond(speech, reprompt, card=card)
+    screen = answer_screen(_headline(exercise.name), description.words())
+    return turn.respond(speech, reprompt, card=card, screen=screen)
 
 
 class ListExercisesHandler(AbstractRequestHandler):
@@ -651,9 +652,11 @@ def confirm_bedtime(turn: Turn, bedtime: dt.time, *, ask_if_morning: bool = Fals
             turn.phrase("answers.bedtime_check", morning=clock_words(turn, morning))
         )
         turn.make_offer(BEDTIME_CHECK_OFFER, morning=morning.strftime("%H:%M"))
-        return turn.respond(speech.extend(question), question)
+        screen = answer_screen(turn.phrase("screen.bedtime_headline"), speech.words())
+        return turn.respond(speech.extend(question), question, screen=screen)
+    screen = answer_screen(turn.phrase("screen.bedtime_headline"), speech.words())
     closing = anything_else(turn)
-    return turn.respond(speech.extend(closing), closing)
+    return turn.respond(speech.extend(closing), closing, screen=screen)
 
 
 # Order matters: the first handler whose can_handle is true takes the request. The routine

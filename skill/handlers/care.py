@@ -134,8 +134,9 @@ class BedtimeQueryHandler(AbstractRequestHandler):
         else:
             default = effective_bedtime(None, turn.settings, turn.catalog.rules.default_bedtime)
             sentence = turn.phrase("care.bedtime_default", clock=clock_words(turn, default))
+        screen = answer_screen(turn.phrase("screen.bedtime_headline"), sentence)
         closing = _closing(turn)
-        return turn.respond(Speech().say(sentence).extend(closing), closing)
+        return turn.respond(Speech().say(sentence).extend(closing), closing, screen=screen)
 
 
 class BedtimeCheckHandler(AbstractRequestHandler):
