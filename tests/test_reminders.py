@@ -256,7 +256,7 @@ def test_listing_and_cancelling_touch_only_this_users_stored_reminders(talk, api
         "alertToken": "amzn1.alert.someone-elses",
     }
     reply = say(talk, "ListRemindersIntent")
-    assert "2 stretching reminders" in reply.text
+    assert "two stretching reminders" in reply.text
     assert "every day at 8 AM" in reply.text and "today at 6 PM" in reply.text
 
     with caplog.at_level(logging.INFO):

@@ -67,7 +67,10 @@ def short_list(turn: Turn, names: Sequence[str]) -> str:
     if len(names) > MAX_NAMES_IN_A_LIST:
         shown = list(names[: MAX_NAMES_IN_A_LIST - 1])
         rest = len(names) - len(shown)
-        return spoken_list(turn, [*shown, turn.phrase("answers.list_more", count=rest)])
+        return spoken_list(
+            turn,
+            [*shown, turn.phrase("answers.list_more", count=number_words(rest, turn.language))],
+        )
     return spoken_list(turn, names)
 
 
@@ -217,7 +220,8 @@ class ListExercisesHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
         exercises = list(turn.catalog.exercises.values())
-        speech = Speech().say(turn.phrase("answers.list_exercises", count=len(exercises)))
+        count = number_words(len(exercises), turn.language)
+        speech = Speech().say(turn.phrase("answers.list_exercises", count=count))
         for kind in KINDS:
             names = [e.name for e in exercises if e.kind == kind]
             if names:
@@ -247,7 +251,9 @@ class ListRoutinesHandler(AbstractRequestHandler):
             ),
         )
         names = short_list(turn, [r.name for r in routines])
-        listed = turn.phrase("answers.list_routines", count=len(routines), names=names)
+        listed = turn.phrase(
+            "answers.list_routines", count=number_words(len(routines), turn.language), names=names
+        )
         speech = Speech().say(listed)
         rules = turn.catalog.rules
         day_part = rules.day_part(turn.now.time())
@@ -580,7 +586,11 @@ def answer_about(turn: Turn, found: Found, *, limit: bool = False) -> Response:
     if found.kind == ROUTINE:
         routine = catalog.routines[found.id]
         speech = Speech().say(
-            turn.phrase("answers.routine_named", routine=routine.name, count=len(routine.steps))
+            turn.phrase(
+                "answers.routine_named",
+                routine=routine.name,
+                count=number_words(len(routine.steps), turn.language),
+            )
         )
         reprompt = turn.phrase("answers.list_routines_reprompt", routine=routine.name)
         return turn.respond(speech.say(reprompt), Speech().say(reprompt))

@@ -22,6 +22,7 @@ from ask_sdk_model.ui import AskForPermissionsConsentCard
 from skill import reminders
 from skill.advice import parse_clock
 from skill.clock import device_zone, effective_bedtime
+from skill.coach.exercise_speech import number_words
 from skill.handlers.answers import clock_words, spoken_list
 from skill.reminders import Fault, Plan, ReminderApiError, Repeat
 from skill.speech import Speech
@@ -388,7 +389,12 @@ class ListRemindersHandler(AbstractRequestHandler):
         if len(mine) == 1:
             return turn.respond(turn.phrase("reminders.list_one", reminders=items), reprompt)
         return turn.respond(
-            turn.phrase("reminders.list_many", count=len(mine), reminders=items), reprompt
+            turn.phrase(
+                "reminders.list_many",
+                count=number_words(len(mine), turn.language),
+                reminders=items,
+            ),
+            reprompt,
         )
 
 
@@ -434,7 +440,11 @@ class CancelReminderHandler(AbstractRequestHandler):
                 turn.phrase("reminders.cancelled_one", reminders=items), end_session=True
             )
         return turn.respond(
-            turn.phrase("reminders.cancelled_many", count=len(chosen), reminders=items),
+            turn.phrase(
+                "reminders.cancelled_many",
+                count=number_words(len(chosen), turn.language),
+                reminders=items,
+            ),
             end_session=True,
         )
 
