@@ -869,6 +869,16 @@ def _hold_place(turn: Turn, key: str) -> Response:
     )
 
 
+def _asked_mid_routine(turn: Turn) -> tuple[RoutinePlayer, Place | None, Place | None]:
+    """For a question asked while guiding: the player, the place the progress points at, and
+    the set to do next (that same one if the question cut it off)."""
+    _cut_off(turn)
+    coach = player(turn)
+    progress = turn.state.progress
+    current = coach.place(progress)
+    return coach, current, coach.place(coach.to_do(progress, turn.now) if progress else None)
+
+
 class WhereAmIHandler(AbstractRequestHandler):
     """ "Which leg?", "what exercise is this?" while guiding: the exercise and the leg of the
     set at hand (the next one if this one is finished); the routine carries on."""
@@ -878,11 +888,8 @@ class WhereAmIHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
-        _cut_off(turn)
-        coach = player(turn)
+        coach, current, place = _asked_mid_routine(turn)
         progress = turn.state.progress
-        current = coach.place(progress)
-        place = coach.place(coach.to_do(progress, turn.now) if progress else None)
         if current is None or place is None:
             return lost_place(turn)
         moved_on = place.step != current.step
@@ -907,11 +914,7 @@ class WhatsLeftHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
-        _cut_off(turn)
-        coach = player(turn)
-        progress = turn.state.progress
-        current = coach.place(progress)
-        place = coach.place(coach.to_do(progress, turn.now) if progress else None)
+        coach, current, place = _asked_mid_routine(turn)
         if current is None or place is None:
             return lost_place(turn)
         speech = Speech()
