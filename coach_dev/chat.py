@@ -351,6 +351,10 @@ class SimulatedDevice:
     clock: Clock = utc_now
     api_endpoint: str = API_ENDPOINT
     screen: bool = False  # an Echo Show: shows APL documents, and its buttons can be tapped
+    # With a token, the skill may call the Alexa APIs at api_endpoint (time zone, reminders); a
+    # consent token says the user granted the reminders permission.
+    api_access_token: str | None = None
+    consent_token: str | None = None
     session_id: str | None = None  # None: no session is open
     session_attributes: dict[str, Any] = field(default_factory=dict)
     session_is_new: bool = True
@@ -435,6 +439,34 @@ class SimulatedDevice:
             heard=f"(tap {event})",
         )
 
+    def permission_answer(self, status: str) -> Exchange:
+        """The user's answer to Alexa's own permission question (ACCEPTED, DENIED or
+        NOT_ANSWERED), as the Connections.Response Alexa then sends the skill."""
+        asked = next(
+            (
+                directive
+                for exchange in reversed(self.exchanges)
+                for directive in (exchange.response.get("response") or {}).get("directives") or []
+                if directive.get("type") == "Connections.SendRequest"
+            ),
+            None,
+        )
+        if asked is None:
+            raise ChatError("the skill has not asked for a permission")
+        if status == "ACCEPTED":
+            self.consent_token = "consent-granted-by-voice"
+        scopes = (asked.get("payload") or {}).get("permissionScopes") or [{}]
+        return self._send(
+            {
+                "type": "Connections.Response",
+                "name": asked.get("name"),
+                "status": {"code": "200", "message": "OK"},
+                "payload": {"status": status, "permissionScope": scopes[0].get("permissionScope")},
+                "token": asked.get("token"),
+            },
+            heard=f"(permission {status.lower()})",
+        )
+
     def end_session(self, reason: str = "USER_INITIATED") -> Exchange | None:
         """Close an open session the way Alexa does, with a SessionEndedRequest."""
         if not self.in_session:
@@ -479,18 +511,22 @@ class SimulatedDevice:
             self.session_attributes = {}
             self.session_is_new = True
         application = {"applicationId": self.skill_id}
-        user = {"userId": self.user_id}
+        user: dict[str, Any] = {"userId": self.user_id}
+        if self.consent_token:
+            user["permissions"] = {"consentToken": self.consent_token}
         interfaces = dict(SCREEN_INTERFACES) if self.screen else {}
         context: dict[str, Any] = {
             "System": {
                 "application": application,
                 "user": user,
                 "device": {"deviceId": self.device_id, "supportedInterfaces": interfaces},
-                # No apiAccessToken: a simulated device has no Alexa account to call the
-                # Alexa APIs with, so the skill falls back to its configured time zone.
+                # No apiAccessToken unless one is given: a simulated device has no Alexa
+                # account, so the skill falls back to its configured time zone.
                 "apiEndpoint": self.api_endpoint,
             }
         }
+        if self.api_access_token:
+            context["System"]["apiAccessToken"] = self.api_access_token
         if self.screen:
             context["Viewport"] = dict(SCREEN_VIEWPORT)
         return {

@@ -47,10 +47,34 @@ def talk(skill, morning) -> Conversation:
 
 
 @pytest.fixture(scope="session")
-def webhook(tmp_path_factory):
+def alexa_api_tls(tmp_path_factory):
+    """A test CA and server certificate for the Alexa API stand-in (tests/fake_alexa_api.py),
+    trusted by the webhook process and, through ``alexa_api``, by the skill in this process."""
+    from tests.fake_alexa_api import make_tls_files
+
+    return make_tls_files(tmp_path_factory.mktemp("alexa-api-tls"))
+
+
+@pytest.fixture
+def alexa_api(alexa_api_tls, monkeypatch):
+    """The Alexa API stand-in on 127.0.0.1 (time zone America/New_York, reminders), trusted by
+    the skill in this process; requests must carry its ``endpoint`` and a token to reach it."""
+    from tests.fake_alexa_api import FakeAlexaApi
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(alexa_api_tls.ca))
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
+    with FakeAlexaApi(alexa_api_tls, zone="America/New_York") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def webhook(tmp_path_factory, alexa_api_tls):
     """The real webhook (`rls-coach serve --no-verify`, SQLite store) as a process on a free
-    loopback port, shared by every test of the session that talks to it over HTTP."""
+    loopback port, shared by every test of the session that talks to it over HTTP. It trusts
+    the Alexa API stand-in's CA, for the requests that name a stand-in as their API endpoint."""
     from tests.webhook_process import running_webhook
 
-    with running_webhook(tmp_path_factory.mktemp("webhook")) as running:
+    env = {"REQUESTS_CA_BUNDLE": str(alexa_api_tls.ca), "NO_PROXY": "127.0.0.1,localhost"}
+    with running_webhook(tmp_path_factory.mktemp("webhook"), env=env) as running:
         yield running

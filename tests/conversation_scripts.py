@@ -6,6 +6,8 @@ session), or ``wait`` (the clock moves on) — and may say what the answer must 
 
     at: "2026-11-17 08:15"            # local time in the tests' zone (America/New_York)
     locale: en-IN                     # optional; the device's locale (default en-US)
+    alexa_api:                        # optional: the Alexa APIs answer (a stand-in on 127.0.0.1)
+      reminders_permission: granted   # or not_granted: the skill must ask for it by voice
     turns:
       - say: start my morning stretches
         intent: StartRoutineIntent    # what the utterance must resolve to
@@ -15,6 +17,9 @@ session), or ``wait`` (the clock moves on) — and may say what the answer must 
         reprompt: [next]              # every one of these in the reprompt
         session: open                 # or: ends
         card: Morning stretches       # words in the card's title or text
+
+A ``permission: accepted`` (or ``denied``) turn is the user's answer to Alexa's own question
+for the reminders permission, which reaches the skill as a Connections.Response.
 
 The answer is what a person hears, as text with pauses shown as "(3 s)". The same script runs
 in-process and over HTTP with virtual-alexa; both produce :class:`Heard` answers checked here,
@@ -44,7 +49,8 @@ from coach_dev.alexa_response import output_text, response_problems
 
 SCRIPT_DIR = Path(__file__).parent / "conversations"
 SCRIPT_ZONE = ZoneInfo("America/New_York")
-ACTIONS = ("say", "launch", "end_session", "wait")
+ACTIONS = ("say", "launch", "end_session", "wait", "permission")
+PERMISSION_ANSWERS = {"accepted": "ACCEPTED", "denied": "DENIED"}
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,8 @@ class Turn:
 
     @property
     def label(self) -> str:
+        if self.action == "permission":
+            return f"permission {self.text.lower()}"
         return f'say "{self.text}"' if self.action == "say" else self.action
 
     @property
@@ -84,6 +92,9 @@ class Script:
     start: dt.datetime  # aware, local
     turns: tuple[Turn, ...]
     locale: str = "en-US"
+    # None: no Alexa API behind the device; else whether the reminders permission is granted
+    # ("granted" or "not_granted") when the script starts.
+    alexa_api: str | None = None
 
     def timeline(self) -> list[tuple[Turn, dt.datetime]]:
         """Each turn with the moment it happens: the clock starts at ``start``, each turn takes
@@ -131,6 +142,7 @@ class _TurnSchema(Schema):
     launch = fields.Boolean(validate=validate.Equal(True, error="write launch: true"))
     end_session = fields.Boolean(validate=validate.Equal(True, error="write end_session: true"))
     wait = fields.Nested(_WaitSchema)
+    permission = fields.String(validate=validate.OneOf(tuple(PERMISSION_ANSWERS)))
     intent = fields.String(load_default=None)
     contains = _phrases()
     contains_any = _phrases()
@@ -150,9 +162,12 @@ class _TurnSchema(Schema):
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Turn:
         action = next(name for name in ACTIONS if name in data)
+        text = data.get("say", "")
+        if action == "permission":
+            text = PERMISSION_ANSWERS[data["permission"]]
         return Turn(
             action=action,
-            text=data.get("say", ""),
+            text=text,
             wait=data.get("wait", dt.timedelta(0)),
             intent=data["intent"],
             contains=tuple(data["contains"]),
@@ -162,6 +177,15 @@ class _TurnSchema(Schema):
             session=data["session"],
             card=data["card"],
         )
+
+
+class _AlexaApiSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reminders_permission = fields.String(
+        required=True, validate=validate.OneOf(("granted", "not_granted"))
+    )
 
 
 class _ScriptSchema(Schema):
@@ -175,6 +199,7 @@ class _ScriptSchema(Schema):
         validate=validate.OneOf(("en-US", "en-GB", "en-CA", "en-AU", "en-IN")),
     )
     turns = fields.List(fields.Nested(_TurnSchema), required=True, validate=validate.Length(min=1))
+    alexa_api = fields.Nested(_AlexaApiSchema, load_default=None)
 
     @validates_schema
     def local_time(self, data: dict[str, Any], **_: Any) -> None:
@@ -191,7 +216,15 @@ def load_script(path: Path) -> Script:
     except ValidationError as exc:
         raise ValueError(f"{path.name}: {exc.messages}") from None
     start = dt.datetime.strptime(data["at"], "%Y-%m-%d %H:%M").replace(tzinfo=SCRIPT_ZONE)
-    return Script(path.stem, data["description"], start, tuple(data["turns"]), data["locale"])
+    api = data["alexa_api"]
+    return Script(
+        path.stem,
+        data["description"],
+        start,
+        tuple(data["turns"]),
+        data["locale"],
+        api["reminders_permission"] if api else None,
+    )
 
 
 def script_paths() -> list[Path]:

@@ -19,6 +19,7 @@ from coach_dev.chat import InProcessTransport, SimulatedDevice, load_model, stab
 from skill.builder import build_skill
 from skill.stores import MemoryAdapter
 from tests.conversation_scripts import Heard, Script, load_script, report, script_paths
+from tests.fake_alexa_api import FakeAlexaApi
 from tests.webhook_process import ROOT, drive
 
 SCRIPTS = script_paths()
@@ -31,7 +32,13 @@ def _ids(paths: list[Path]) -> list[str]:
     return [path.stem for path in paths]
 
 
-def run_in_process(script: Script, catalog, settings) -> list[Heard]:
+API_TOKEN = "script-api-token"
+CONSENT_TOKEN = "script-consent-token"
+
+
+def run_in_process(
+    script: Script, catalog, settings, api: FakeAlexaApi | None = None
+) -> list[Heard]:
     clock = {"now": script.start}
     device = SimulatedDevice(
         transport=InProcessTransport(build_skill(catalog, MemoryAdapter(), settings)),
@@ -41,6 +48,10 @@ def run_in_process(script: Script, catalog, settings) -> list[Heard]:
         skill_id=SKILL_ID,
         clock=lambda: clock["now"],
     )
+    if api is not None:
+        device.api_endpoint = api.endpoint
+        device.api_access_token = API_TOKEN
+        device.consent_token = CONSENT_TOKEN if script.alexa_api == "granted" else None
     heard: list[Heard] = []
     for turn, moment in script.timeline():
         clock["now"] = moment
@@ -54,6 +65,8 @@ def run_in_process(script: Script, catalog, settings) -> list[Heard]:
             exchange = device.launch()
         elif turn.action == "end_session":
             exchange = device.end_session()
+        elif turn.action == "permission":
+            exchange = device.permission_answer(turn.text)
         if exchange is None:
             heard.append(Heard(turn))
         else:
@@ -62,7 +75,9 @@ def run_in_process(script: Script, catalog, settings) -> list[Heard]:
     return heard
 
 
-def run_virtual_alexa(script: Script, webhook_url: str) -> list[Heard]:
+def run_virtual_alexa(
+    script: Script, webhook_url: str, api: FakeAlexaApi | None = None
+) -> list[Heard]:
     user = f"va-{script.name}-{uuid.uuid4()}"  # one webhook store serves every script
     timeline = [(turn, moment) for turn, moment in script.timeline() if turn.action != "wait"]
     plan = {
@@ -77,6 +92,12 @@ def run_virtual_alexa(script: Script, webhook_url: str) -> list[Heard]:
             for turn, moment in timeline
         ],
     }
+    if api is not None:
+        plan["alexaApi"] = {
+            "endpoint": api.endpoint,
+            "token": API_TOKEN,
+            "consentToken": CONSENT_TOKEN if script.alexa_api == "granted" else None,
+        }
     exchanges = {entry["step"]: entry for entry in drive(plan)["exchanges"]}
     heard: list[Heard] = []
     step = 0
@@ -110,20 +131,30 @@ def test_there_are_scripts_for_every_conversation_the_issue_names():
         "can_i_question",
         "bedtime_tips",
         "help_and_off_topic_mid_routine",
+        "reminders_consent",
+        "reminders_denied",
+        "reminders_offer_after_first_routine",
     } <= names
 
 
+def _api_for(script: Script, request: pytest.FixtureRequest) -> FakeAlexaApi | None:
+    """The Alexa API stand-in, for a script that has the Alexa APIs behind its device."""
+    return request.getfixturevalue("alexa_api") if script.alexa_api else None
+
+
 @pytest.mark.parametrize("path", SCRIPTS, ids=_ids(SCRIPTS))
-def test_script_in_process(path: Path, catalog, settings):
+def test_script_in_process(path: Path, catalog, settings, request):
     script = load_script(path)
-    _assert_conversation(script, run_in_process(script, catalog, settings))
+    api = _api_for(script, request)
+    _assert_conversation(script, run_in_process(script, catalog, settings, api))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SCRIPTS, ids=_ids(SCRIPTS))
-def test_script_through_virtual_alexa_and_the_webhook(path: Path, webhook):
+def test_script_through_virtual_alexa_and_the_webhook(path: Path, webhook, request):
     script = load_script(path)
-    _assert_conversation(script, run_virtual_alexa(script, webhook.url))
+    api = _api_for(script, request)
+    _assert_conversation(script, run_virtual_alexa(script, webhook.url, api))
 
 
 def test_a_script_with_two_actions_in_a_turn_is_refused(tmp_path):

@@ -64,20 +64,24 @@ def _healthy(base: str) -> bool:
 
 
 @contextlib.contextmanager
-def running_webhook(directory: Path, *, verify_for: str | None = None) -> Iterator[Webhook]:
+def running_webhook(
+    directory: Path, *, verify_for: str | None = None, env: dict[str, str] | None = None
+) -> Iterator[Webhook]:
     """``rls-coach serve --no-verify`` on a free port, with an SQLite store in ``directory``,
     until the block ends. With ``verify_for`` (a skill id) it verifies requests, as in
-    production, instead."""
+    production, instead. ``env`` adds to the server's environment."""
     log = directory / "webhook.log"
     store = f"sqlite:///{(directory / 'webhook.sqlite3').resolve()}"
     command = [*rls_coach_command(), "serve", "--host", "127.0.0.1", "--port", "0"]
     command += ["--threads", "4", "--store", store]
     command += ["--skill-id", verify_for] if verify_for else ["--no-verify"]
     # INFO: the server names its port in an INFO line, and the per-request lines help a failure.
-    env = hermetic_env(RLS_COACH_TIMEZONE=TIMEZONE, RLS_COACH_LOG_LEVEL="INFO")
+    server_env = hermetic_env(
+        RLS_COACH_TIMEZONE=TIMEZONE, RLS_COACH_LOG_LEVEL="INFO", **(env or {})
+    )
     with log.open("wb") as log_file:
         process = subprocess.Popen(
-            command, stdout=log_file, stderr=subprocess.STDOUT, env=env, cwd=directory
+            command, stdout=log_file, stderr=subprocess.STDOUT, env=server_env, cwd=directory
         )
     try:
         deadline = time.monotonic() + STARTUP_LIMIT_SECONDS

@@ -6,9 +6,13 @@
 //   { "skillUrl": "http://127.0.0.1:PORT/alexa", "model": "interaction_models/en-US.json",
 //     "locale": "en-US", "applicationId": "amzn1.ask.skill...", "userId": "amzn1.ask.account...",
 //     "deviceId": "amzn1.ask.device...",
-//     "steps": [ { "action": "launch" | "say" | "end_session", "text": "...",
+//     "alexaApi": { "endpoint": "https://127.0.0.1:PORT", "token": "...", "consentToken": "..." },
+//     "steps": [ { "action": "launch" | "say" | "end_session" | "permission", "text": "...",
 //                  "timestamp": "2026-11-17T13:15:00Z", "userId": "amzn1.ask.account..." } ] }
-//   (a step's own "userId" switches user from that step on: many short conversations in one run)
+//   (a step's own "userId" switches user from that step on: many short conversations in one run;
+//   "alexaApi", when given, is the Alexa API the skill may call, with the user's consent token for
+//   the reminders permission or null; a "permission" step's text is the user's answer to Alexa's
+//   permission question, ACCEPTED or DENIED, sent as the Connections.Response Alexa sends)
 // Output (JSON on stdout): { "exchanges": [ { "step": 0, "request": {...}, "response": {...},
 //   "fallback": false } ] } ("fallback": the words matched no sample; see utteranceRequest).
 // A step that fails ends the run with { "step": n, "error": "..." } as its last exchange, and the
@@ -120,22 +124,38 @@ async function main() {
 
   // The filter sees every envelope just before it is posted: it sets the step's timestamp (the
   // skill's "now"), drops the made-up API access token (there is no Alexa account behind it, so
-  // the skill must not call the Alexa APIs with it), and keeps a copy for the output.
+  // the skill must not call the Alexa APIs with it) or puts the plan's Alexa API in its place,
+  // and keeps a copy for the output.
   let stepTimestamp = null;
   let sent = null;
+  const api = input.alexaApi || null;
   alexa.filter((envelope) => {
     if (stepTimestamp) envelope.request.timestamp = stepTimestamp;
     delete envelope.context.System.apiAccessToken;
+    if (api) {
+      envelope.context.System.apiEndpoint = api.endpoint;
+      envelope.context.System.apiAccessToken = api.token;
+      for (const user of [envelope.context.System.user, envelope.session && envelope.session.user]) {
+        if (!user) continue;
+        if (api.consentToken) user.permissions = { consentToken: api.consentToken };
+        else delete user.permissions;
+      }
+    }
     sent = JSON.parse(JSON.stringify(envelope));
   });
 
   const exchanges = [];
+  const asked = { directive: null }; // the last permission the skill asked Alexa to ask for
   for (const [index, step] of input.steps.entries()) {
     stepTimestamp = step.timestamp || null;
     if (step.userId) alexa.context().user().setID(step.userId);
     sent = null;
     try {
-      const outcome = await runStep(alexa, languageModel, step);
+      const outcome = await runStep(alexa, languageModel, step, api, asked);
+      const directives = (outcome.reply && outcome.reply.response && outcome.reply.response.directives) || [];
+      for (const directive of directives) {
+        if (directive.type === "Connections.SendRequest") asked.directive = directive;
+      }
       if (outcome.skipped) {
         exchanges.push({ step: index, skipped: outcome.skipped });
       } else {
@@ -153,7 +173,16 @@ async function main() {
 }
 
 // One step: { reply, fallback } for a request sent, or { skipped } when there was nothing to send.
-async function runStep(alexa, languageModel, step) {
+async function runStep(alexa, languageModel, step, api, asked) {
+  if (step.action === "permission") {
+    const directive = asked.directive;
+    if (!directive) throw new Error("the skill has not asked for a permission");
+    if (step.text === "ACCEPTED" && api) api.consentToken = "consent-granted-by-voice";
+    const scopes = (directive.payload && directive.payload.permissionScopes) || [{}];
+    const payload = { status: step.text, permissionScope: scopes[0].permissionScope };
+    const request = alexa.request().connectionsResponse(directive.name, payload, directive.token, "200");
+    return { reply: await request.send(), fallback: false };
+  }
   if (step.action === "launch") {
     return { reply: await launch(alexa), fallback: false };
   }
