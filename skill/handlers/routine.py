@@ -18,7 +18,7 @@ from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
 
 from skill.catalog.model import Routine
-from skill.clock import effective_bedtime, is_near_bedtime
+from skill.clock import effective_bedtime, hours_before_bedtime, is_near_bedtime
 from skill.coach.exercise_speech import (
     ExerciseVoice,
     Segment,
@@ -303,11 +303,20 @@ def near_bedtime(turn: Turn) -> bool:
     return is_near_bedtime(turn.now, bedtime, rules.bedtime_buffer_hours)
 
 
+def bedtime_words(turn: Turn) -> str:
+    """ "It's close to your bedtime", or after it (the small hours) "It's past your bedtime"."""
+    rules = turn.catalog.rules
+    bedtime = effective_bedtime(turn.state.bedtime_time(), turn.settings, rules.default_bedtime)
+    past = hours_before_bedtime(turn.now, bedtime) < 0
+    return turn.phrase("routine.bedtime_past" if past else "routine.bedtime_close")
+
+
 def _bedtime_warning(turn: Turn, pending: str) -> Response:
     turn.session[PENDING_START_KEY] = pending
     turn.make_offer("tip", topic="bedtime", then=pending)
     return turn.respond(
-        turn.phrase("routine.bedtime_warning"), turn.phrase("routine.bedtime_warning_reprompt")
+        turn.phrase("routine.bedtime_warning", bedtime=bedtime_words(turn)),
+        turn.phrase("routine.bedtime_warning_reprompt"),
     )
 
 
@@ -423,7 +432,12 @@ def _offer_comeback(turn: Turn, opening: Speech | None = None) -> Response:
         turn.make_offer("tip", topic="bedtime")
         return turn.respond(
             speech.say(
-                turn.phrase("routine.comeback_bedtime", exercise=place.exercise.name, what=what)
+                turn.phrase(
+                    "routine.comeback_bedtime",
+                    exercise=place.exercise.name,
+                    what=what,
+                    bedtime=bedtime_words(turn),
+                )
             ),
             turn.phrase("routine.bedtime_warning_reprompt_tips"),
         )
@@ -446,7 +460,7 @@ def _nothing(turn: Turn, key: str) -> Response:
     speech = Speech().say(turn.phrase(key))
     if near_bedtime(turn):
         turn.make_offer("tip", topic="bedtime")
-        speech.say(turn.phrase("routine.suggest_bedtime_tips"))
+        speech.say(turn.phrase("routine.suggest_bedtime_tips", bedtime=bedtime_words(turn)))
     else:
         routine_id = _routine_for_now(turn)
         routine = turn.catalog.routines[routine_id].name
