@@ -14,6 +14,7 @@ from num2words import num2words
 from skill.coach.exercise_speech import (
     ExerciseVoice,
     Segment,
+    estimated_minutes,
     frame_speech,
     longest_phrases,
     plan_segments,
@@ -234,6 +235,24 @@ def test_every_segment_with_its_longest_frame_fits_alexas_limit(catalog, pace, r
         voice = player.voice(place.exercise, place.reps, phrase)
         frame = frame_speech(phrase, first=place.step == 0, last=place.next_exercise is None)
         assert frame.extend(voice.body(place.segment)).characters <= MAX_SSML_CHARS
+
+
+@pytest.mark.parametrize("pace", ["slowest", "slower", "normal", "faster"])
+def test_the_estimated_length_is_within_a_few_seconds_of_every_word_and_pause(catalog, pace):
+    player = RoutinePlayer(catalog, catalog.rules.pace(pace))
+    phrase = longest_phrases(catalog)
+    for routine in catalog.routines.values():
+        exact = 0.0
+        for step in routine.steps:
+            exercise = catalog.exercises[step.exercise]
+            voice = player.voice(exercise, step.reps or exercise.reps.guided, phrase)
+            for segment in player.segments(exercise, voice.reps):
+                exact += voice.body(segment).seconds
+                # A set's estimate misses only the extra words of longer counts.
+                assert abs(voice.seconds(segment) - voice.body(segment).seconds) < 2
+        estimate = player.estimated_seconds(routine)
+        assert abs(estimate - exact) <= 0.02 * exact, (routine.id, estimate, exact)
+        assert estimated_minutes(estimate) == estimated_minutes(exact)
 
 
 @pytest.mark.parametrize("pace", ["slowest", "slower", "normal", "faster"])

@@ -214,6 +214,15 @@ class ExerciseVoice:
                 speech.pause(RELEASE_PAUSE_SECONDS * self.factor)
         return speech
 
+    def seconds(self, segment: Segment) -> float:
+        """About how long ``segment`` runs: its opening and first rep as spoken, then each
+        further rep as long as the first (their counts differ by a word at most). For "about
+        ten minutes", without speaking every rep of a routine."""
+        first = Segment(segment.first, segment.first)
+        rep = Speech()
+        self._rep(rep, 1, self.side(segment.first))
+        return self.body(first).seconds + (segment.count - 1) * rep.seconds
+
     def _start_set(self, speech: Speech, side_index: int, rep: int, count: int) -> None:
         side = self.sides[side_index]
         body_part = self.exercise.sides.body_part

@@ -85,11 +85,8 @@ class RoutinePlayer:
         """What ``exercise`` says at this pace, in the words ``phrase`` gives."""
         return ExerciseVoice(exercise, reps, self.pace.factor, phrase, self.language)
 
-    def segments(
-        self, exercise: Exercise, reps: int, *, first: bool, last: bool
-    ) -> tuple[Segment, ...]:
-        """How the exercise is cut at this pace, as the first and/or last step of its routine
-        (those carry the routine's introduction or its finish around the segment)."""
+    def segments(self, exercise: Exercise, reps: int) -> tuple[Segment, ...]:
+        """How the exercise is cut into sets: one per side, at every pace."""
         return plan_segments(self.voice(exercise, reps, self.longest))
 
     def steps(self, progress: Progress) -> list[tuple[Exercise, int]] | None:
@@ -120,13 +117,7 @@ class RoutinePlayer:
             # The routine was edited since this was saved: that step is another exercise now.
             logger.warning("routine %s changed under saved progress", progress.routine_id)
             return None
-        last_step = len(steps) - 1
-        segments = from_rep(
-            self.segments(
-                exercise, reps, first=progress.step == 0, last=progress.step == last_step
-            ),
-            progress.from_rep,
-        )
+        segments = from_rep(self.segments(exercise, reps), progress.from_rep)
         if not segments:
             logger.warning("progress %s starts past the exercise's last rep", progress)
             return None
@@ -144,31 +135,25 @@ class RoutinePlayer:
         )
 
     def remaining_seconds(self, place: Place) -> float:
-        """How long the rest of the routine (or exercise) runs from ``place``'s segment on."""
+        """About how long the rest of the routine (or exercise) runs from ``place``'s set on."""
         voice = self.voice(place.exercise, place.reps, self.longest)
-        total = sum(voice.body(s).seconds for s in place.segments[place.segment_index :])
+        total = sum(voice.seconds(s) for s in place.segments[place.segment_index :])
         routine = place.routine
         if routine is None:
             return total
-        last_step = len(routine.steps) - 1
-        for index in range(place.step + 1, len(routine.steps)):
-            exercise = self.catalog.exercises[routine.steps[index].exercise]
-            reps = routine.steps[index].reps or exercise.reps.guided
-            later = self.voice(exercise, reps, self.longest)
-            segments = self.segments(exercise, reps, first=False, last=index == last_step)
-            total += sum(later.body(s).seconds for s in segments)
-        return total
+        return total + self._steps_seconds(routine, place.step + 1)
 
     def estimated_seconds(self, routine: Routine) -> float:
-        """How long the routine's speech runs at this pace, counting every segment."""
+        """About how long the routine's speech runs at this pace, every set of every step."""
+        return self._steps_seconds(routine, 0)
+
+    def _steps_seconds(self, routine: Routine, first_step: int) -> float:
         total = 0.0
-        last_step = len(routine.steps) - 1
-        for index, step in enumerate(routine.steps):
+        for step in routine.steps[first_step:]:
             exercise = self.catalog.exercises[step.exercise]
             reps = step.reps or exercise.reps.guided
             voice = self.voice(exercise, reps, self.longest)
-            for segment in self.segments(exercise, reps, first=index == 0, last=index == last_step):
-                total += voice.body(segment).seconds
+            total += sum(voice.seconds(segment) for segment in self.segments(exercise, reps))
         return total
 
     # ---- moves -------------------------------------------------------------------------------
