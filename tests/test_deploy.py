@@ -291,7 +291,7 @@ def test_the_unpacked_zip_answers_alexa_with_only_the_runtime_beside_it(packaged
             talk.end_session("EXCEEDED_MAX_REPROMPTS")
             _, loaded = container.modules([])
         assert DISCLAIMER in first.text and not first.ends_session
-        assert "One, lift your heel" in started.text  # counted reps: num2words works here too
+        assert "One, lift your heel" in started.text  # counted reps: the numbers table ships too
         assert not [m for m in loaded if m.split(".")[0] in {"flask", "webhook", "cryptography"}]
         assert f"INFO skill.lambda_entry skill {SKILL_ID} ready" in container.log
 

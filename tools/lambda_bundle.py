@@ -105,7 +105,7 @@ def install_dependencies(target: Path, requirements: list[str], python: str, pla
     """Install ``requirements`` into ``target`` as wheels for the function's Python and platform.
 
     pip installs for another platform only from wheels, and a few pure-Python dependencies are
-    published only as source (docopt, which num2words needs). So pip first builds wheels here for
+    published only as source. So pip first builds wheels here for
     whatever has none (a pure-Python wheel fits any platform), then installs for the function
     with those wheels on hand and PyPI's own wheels for everything else.
     """
