@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import shutil
 import subprocess
 import uuid
@@ -366,3 +367,18 @@ def test_every_response_with_a_screen_fits_alexas_limits(catalog, settings, morn
     largest = max(sizes)
     assert largest < ALEXA_MAX_RESPONSE_BYTES, f"largest response with a screen: {largest} bytes"
     assert all(len(r.ssml) <= 8000 for r in replies)
+
+
+@pytest.mark.parametrize("name", DOCUMENTS)
+def test_every_viewport_has_its_sizes_and_every_size_used_is_defined(name):
+    doc = document(name)
+    conditions = {block.get("when") for block in doc["resources"]}
+    # Landscape (the default), portrait and small round screens each get sizes of their own.
+    assert {None, "${viewport.width < viewport.height}", "${viewport.shape == 'round'}"} <= (
+        conditions
+    )
+    defined = set(doc["resources"][0]["dimensions"])
+    for block in doc["resources"][1:]:
+        assert set(block["dimensions"]) <= defined  # a variant only overrides
+    used = set(re.findall(r'"@(\w+)"', json.dumps(doc["mainTemplate"])))
+    assert used and used <= defined, used - defined
