@@ -113,7 +113,7 @@ yes please                                 | AMAZON.YesIntent
 nope                                       | AMAZON.NoIntent
 no thanks, not now                         | AMAZON.NoIntent
 next                                       | AMAZON.NextIntent
-skip this one                              | AMAZON.NextIntent
+skip this one                              | SkipExerciseIntent
 next one                                   | AMAZON.NextIntent
 go back                                    | AMAZON.PreviousIntent
 take a break                               | AMAZON.PauseIntent
@@ -151,7 +151,7 @@ def test_natural_phrasings_reach_the_intended_intent_and_ids(models, locale):
 
 
 def test_words_that_are_no_request_resolve_to_nothing(models):
-    for nonsense in ("", "   ", "purple monkey dishwasher", "the", "what"):
+    for nonsense in ("", "   ", "purple monkey dishwasher", "the", "of"):
         assert resolve(models["en-US"], nonsense) is None, nonsense
 
 
