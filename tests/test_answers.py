@@ -241,7 +241,7 @@ def test_bedtime_is_confirmed_remembered_and_changes_the_advice(talk):
 
     said = talk.one_shot("SetBedtimeIntent", bedtime="12:30")  # "twelve thirty"
     assert "your bedtime is 12:30 AM" in said.text
-    assert "3 hours before it" in said.text
+    assert "three hours before it" in said.text
     talk.end_session()
 
     after = talk.one_shot("CanIDoIntent", activity=("swim", "swimming"), when=("now", "now"))

@@ -653,7 +653,7 @@ def confirm_bedtime(turn: Turn, bedtime: dt.time, *, ask_if_morning: bool = Fals
         turn.phrase(
             "answers.bedtime_set",
             clock=clock_words(turn, bedtime),
-            hours=int(hours) if float(hours).is_integer() else hours,
+            hours=number_words(int(hours), turn.language) if float(hours).is_integer() else hours,
         )
     )
     if ask_if_morning and EARLY_EVENING_BEDTIMES[0] <= bedtime.hour < EARLY_EVENING_BEDTIMES[1]:
