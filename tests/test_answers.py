@@ -59,7 +59,7 @@ def test_explaining_the_bridge_gives_setup_movement_reps_a_caution_and_an_offer(
     reply = talk.intent("ExplainExerciseIntent", exercise=("bridge", "bridge"))
     assert "Lie down on your back" in reply.text
     assert "straight line from your knees to your shoulders" in reply.text
-    assert "up to 20 times" in reply.text
+    assert "up to twenty times" in reply.text
     assert "Come back down slowly" in reply.text
     assert "walk you through it" in reply.text
     assert not reply.ends_session and "yes or no" in reply.reprompt
@@ -71,7 +71,7 @@ def test_a_per_side_exercise_names_the_sides_and_the_switch(talk):
     reply = talk.one_shot("ExplainExerciseIntent", exercise="lunges")  # a synonym, unresolved
     assert "left leg forward" in reply.text and "right shin down" in reply.text
     assert "hold for three seconds" in reply.text
-    assert "5 to 8 times, then switch to your right leg" in reply.text
+    assert "five to eight times, then switch to your right leg" in reply.text
     assert "{" not in reply.ssml
 
 

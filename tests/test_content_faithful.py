@@ -44,7 +44,7 @@ def test_lunge_holds_in_each_direction(catalog: Catalog):
 
 
 def test_squats_are_described_as_a_few(catalog: Catalog):
-    assert catalog.exercises["gentle_squat"].reps.describe() == "a few"
+    assert catalog.exercises["gentle_squat"].reps.spoken == "a few"
 
 
 def test_the_four_stretches_are_the_morning_and_afternoon_routines(catalog: Catalog):

@@ -119,15 +119,6 @@ class Reps:
         """How many reps the coach counts, per side, wherever the exercise is guided."""
         return self.count
 
-    def describe(self) -> str:
-        if self.spoken:
-            return self.spoken
-        if self.min == self.max:
-            return str(self.max)
-        if self.min is not None:
-            return f"{self.min} to {self.max}"
-        return f"up to {self.max}"
-
 
 @dataclass(frozen=True, slots=True)
 class Sides:

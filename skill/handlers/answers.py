@@ -163,7 +163,7 @@ def describe_exercise(turn: Turn, exercise: Exercise) -> Speech:
     speech = Speech().say(turn.phrase(intro, name=exercise.name))
     for sentence in (*exercise.setup, *exercise.movement):
         speech.say(with_sides(sentence, side, other_side))
-    reps = exercise.reps.describe()
+    reps = reps_words(turn, exercise)
     body_part = exercise.sides.body_part
     if exercise.sides.per_side:
         speech.say(
@@ -184,6 +184,21 @@ def describe_exercise(turn: Turn, exercise: Exercise) -> Speech:
         )
         speech.say(turn.phrase(key, count=count, body_part=body_part))
     return speech.say(exercise.cautions[0])
+
+
+def reps_words(turn: Turn, exercise: Exercise) -> str:
+    """The source's number of reps as said: "up to five", "five to eight", "ten", or the
+    content's own wording ("a few")."""
+    reps = exercise.reps
+    if reps.spoken:
+        return reps.spoken
+    most = number_words(reps.max, turn.language)
+    if reps.min == reps.max:
+        return most
+    if reps.min is not None:
+        least = number_words(reps.min, turn.language)
+        return turn.phrase("answers.reps_range", least=least, most=most)
+    return turn.phrase("answers.reps_up_to", most=most)
 
 
 class ExplainExerciseHandler(AbstractRequestHandler):
