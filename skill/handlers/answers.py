@@ -357,10 +357,24 @@ class CanIDoHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
+        if (sensitive := named_condition(turn)) is not None:
+            return answer_about(turn, sensitive)  # "can I swim with a bad knee": the doctor
         activity = turn.catalog.activities.get(turn.slot_id("activity") or "")
         if activity is None:
             return unknown_activity(turn)
         return can_i_answer(turn, activity)
+
+
+def named_condition(turn: Turn) -> Found | None:
+    """A medicine, a condition or an injury named anywhere in the request's slot words: those
+    questions only ever get the doctor answer, whatever else they ask."""
+    request = turn.handler_input.request_envelope.request
+    slots = getattr(getattr(request, "intent", None), "slots", None) or {}
+    for name in slots:
+        found = find(turn.catalog, turn.slot_value(name))
+        if found is not None and found.sensitive:
+            return found
+    return None
 
 
 def can_i_answer(turn: Turn, activity: Activity) -> Response:
@@ -403,6 +417,8 @@ class ActivityLimitHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
+        if (sensitive := named_condition(turn)) is not None:
+            return answer_about(turn, sensitive)
         activity = turn.catalog.activities.get(turn.slot_id("activity") or "")
         if activity is None and turn.slot_value("activity") is None:
             # "How fast?" straight after an answer about cycling: about cycling.
