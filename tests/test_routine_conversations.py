@@ -415,6 +415,7 @@ def test_help_and_fallback_mid_routine_keep_the_place(talk, store):
     assert not missed.ends_session and missed.reprompt
     stray_no = talk.intent("AMAZON.NoIntent")
     assert "calf stretch" in stray_no.text and not stray_no.ends_session
+    assert "missed" not in stray_no.text and "hurts, stop and rest" in stray_no.text
     assert progress_of(store) == ("calf_stretch", 0, 1, False)
 
     # "Okay" or "yes" when nothing was asked goes on, as every set ends with "say next for …".

@@ -1026,8 +1026,14 @@ class RoutineFallbackHandler(AbstractRequestHandler):
         place = player(turn).place(turn.state.progress)
         if place is None:
             return lost_place(turn)
+        # A "no" was heard: no "sorry, I missed that", but what it can mean from here.
+        key = (
+            "routine.no_in_routine"
+            if turn.intent_name == "AMAZON.NoIntent"
+            else ("routine.fallback_routine")
+        )
         return turn.respond(
-            turn.phrase("routine.fallback_routine", exercise=place.exercise.name),
+            turn.phrase(key, exercise=place.exercise.name),
             turn.phrase("routine.help_reprompt"),
             remember=False,
         )
