@@ -427,6 +427,8 @@ class SimulatedDevice:
         """A tap on a screen button: the UserEvent an Echo Show sends, with the button's event."""
         if not self.screen:
             raise ChatError("this device has no screen to tap (start it with --screen)")
+        if not event:
+            raise ChatError("say which button to tap: :tap next, :tap repeat or :tap pause")
         if not self.in_session:
             raise ChatError("nothing is on the screen: open the skill first")
         return self._send(

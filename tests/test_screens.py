@@ -382,3 +382,17 @@ def test_every_viewport_has_its_sizes_and_every_size_used_is_defined(name):
         assert set(block["dimensions"]) <= defined  # a variant only overrides
     used = set(re.findall(r'"@(\w+)"', json.dumps(doc["mainTemplate"])))
     assert used and used <= defined, used - defined
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["open", ":tap next"], "this device has no screen to tap (start it with --screen)"),
+        (["--screen", ":tap next"], "nothing is on the screen: open the skill first"),
+        (["--screen", "open", ":tap"], "say which button to tap: :tap next, :tap repeat or"),
+    ],
+)
+def test_a_tap_that_cannot_be_made_says_why(args, message):
+    result = rls_coach("say", "--store", "memory://", *args)
+    assert result.returncode == 1
+    assert message in result.stderr and "Traceback" not in result.stderr
