@@ -12,7 +12,6 @@ handler is chosen, so a tap and the word take the very same path.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -38,11 +37,17 @@ BUTTON_INTENTS = {
 }
 
 
-@functools.cache
+# The documents are content, read when the skill is loaded like the rest of it (two small
+# files), not on every response that draws a screen.
+_DOCUMENTS = {
+    name: json.loads((SCREENS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    for name in DOCUMENTS
+}
+
+
 def document(name: str) -> dict[str, Any]:
-    """An APL document from the content, read once per process."""
-    with (SCREENS_DIR / f"{name}.json").open(encoding="utf-8") as file:
-        return json.load(file)
+    """An APL document from the content."""
+    return _DOCUMENTS[name]
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,6 @@ import urllib.request
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -190,9 +189,9 @@ def load_certificates(pem_data: bytes) -> list[x509.Certificate]:
     return certificates
 
 
-@cache
 def certifi_roots() -> tuple[x509.Certificate, ...]:
-    """The public web roots from certifi's bundle, loaded once per process."""
+    """The public web roots from certifi's bundle (about 7 ms to read; a verifier reads them
+    once, when it is made)."""
     return tuple(load_certificates(Path(certifi.where()).read_bytes()))
 
 
