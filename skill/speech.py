@@ -116,6 +116,11 @@ class Speech:
         return bool(self.parts)
 
 
+def capitalized(name: str) -> str:
+    """A catalog name as a title: "calf stretch" → "Calf stretch" (the rest left as written)."""
+    return name[:1].upper() + name[1:]
+
+
 def prefixed(ssml: str, speech: Speech) -> str:
     """``speech`` spoken before an already built ``<speak>`` document, within the same limits."""
     if not ssml.startswith("<speak>"):

@@ -168,15 +168,16 @@ class Turn:
         builder.set_should_end_session(not keep_open)
         if card:
             builder.set_card(StandardCard(title=card[0] or CARD_TITLE, text=card[1]))
+        shown: Screen | None = None  # only a device with a screen is sent (and keeps) one
         if supports_apl(self.handler_input):
-            screen = screen or self._default_screen(speech, card, keep_open)
-            builder.add_directive(screen.directive())
+            shown = screen or self._default_screen(speech, card, keep_open)
+            builder.add_directive(shown.directive())
         if remember:
             self.session[LAST_RESPONSE_KEY] = {
                 "speech": speech_ssml,
                 "reprompt": reprompt_ssml,
                 "card": list(card) if card else None,
-                "screen": screen.to_json() if screen else None,
+                "screen": shown.to_json() if shown else None,
             }
         return builder.response
 

@@ -91,6 +91,14 @@ def test_a_device_without_a_screen_is_sent_no_document(skill, morning, kind, ask
     assert reply.response.get("directives") in (None, [])
 
 
+def test_a_device_without_a_screen_carries_no_screen_in_its_session(skill, morning):
+    reply = screen_talk(skill, morning, screen=False).one_shot(
+        "StartRoutineIntent", routine=MORNING
+    )
+    assert reply.response.get("directives") in (None, [])
+    assert reply.body["sessionAttributes"]["last_response"]["screen"] is None
+
+
 def test_the_headlines_name_what_the_answer_is_about(skill, morning):
     talk = screen_talk(skill, morning)
     assert talk.one_shot("CanIDoIntent", activity=("swim", "swimming")).screen[1]["headline"] == (

@@ -33,7 +33,7 @@ from skill.coach.exercise_speech import number_words
 from skill.logsafe import clip
 from skill.lookup import ACTIVITY, EXERCISE, MEDICINE, ROUTINE, TIP, Found, find
 from skill.screens import answer_screen
-from skill.speech import Speech
+from skill.speech import Speech, capitalized
 from skill.turn import OFFER_KEY, Turn
 
 logger = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ def explain_exercise(turn: Turn, exercise: Exercise) -> Response:
     speech = Speech().extend(description).say(turn.phrase("answers.explain_offer"))
     turn.make_offer("guide_exercise", exercise=exercise.id)
     reprompt = Speech().say(turn.phrase("answers.explain_offer_reprompt", name=exercise.name))
-    screen = answer_screen(_headline(exercise.name), description.words())
+    screen = answer_screen(capitalized(exercise.name), description.words())
     return turn.respond(speech, reprompt, card=card, screen=screen)
 
 
@@ -285,10 +285,6 @@ class ListRoutinesHandler(AbstractRequestHandler):
 # --------------------------------------------------------------------------------------------
 # "Can I … ?" and "how fast should I … ?"
 # --------------------------------------------------------------------------------------------
-
-
-def _headline(name: str) -> str:
-    return name[:1].upper() + name[1:]
 
 
 def user_bedtime(turn: Turn) -> dt.time:
@@ -404,7 +400,7 @@ def can_i_answer(turn: Turn, activity: Activity) -> Response:
     turn.session[LAST_ACTIVITY_KEY] = activity.id
     closing = anything_else(turn)
     verdict = verdict_speech(turn, advice)
-    screen = answer_screen(_headline(activity.name), verdict.words())
+    screen = answer_screen(capitalized(activity.name), verdict.words())
     speech.extend(verdict).extend(closing)
     return turn.respond(speech, closing, screen=screen)
 
@@ -447,7 +443,7 @@ def limit_answer(turn: Turn, activity: Activity) -> Response:
         )
     else:
         speech.say(activity.about, turn.phrase("answers.no_limit"))
-    screen = answer_screen(_headline(activity.name), speech.words())
+    screen = answer_screen(capitalized(activity.name), speech.words())
     closing = anything_else(turn)
     return turn.respond(speech.extend(closing), closing, screen=screen)
 
@@ -497,7 +493,7 @@ def give_tip(
     else:
         next_topic, next_point = next_general_tip(turn, exclude=topic.id)
         offer = turn.phrase("answers.tip_offer_other", topic=next_topic.name)
-    screen = answer_screen(_headline(topic.name), topic.points[point])
+    screen = answer_screen(capitalized(topic.name), topic.points[point])
     speech.say(offer)
     turn.make_offer("tip", topic=next_topic.id, point=next_point)
     return turn.respond(

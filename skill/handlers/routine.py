@@ -33,7 +33,7 @@ from skill.handlers import reminders
 from skill.handlers.common import LaunchHandler
 from skill.logsafe import clip
 from skill.screens import BUTTON_INTENTS, Screen, answer_screen, step_screen
-from skill.speech import Speech
+from skill.speech import Speech, capitalized
 from skill.turn import Turn
 
 logger = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ def speak_place(
     # The set is finished once its speech has run; a request before then interrupted it.
     unpaused = dataclasses.replace(progress, paused=False)
     turn.state.progress = coach.spoken(unpaused, turn.now, speech.seconds)
-    card = (_title(place.exercise.name), voice.card_text(voice.side(place.segment.first)))
+    card = (capitalized(place.exercise.name), voice.card_text(voice.side(place.segment.first)))
     if place.is_last:
         return _finish(turn, place, speech, card)
     turn.session[GUIDING_KEY] = True
@@ -155,17 +155,17 @@ def _step_screen(turn: Turn, place: Place, voice: ExerciseVoice) -> Screen:
             "screen.in_routine",
             number=place.step + 1,
             count=place.step_count,
-            routine=_title(place.routine.name),
+            routine=capitalized(place.routine.name),
         )
     else:
         progress = turn.phrase("screen.on_its_own")
     side_text = (
-        _title(turn.phrase("screen.side", side=side, body_part=exercise.sides.body_part))
+        capitalized(turn.phrase("screen.side", side=side, body_part=exercise.sides.body_part))
         if side is not None
         else ""
     )
     return step_screen(
-        title=_title(exercise.name),
+        title=capitalized(exercise.name),
         side=side_text,
         lines=lines,
         set_text=set_text,
@@ -248,7 +248,7 @@ def _finish(turn: Turn, place: Place, speech: Speech, card: tuple[str, str]) -> 
         if kept is not None:
             closing.say(turn.phrase("routine.routine_kept", routine=kept.name))
         closing.say(turn.phrase("common.anything_else"))
-        screen = answer_screen(_title(place.exercise.name), closing.words())
+        screen = answer_screen(capitalized(place.exercise.name), closing.words())
         return turn.respond(
             speech.extend(closing),
             Speech().say(turn.phrase("common.welcome_reprompt")),
@@ -263,17 +263,13 @@ def _finish(turn: Turn, place: Place, speech: Speech, card: tuple[str, str]) -> 
         counted(turn, "routine.days_this_week", days),
     )
     if reminders.offer_after_first_routine(turn, closing):
-        screen = answer_screen(_title(place.routine.name), closing.words())
+        screen = answer_screen(capitalized(place.routine.name), closing.words())
         return turn.respond(
             speech.extend(closing), reminders.offer_reprompt(turn), card=card, screen=screen
         )
     closing.say(turn.phrase("routine.finished_goodbye"))
-    screen = answer_screen(_title(place.routine.name), closing.words())
+    screen = answer_screen(capitalized(place.routine.name), closing.words())
     return turn.respond(speech.extend(closing), card=card, screen=screen, end_session=True)
-
-
-def _title(name: str) -> str:
-    return name[:1].upper() + name[1:]
 
 
 def _restore_routine(turn: Turn) -> Routine | None:
