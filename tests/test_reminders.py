@@ -7,13 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from skill.builder import build_skill
-from tests.fake_alexa_api import REMINDERS_PATH, FakeAlexaApi, TlsFiles, make_tls_files
+from tests.fake_alexa_api import REMINDERS_PATH, FakeAlexaApi
 from tests.support import Conversation, store_record, stored_record
 
 NEW_YORK = "America/New_York"
@@ -25,18 +23,10 @@ PROGRESS = {
 }
 
 
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
-    return make_tls_files(Path(tmp_path_factory.mktemp("tls")))
-
-
 @pytest.fixture
-def api(tls: TlsFiles, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAlexaApi]:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls.ca))
-    for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.setenv(name, "127.0.0.1,localhost")
-    with FakeAlexaApi(tls, zone=NEW_YORK) as running:
-        yield running
+def api(alexa_api: FakeAlexaApi) -> FakeAlexaApi:
+    """The Alexa API stand-in of tests/conftest.py (time zone America/New_York, reminders)."""
+    return alexa_api
 
 
 @pytest.fixture
