@@ -279,7 +279,7 @@ def test_the_unpacked_zip_answers_alexa_with_only_the_runtime_beside_it(packaged
     with moto_dynamodb() as endpoint:
         table = create_users_table(endpoint)
         env = lambda_environment(endpoint, table, RLS_COACH_TIMEZONE="America/New_York")
-        now = dt.datetime(2026, 11, 17, 8, 15, tzinfo=dt.UTC)
+        now = dt.datetime(2026, 11, 17, 13, 15, tzinfo=dt.UTC)  # 8:15 in the function's New York
         container = LambdaContainer(env, [task, runtime], isolated=True, no_system_tz=True)
         with container:
             found, _ = container.modules(["flask", "cryptography", "waitress", "webhook"])

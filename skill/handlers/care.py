@@ -16,7 +16,7 @@ from ask_sdk_core.utils import is_intent_name
 from ask_sdk_model import Response
 
 from skill.advice import read_clock
-from skill.clock import effective_bedtime, is_near_bedtime
+from skill.clock import effective_bedtime
 from skill.coach.exercise_speech import number_words
 from skill.handlers.answers import (
     BEDTIME_CHECK_OFFER,
@@ -24,20 +24,10 @@ from skill.handlers.answers import (
     confirm_bedtime,
     offer_kind_is,
 )
-from skill.handlers.routine import GUIDING_KEY, guiding, player
+from skill.handlers.routine import GUIDING_KEY, guiding, near_bedtime, player
 from skill.screens import answer_screen
 from skill.speech import Speech
 from skill.turn import Turn
-
-
-def is_night(turn: Turn) -> bool:
-    """Close to or past the user's bedtime, or before the morning begins: no time to stretch."""
-    rules = turn.catalog.rules
-    bedtime = effective_bedtime(turn.state.bedtime_time(), turn.settings, rules.default_bedtime)
-    morning = next(part.starts for part in rules.day_parts if part.id == "morning")
-    return turn.now.time() < morning or is_near_bedtime(
-        turn.now, bedtime, rules.bedtime_buffer_hours
-    )
 
 
 def _closing(turn: Turn) -> Speech:
@@ -86,7 +76,7 @@ class SymptomsNowHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
         speech = Speech().say(turn.phrase("care.symptoms_sorry"))
-        if is_night(turn):
+        if near_bedtime(turn):  # close to or past bedtime, or the small hours
             speech.say(turn.phrase("care.symptoms_night"), turn.phrase("care.symptoms_not_now"))
         else:
             speech.say(turn.phrase("care.symptoms_day"))

@@ -293,17 +293,24 @@ def lost_place(turn: Turn) -> Response:
 # ---- starting ------------------------------------------------------------------------------------
 
 
+def small_hours(turn: Turn) -> bool:
+    """Before the morning begins (rules.yaml's day parts): the night, whatever the bedtime."""
+    morning = next(part.starts for part in turn.catalog.rules.day_parts if part.id == "morning")
+    return turn.now.time() < morning
+
+
 def near_bedtime(turn: Turn) -> bool:
+    """Close to or past the user's bedtime, or in the small hours: no time to exercise."""
     rules = turn.catalog.rules
     bedtime = effective_bedtime(turn.state.bedtime_time(), turn.settings, rules.default_bedtime)
-    return is_near_bedtime(turn.now, bedtime, rules.bedtime_buffer_hours)
+    return small_hours(turn) or is_near_bedtime(turn.now, bedtime, rules.bedtime_buffer_hours)
 
 
 def bedtime_words(turn: Turn) -> str:
     """ "It's close to your bedtime", or after it (the small hours) "It's past your bedtime"."""
     rules = turn.catalog.rules
     bedtime = effective_bedtime(turn.state.bedtime_time(), turn.settings, rules.default_bedtime)
-    past = hours_before_bedtime(turn.now, bedtime) < 0
+    past = small_hours(turn) or hours_before_bedtime(turn.now, bedtime) < 0
     return turn.phrase("routine.bedtime_past" if past else "routine.bedtime_close")
 
 
