@@ -268,7 +268,14 @@ class ExerciseVoice:
         lines = [self.fill(s, side) for s in (*self.exercise.setup, *self.exercise.movement)]
         if self.exercise.sides.per_side:
             first = self.sides[0]
-            lines.append(self.phrase("routine.card_reps_side", count=self.reps, side=first))
+            lines.append(
+                self.phrase(
+                    "routine.card_reps_side",
+                    count=self.reps,
+                    side=first,
+                    body_part=self.exercise.sides.body_part,
+                )
+            )
         else:
             lines.append(self.phrase("routine.card_reps", count=self.reps))
         steps = [

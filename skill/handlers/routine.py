@@ -224,7 +224,11 @@ def _close(turn: Turn, place: Place) -> tuple[str, str]:
 def _within(place: Place, following: Segment) -> tuple[str, dict[str, str]]:
     side_index, rep = locate(following.first, place.reps)
     if rep == 1 and side_index > 0:
-        return "routine.close_other_side", {"side": place.exercise.sides.order[side_index]}
+        sides = place.exercise.sides
+        return "routine.close_other_side", {
+            "side": sides.order[side_index],
+            "body_part": sides.body_part,
+        }
     return "routine.close_more", {}
 
 
@@ -918,7 +922,7 @@ class WhereAmIHandler(AbstractRequestHandler):
         if side is not None:
             finished = progress is not None and coach.is_finished(progress, turn.now)
             key = "routine.where_side_next" if finished else "routine.where_side"
-            speech.say(turn.phrase(key, side=side))
+            speech.say(turn.phrase(key, side=side, body_part=place.exercise.sides.body_part))
         return _answer(turn, speech, place, moved_on=moved_on)
 
 
