@@ -24,7 +24,7 @@ from coach_dev.model import build_language_model
 from skill.builder import build_skill
 from skill.catalog.loader import load_catalog
 from skill.catalog.model import CONTENT_DIR, Catalog
-from skill.handlers.routine import GUIDING_KEY
+from skill.handlers.guiding import GUIDING_KEY
 from skill.settings import Settings
 from skill.stores.memory import MemoryAdapter
 from skill.turn import OFFER_KEY

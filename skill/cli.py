@@ -20,7 +20,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     directory = Path(args.directory) if args.directory else CONTENT_DIR
     catalog, errors = collect_errors(directory)
     if catalog is not None:
-        from skill.coach.exercise_speech import fit_problems  # noqa: PLC0415
+        from skill.coach.budget import fit_problems  # noqa: PLC0415
 
         errors = fit_problems(catalog)
     if errors:

@@ -29,11 +29,12 @@ from skill.advice import (
 )
 from skill.catalog.model import DAY_PARTS, KINDS, Activity, Exercise, Medicine, TipTopic
 from skill.clock import effective_bedtime, is_near_bedtime
-from skill.coach.exercise_speech import number_words
+from skill.coach.exercise_speech import fill_sides, number_words
 from skill.logsafe import clip
 from skill.lookup import ACTIVITY, EXERCISE, MEDICINE, ROUTINE, TIP, Found, find
 from skill.screens import answer_screen
 from skill.speech import Speech, capitalized
+from skill.speech import spoken_list as speech_list
 from skill.turn import OFFER_KEY, Turn
 
 logger = logging.getLogger(__name__)
@@ -56,10 +57,8 @@ EARLY_EVENING_BEDTIMES = (17, 20)
 
 
 def spoken_list(turn: Turn, items: Sequence[str], conjunction: str = "and") -> str:
-    """ "a, b and c" (or "a, b or c"), the joining word coming from the speech strings."""
-    if len(items) <= 1:
-        return "".join(items)
-    return turn.phrase(f"answers.list_{conjunction}", rest=", ".join(items[:-1]), last=items[-1])
+    """ "a, b and c" (or "a, b or c") in this turn's words: :func:`skill.speech.spoken_list`."""
+    return speech_list(turn.phrase, items, conjunction)
 
 
 def short_list(turn: Turn, names: Sequence[str]) -> str:
@@ -83,13 +82,6 @@ def clock_words(turn: Turn, clock: dt.time) -> str:
 
 def best_times_words(turn: Turn, parts: Sequence[str]) -> str:
     return spoken_list(turn, [turn.phrase(f"answers.best_time_{p}") for p in parts], "or")
-
-
-def with_sides(text: str, side: str | None, other_side: str | None) -> str:
-    """Fill an exercise sentence's {side}/{other_side} (the catalog allows only these)."""
-    if side is None or other_side is None:
-        return text
-    return text.replace("{other_side}", other_side).replace("{side}", side)
 
 
 MPH = re.compile(r"\{mph:(\d+)\}")
@@ -162,7 +154,7 @@ def describe_exercise(turn: Turn, exercise: Exercise) -> Speech:
     intro = "answers.explain_intro_plural" if exercise.plural else "answers.explain_intro"
     speech = Speech().say(turn.phrase(intro, name=exercise.name))
     for sentence in (*exercise.setup, *exercise.movement):
-        speech.say(with_sides(sentence, side, other_side))
+        speech.say(fill_sides(sentence, side, other_side))
     reps = reps_words(turn, exercise)
     body_part = exercise.sides.body_part
     if exercise.sides.per_side:
