@@ -312,7 +312,9 @@ class Composer:
 
     def set_variants(self, place: Place) -> Iterator[Composed]:
         """Every way the set at ``place`` can be spoken: with no opening or each of OPENINGS,
-        introduced where a start introduces it, named, and closed or finished each way."""
+        introduced where a start introduces it, named, and closed or finished each way; a start
+        also as a new user's first turn, which the disclaimer opens (the builder's
+        FirstTurnInterceptor says it before whatever that turn says, when there is room)."""
         finishes = [Finish(days_this_week=7)]
         if place.is_last:
             question = Speech().say(self.phrase("reminders.offer"))
@@ -325,7 +327,13 @@ class Composer:
         starts = place.step == 0 and place.segment_index == 0 and place.segment.first == 0
         for opening in (None, *OPENINGS):
             for finish in finishes:
-                yield self.guided_set(place, opening, name_it=True, introduce=starts, finish=finish)
+                composed = self.guided_set(
+                    place, opening, name_it=True, introduce=starts, finish=finish
+                )
+                yield composed
+                if starts and opening is None:
+                    disclaimer = Speech().say(self.phrase("common.disclaimer"))
+                    yield replace(composed, speech=disclaimer.extend(composed.speech))
 
     # ---- questions while guiding -------------------------------------------------------------
 
