@@ -3,10 +3,11 @@ says and shows.
 
 Handlers decide which step it is and save the progress; a :class:`Composer` turns that place
 into a :class:`Composed` response (speech, reprompt, card, screen) that ``Turn.send`` builds.
-Every sentence here is a key of ``speech/en/routine.yaml`` (``routine.…``), of ``screen.yaml``
-(``screen.…``) or, for the pain check, of ``care.yaml``, named where it is spoken; what an
-exercise itself says (setup, cues, counts, holds) is :class:`~skill.coach.exercise_speech.
-ExerciseVoice`'s.
+Every sentence here is a key named where it is spoken (or in one of the three tables below): of
+``speech/en/routine.yaml`` (``routine.…``), ``screen.yaml`` (``screen.…``), and a few of
+``common.yaml`` and ``care.yaml``. What an exercise itself says (setup, cues, counts, holds) is
+:class:`~skill.coach.exercise_speech.ExerciseVoice`'s. The moment (near bedtime, a long gap, a
+first finish) is judged by the handlers, which pass the composer what it means for the words.
 
 A set must fit one response (a set is never cut). :func:`skill.coach.budget.fit_problems` checks
 that by composing, with the longest variant of every sentence, every way each set can actually be
