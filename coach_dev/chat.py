@@ -159,7 +159,7 @@ class InteractionModel:
 
 def load_model(locale: str) -> InteractionModel:
     """The interaction model for a locale, generated from the content (the same pure function
-    writes the committed interaction_models/*.json, whose drift ``make test`` checks), so it
+    writes the committed skill-package/ models, whose drift ``make test`` checks), so it
     works from any install and always matches the skill's content."""
     if locale not in model_builder.LOCALES:
         raise ChatError(

@@ -193,10 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     model = commands.add_parser("model", help="interaction model commands")
     model_commands = model.add_subparsers(dest="model_command", required=True, metavar="COMMAND")
     build = model_commands.add_parser(
-        "build", help="write interaction_models/*.json from the catalog"
+        "build", help="write the skill package (manifest and interaction models) from the content"
     )
     build.add_argument("--check", action="store_true", help="compare instead of writing")
-    build.add_argument("--output", help="directory to write to (default: interaction_models/)")
+    build.add_argument("--output", help="skill package directory (default: skill-package/)")
     build.add_argument("--content", help="content directory (default: the shipped one)")
     build.set_defaults(run=_cmd_model_build)
     return parser

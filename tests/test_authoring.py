@@ -13,7 +13,7 @@ import pytest
 
 from coach_dev.alexa_response import output_text
 from coach_dev.chat import InProcessTransport, InteractionModel, SimulatedDevice
-from coach_dev.model import build_language_model
+from coach_dev.model import build_language_model, model_file
 from skill.builder import build_skill
 from skill.catalog.loader import collect_errors, default_catalog, load_catalog
 from skill.catalog.model import CONTENT_DIR
@@ -81,7 +81,7 @@ def test_the_model_is_built_from_the_additions_and_checks_clean(content: Path, t
     assert (
         main(["model", "build", "--check", "--content", str(content), "--output", str(output)]) == 0
     )
-    model = json.loads((output / "en-US.json").read_text())
+    model = json.loads(model_file("en-US", output).read_text())
     types = {t["name"]: t for t in model["interactionModel"]["languageModel"]["types"]}
     ids = {v["id"] for v in types["EXERCISE"]["values"]} | {
         v["id"] for v in types["ROUTINE"]["values"]

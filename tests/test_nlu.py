@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from coach_dev.model import DEFAULT_OUTPUT, LOCALES, language_model
+from coach_dev.model import LOCALES, language_model, model_file
 from coach_dev.nlu import (
     BUILTIN_PHRASINGS,
     LAUNCH_REQUEST,
@@ -24,8 +24,7 @@ from coach_dev.nlu import (
 @pytest.fixture(scope="module")
 def models() -> dict[str, dict[str, Any]]:
     return {
-        locale: json.loads((DEFAULT_OUTPUT / f"{locale}.json").read_text(encoding="utf-8"))
-        for locale in LOCALES
+        locale: json.loads(model_file(locale).read_text(encoding="utf-8")) for locale in LOCALES
     }
 
 

@@ -20,16 +20,16 @@ import pytest
 import yaml
 
 from coach_dev.chat import InProcessTransport, SimulatedDevice, load_model, stable_id, timestamp
-from coach_dev.model import SEARCH_QUERY
+from coach_dev.model import SEARCH_QUERY, model_file
 from coach_dev.nlu import TIME_TYPE, Resolution
 from skill.builder import build_skill
 from skill.catalog.loader import default_catalog
 from skill.lookup import find
 from skill.stores import MemoryAdapter
-from tests.webhook_process import ROOT, drive
+from tests.webhook_process import drive
 
 CORPUS = Path(__file__).parent / "phrasings" / "en-US.yaml"
-MODEL = ROOT / "interaction_models" / "en-US.json"
+MODEL = model_file("en-US")
 SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-0000000c0a95"
 # A Tuesday morning in New York (the webhook's time zone): a time to stretch, far from bedtime.
 MORNING = dt.datetime(2026, 11, 17, 13, 15, tzinfo=dt.UTC)
