@@ -21,7 +21,7 @@ from skill.alexa_api import TimeoutApiClient
 from skill.catalog.loader import default_catalog
 from skill.catalog.model import Catalog
 from skill.clock import local_now
-from skill.handlers import answers, care, common, reminders, routine
+from skill.handlers import answers, care, common, free_text, reminders, routine
 from skill.screens import TouchInterceptor
 from skill.settings import Settings, SettingsError
 from skill.speech import Speech, SpeechError, prefixed
@@ -154,9 +154,11 @@ def skill_builder(
         builder.skill_id = settings.skill_id
     # Order matters: the first handler whose can_handle is true takes the request. Routine
     # handlers route on the conversation state, so they come first; catch-alls come last.
-    # Pain and feeling unwell come before everything: they stop whatever is going on.
+    # Pain and feeling unwell come before everything: they stop whatever is going on. Free words
+    # come next, so that they are judged (safety first) even mid-routine.
     for handler in (
         *care.SAFETY_HANDLERS,
+        *free_text.HANDLERS,
         *routine.HANDLERS,
         *answers.HANDLERS,
         *care.HANDLERS,
