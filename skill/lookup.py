@@ -50,6 +50,7 @@ class _Name:
     words: tuple[str, ...]
     found: Found
     keyword: bool  # a keyword, not a name or synonym: weaker than a name of the same length
+    general: bool = False  # the catch-all activity: loses every tie
 
 
 def _stem(word: str) -> str:
@@ -87,9 +88,13 @@ class Lookup:
                 # the ironing count as exercise" is about the ironing), yet stays a slot value.
                 general = getattr(entry, "kind", None) == GENERAL_KIND
                 names = (entry.name, *entry.synonyms)
-                self._add(kind, entry.id, sensitive, names, keyword=general, exact=True)
+                self._add(
+                    kind, entry.id, sensitive, names, keyword=general, exact=True, general=general
+                )
                 keywords = getattr(entry, "keywords", ())
-                self._add(kind, entry.id, sensitive, keywords, keyword=True, exact=False)
+                self._add(
+                    kind, entry.id, sensitive, keywords, keyword=True, exact=False, general=general
+                )
 
     def _add(
         self,
@@ -100,13 +105,14 @@ class Lookup:
         *,
         keyword: bool,
         exact: bool,
+        general: bool = False,
     ) -> None:
         for phrase in phrases:
             said = words(phrase)
             if not said:
                 continue
             found = Found(kind, entry_id, phrase, sensitive)
-            self._names.append(_Name(said, found, keyword))
+            self._names.append(_Name(said, found, keyword, general))
             if exact:
                 self._exact.setdefault((_trimmed(said), kind), found)
 
@@ -142,6 +148,7 @@ class Lookup:
                 name.found.sensitive,
                 len(name.words),
                 not name.keyword,
+                not name.general,
                 -(prefer.index(kind) if kind in prefer else len(prefer)),
                 -KINDS.index(kind),
             )
