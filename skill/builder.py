@@ -22,7 +22,7 @@ from skill.alexa_api import TimeoutApiClient
 from skill.catalog.loader import default_catalog
 from skill.catalog.model import Catalog
 from skill.clock import local_now
-from skill.handlers import answers, care, common, navigate, reminders, routine
+from skill.handlers import answers, care, common, free_text, navigate, reminders, routine
 from skill.screens import TouchInterceptor
 from skill.settings import Settings, SettingsError
 from skill.speech import Speech, SpeechError, prefixed
@@ -128,7 +128,8 @@ def handler_list() -> list[AbstractRequestHandler]:
     """Every request handler, in the ONE order the SDK tries them: the first whose can_handle is
     true takes the request. Why this order:
 
-    1. Pain and feeling unwell stop whatever is going on, so they come before everything.
+    1. Pain and feeling unwell stop whatever is going on, so they come before everything; free
+       words come next, so that they are judged (safety first) even mid-routine.
     2. Answers to the coach's own yes/no offers: an offer is the most specific state there is.
     3. Launch with saved progress, before common's plain Launch (far below).
     4. Starting commands work in any state: starting something new replaces what was running.
@@ -141,6 +142,7 @@ def handler_list() -> list[AbstractRequestHandler]:
     """
     return [
         *care.SAFETY_HANDLERS,
+        *free_text.HANDLERS,
         routine.PainCheckAnswerHandler(),
         routine.YesToCoachOfferHandler(),
         routine.NoToCoachOfferHandler(),

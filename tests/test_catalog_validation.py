@@ -233,8 +233,8 @@ CASES: list[tuple[str, str, Callable[[Any], Any], str]] = [
         "exercises.yaml",
         lambda d: exercise(d, "bridge")["source"].update(article="a blog"),
         "exercises.yaml → bridge → source → article: unknown source 'a blog'; the sources are: "
-        "exercises-for-restless-leg-syndrome, restless-legs-exercises. Add it to sources.yaml to "
-        "cite it",
+        "compendium, exercises-for-restless-leg-syndrome, restless-legs-exercises. Add it to "
+        "sources.yaml to cite it",
     ),
     (
         "extreme-activity-allowed",

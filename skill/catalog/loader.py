@@ -26,6 +26,7 @@ from marshmallow import (
 )
 
 from skill.catalog.model import (
+    ACTIVITY_KINDS,
     BODY_PARTS,
     BUILTIN_INTENT_PATTERN,
     CATALOG_SLOT_TYPES,
@@ -59,7 +60,13 @@ from skill.catalog.model import (
     SourceDocument,
     TimePhrase,
     TipTopic,
+    Understanding,
     did_you_mean,
+)
+from skill.catalog.understanding import (
+    EverydayFileSchema,
+    UnderstandingSchema,
+    everyday_activities,
 )
 from skill.catalog.utterances import TemplateError, expand, invocation_name_problems, slots_in
 
@@ -356,7 +363,7 @@ class ActivitySchema(StrictSchema):
     id = _id_field()
     name = _words_field()
     synonyms = _synonyms_field()
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    kind = fields.String(required=True, validate=validate.OneOf(ACTIVITY_KINDS))
     intensity = fields.String(required=True, validate=validate.OneOf(INTENSITIES))
     allowed = fields.Boolean(required=True)
     about = fields.String(required=True, validate=validate.Length(min=3, max=300))
@@ -1073,7 +1080,10 @@ def collect_errors(
     activities, _ = _load_list_file(
         directory, "activities.yaml", "activities", ActivitySchema(), errors
     )
+    everyday_raw = _load_single(directory, "everyday_activities.yaml", EverydayFileSchema(), errors)
+    everyday = everyday_activities(everyday_raw) if everyday_raw is not None else {}
     tips, _ = _load_list_file(directory, "tips.yaml", "tips", TipTopicSchema(), errors)
+    understanding = _load_single(directory, "understanding.yaml", UnderstandingSchema(), errors)
     time_phrases, _ = _load_list_file(
         directory, "time_phrases.yaml", "time_phrases", TimePhraseSchema(), errors
     )
@@ -1098,7 +1108,14 @@ def collect_errors(
         errors,
         "exercise or routine",
     )
-    _check_spoken_names([("activities.yaml", activities)], errors, "activity")
+    # Everyday activities join the articles' own: one slot type, one lookup, one verdict.
+    _check_spoken_names(
+        [("activities.yaml", activities), ("everyday_activities.yaml", everyday)],
+        errors,
+        "activity",
+    )
+    activities = {**activities, **everyday}
+    _check_understanding(understanding, tips, errors)
     _check_spoken_names([("tips.yaml", tips)], errors, "tip topic")
     _check_spoken_names([("time_phrases.yaml", time_phrases)], errors, "time phrase")
     _check_spoken_names([("medicines.yaml", medicines)], errors, "medicine")
@@ -1124,8 +1141,26 @@ def collect_errors(
         speech=speech,
         phrasings=phrasings,
         directory=directory,
+        understanding=understanding,
     )
     return catalog, []
+
+
+def _check_understanding(
+    understanding: Understanding | None, tips: Mapping[str, TipTopic], errors: _Collector
+) -> None:
+    """Each doctor group leads to a sensitive tip topic: the doctor answer, never advice."""
+    for number, group in enumerate(understanding.doctor if understanding else ()):
+        topic = tips.get(group.topic)
+        where = ("doctor", str(number), "topic")
+        if topic is None:
+            errors.add(
+                "understanding.yaml",
+                where,
+                f"unknown tip topic '{group.topic}'{did_you_mean(group.topic, tips)}",
+            )
+        elif not topic.sensitive:
+            errors.add("understanding.yaml", where, f"tip topic '{group.topic}' is not sensitive")
 
 
 def validate_content(directory: Path | str | None = None) -> list[ContentError]:

@@ -365,14 +365,15 @@ def named_condition(turn: Turn) -> Found | None:
     return None
 
 
-def can_i_answer(turn: Turn, activity: Activity) -> Response:
-    """The verdict for the activity at the time the request names (or now), then "anything else"."""
+def can_i_answer(turn: Turn, activity: Activity, *, when: str | None = None) -> Response:
+    """The verdict for the activity at the time the request names (or now), then "anything else".
+    ``when``: a time phrase id found in free words, for requests with no time slot."""
     bedtime = user_bedtime(turn)
     moment = resolve_moment(
         turn.catalog,
         turn.now,
         bedtime,
-        phrase_id=turn.slot_id("when"),
+        phrase_id=when or turn.slot_id("when"),
         phrase_words=turn.slot_value("when"),
         time_value=turn.slot_value("time"),
     )
@@ -428,6 +429,9 @@ def limit_answer(turn: Turn, activity: Activity) -> Response:
         )
     elif activity.limit:
         best = best_times_words(turn, activity.best_times)
+        if activity.met is not None:
+            # An activity the articles don't name: say so, and what they say for its intensity.
+            speech.say(activity.about)
         speech.say(
             local_units(turn, activity.limit),
             turn.phrase("answers.limit_best_time", best_times=best),
@@ -494,15 +498,19 @@ def give_tip(
 
 
 def medication_answer(
-    turn: Turn, topic: TipTopic | None = None, *, medicine: Medicine | None = None
+    turn: Turn,
+    topic: TipTopic | None = None,
+    *,
+    medicine: Medicine | None = None,
+    asked: bool = True,
 ) -> Response:
     """A kind word (naming the medicine, when the catalog knows it), then the catalog's own
-    answer: talk to your doctor. Never more."""
+    answer: talk to your doctor. Never more. ``asked``: the words were a question."""
     topic = topic or turn.catalog.tips[MEDICATION_TOPIC]
     if medicine is not None:
         lead = turn.phrase("answers.medicine_named", medicine=medicine.name)
     else:
-        lead = turn.phrase("answers.medication_lead")
+        lead = turn.phrase("answers.medication_lead" if asked else "answers.doctor_lead")
     speech = Speech().say(lead, *topic.points)
     screen = answer_screen(turn.phrase("screen.doctor_headline"), " ".join(topic.points))
     closing = anything_else(turn)
@@ -625,20 +633,6 @@ def nothing_found(turn: Turn, words: str | None) -> Response:
     return turn.respond(speech, Speech().say(turn.phrase("answers.not_found_reprompt")))
 
 
-class QuestionHandler(AbstractRequestHandler):
-    """ "Tell me about …", "what about …", "is it okay to …" with any words: the catalog's answer
-    about what they name, else what the coach can do."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("QuestionIntent")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        turn = Turn.of(handler_input)
-        words = turn.slot_value("question")
-        found = find(turn.catalog, words)
-        return answer_about(turn, found) if found else nothing_found(turn, words)
-
-
 # --------------------------------------------------------------------------------------------
 # Bedtime
 # --------------------------------------------------------------------------------------------
@@ -703,5 +697,4 @@ HANDLERS: list[AbstractRequestHandler] = [
     TipHandler(),
     MedicationHandler(),
     SetBedtimeHandler(),
-    QuestionHandler(),
 ]
