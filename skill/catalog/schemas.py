@@ -51,6 +51,7 @@ from skill.catalog.model import (
     TimePhrase,
     TipTopic,
 )
+from skill.clock import ClockTimeError, parse_clock_time
 
 
 def _id_field() -> fields.String:
@@ -86,19 +87,16 @@ def _day_parts_field(**kwargs: Any) -> fields.List:
 
 
 class ClockTime(fields.Field):
-    """A local clock time written "HH:MM" (quoted in YAML)."""
-
-    default_error_messages = {  # noqa: RUF012 - marshmallow reads this class attribute
-        "invalid": 'must be a time like "22:30" (24-hour, quoted)'
-    }
+    """A local clock time written "HH:MM", in quotes: YAML reads an unquoted 22:30 as the number
+    1350 (minutes in base 60)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.time:
-        if not isinstance(value, str) or not re.fullmatch(r"\d{1,2}:\d{2}", value):
-            raise self.make_error("invalid")
-        hours, minutes = (int(part) for part in value.split(":"))
-        if hours > 23 or minutes > 59:
-            raise self.make_error("invalid")
-        return dt.time(hours, minutes)
+        try:
+            return parse_clock_time(value)
+        except ClockTimeError as exc:
+            unquoted = not isinstance(value, str)
+            hint = "; write it in quotes (YAML reads 22:30 as a number)" if unquoted else ""
+            raise ValidationError(f"{exc}{hint}") from None
 
 
 class StrictSchema(Schema):
