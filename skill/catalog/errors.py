@@ -31,7 +31,7 @@ class Collector:
     ) -> None:
         for path, message in _flatten(messages, ()):
             parts = [p for p in path if p != "_schema"]
-            explained = _explain_unknown(message, parts, schema, raw)
+            explained = _explained(message, parts, schema, raw)
             self.add(file, (*prefix, *_human_path(parts, raw)), explained)
 
 
@@ -100,7 +100,7 @@ def _form(field: fields.Field | None) -> str:
     return next((text for kind, text in _FORMS if isinstance(field, kind)), "a value")
 
 
-def _explain_unknown(message: str, parts: list[Any], schema: Schema, raw: Any) -> str:
+def _explained(message: str, parts: list[Any], schema: Schema, raw: Any) -> str:
     """Turn marshmallow's bare messages into ones that say the fix: an unknown key lists the valid
     keys (with the likely one first), a wrong type says the accepted form with an example, and a
     missing field says what to add."""
