@@ -1,11 +1,11 @@
 """The content catalog: authored YAML under ``skill/content`` loaded into frozen dataclasses.
 
 Every file is parsed with ``yaml.safe_load`` and validated with marshmallow schemas
-(``unknown=RAISE``, so a typo in a key fails loudly) by :mod:`skill.catalog.loader`. Entries are
+(``unknown=RAISE``, so a typo in a key fails loudly) by :mod:`skill.catalog.schemas`. Entries are
 loaded one at a time, so a mistake in one exercise does not hide mistakes in another;
 cross-references (routine steps, activity → exercise links, phrasing slots) are checked once
-everything is read. All problems are collected as :class:`ContentError` values addressed by
-file → entry → field.
+everything is read (:mod:`skill.catalog.checks`). All problems are collected as
+:class:`ContentError` values addressed by file → entry → field.
 """
 
 from __future__ import annotations
