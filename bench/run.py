@@ -254,7 +254,9 @@ def _answer_is_an_envelope(status: int, body: bytes) -> str | None:
         answer = json.loads(body)
     except ValueError:
         return "answer is not JSON"
-    return None if isinstance(answer.get("response"), dict) else "answer has no response"
+    if not isinstance(answer, dict) or not isinstance(answer.get("response"), dict):
+        return "answer has no response"
+    return None
 
 
 def warm_up(bench: Bench, side: str, server: ServerProcess, recorder: WsgiApp) -> None:

@@ -104,7 +104,7 @@ def test_requests_leave_on_their_timetable_however_long_the_answers_take(serve):
     assert all(arrival.sent_s >= arrival.due_s for arrival in result.arrivals)  # never early
     assert summarize(result.send_lags_ms).p50 < LATE_SEND_MS
     assert all(latency >= 100 for latency in result.latencies_ms)  # counted from the due time
-    assert result.achieved_rate == pytest.approx(20, rel=0.15)
+    assert result.achieved_rate == pytest.approx(20, rel=0.25)
     assert result.errors == [] and result.timeouts == 0 and result.not_sent == 0
     assert 1.2 <= elapsed < 5
 
