@@ -117,10 +117,32 @@ class FakeAlexaApi:
         if method == "GET" and not token:
             alerts = list(self.reminders.values())
             return 200, json.dumps({"totalCount": len(alerts), "alerts": alerts}).encode()
+        if method == "PUT" and token in self.reminders:
+            return self.update_reminder(token, body)
         if method == "DELETE" and token in self.reminders:
             del self.reminders[token]
             return 200, b""
         return 404, json.dumps({"code": "NOT_FOUND", "message": "no such reminder"}).encode()
+
+    def update_reminder(self, token: str, body: bytes) -> tuple[int, bytes]:
+        """PUT /v1/alerts/reminders/{token}: the reminder becomes what was sent, same token."""
+        stored = {
+            **self.reminders[token],
+            **json.loads(body),
+            "updatedTime": "2026-11-17T13:16:00.000Z",
+            "version": str(int(self.reminders[token].get("version", "1")) + 1),
+        }
+        self.reminders[token] = stored
+        answer = {k: stored[k] for k in ("alertToken", "createdTime", "updatedTime", "version")}
+        return 200, json.dumps({**answer, "status": "ON"}).encode()
+
+    def reminder_updates(self) -> list[dict]:
+        """The JSON bodies the skill PUT to change reminders, in order."""
+        return [
+            json.loads(r.body)
+            for r in self.seen
+            if r.method == "PUT" and r.path.startswith(REMINDERS_PATH + "/")
+        ]
 
     def __post_init__(self) -> None:
         self._release = threading.Event()
