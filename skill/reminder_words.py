@@ -375,7 +375,9 @@ def _clock_at(reader: _Reader, position: int, vocab: dict[str, Any]) -> tuple[dt
     return dt.time(hour[0]), end
 
 
-def _named_clock(reader: _Reader, position: int, vocab: dict[str, Any]) -> tuple[dt.time, int] | None:
+def _named_clock(
+    reader: _Reader, position: int, vocab: dict[str, Any]
+) -> tuple[dt.time, int] | None:
     """ "noon", "midnight": a time that says its half of the day."""
     for clock, phrases in vocab["named_clocks"].items():
         end = reader.at(position, phrases)
@@ -447,8 +449,8 @@ def _one_off(reader: _Reader, vocab: dict[str, Any]) -> str | None:
     return None
 
 
-def read_clock_words(text: str | None) -> tuple[dt.time, bool] | None:
-    """A spoken clock time ("half ten", "8 am", "22:30", "quarter past eleven at night"): the
-    time and whether the words said which half of the day. None when no time is said."""
-    heard = read(text)
-    return heard.clock_as_said()
+def read_clock_words(*texts: str | None) -> tuple[dt.time, bool] | None:
+    """A spoken clock time ("half ten", "8 am", "22:30", "quarter past eleven at night"), from
+    one or more slot values in order: the time and whether the words said which half of the day.
+    None when no time is said."""
+    return read(*texts).clock_as_said()
