@@ -404,9 +404,13 @@ class Fault(StrEnum):
 
 
 class ReminderApiError(Exception):
-    def __init__(self, fault: Fault) -> None:
+    """``answered``: the API gave an HTTP answer; without one (a timeout, a dropped connection)
+    a create may still have been made."""
+
+    def __init__(self, fault: Fault, *, answered: bool = True) -> None:
         super().__init__(fault.value)
         self.fault = fault
+        self.answered = answered
 
 
 def has_consent(handler_input: HandlerInput) -> bool:
@@ -484,6 +488,11 @@ def _call(operation: str, call: Any, handler_input: HandlerInput) -> Any:
         client = handler_input.service_client_factory.get_reminder_management_service()
         return call(client)
     except ServiceException as exc:
+        if exc.headers is None and exc.body is None:
+            # The SDK's client found no answer at all (a timeout, a dropped connection) and calls
+            # it a 500; a create may still have been made.
+            logger.warning("reminders API %s failed: no answer", operation)
+            raise ReminderApiError(Fault.UNAVAILABLE, answered=False) from None
         fault = classify(exc)
         code = _code(exc)
         logger.warning(
@@ -498,7 +507,7 @@ def _call(operation: str, call: Any, handler_input: HandlerInput) -> Any:
     # to the user; only the kind of failure is logged (a message may quote the bearer token).
     except Exception as exc:
         logger.warning("reminders API %s failed: %s", operation, type(exc).__name__)
-        raise ReminderApiError(Fault.UNAVAILABLE) from None
+        raise ReminderApiError(Fault.UNAVAILABLE, answered=False) from None
 
 
 def classify(exc: ServiceException) -> Fault:

@@ -87,6 +87,8 @@ class FakeAlexaApi:
     reminders: dict[str, dict] = field(default_factory=dict)  # alertToken → the stored reminder
     reminder_fault: tuple[int, str] | None = None  # (status, error code) for every reminders call
     reminder_delay: float = 0.0
+    # Seconds a create waits before answering, after the reminder is made: a late answer.
+    create_answer_delay: float = 0.0
 
     def reminder_bodies(self) -> list[dict]:
         """The JSON bodies the skill POSTed to create reminders, in order."""
@@ -112,6 +114,7 @@ class FakeAlexaApi:
                 "version": "1",
             }
             self.reminders[token] = stored
+            self.answer_late()
             answer = {k: stored[k] for k in ("alertToken", "createdTime", "updatedTime")}
             return 200, json.dumps({**answer, "status": "ON", "version": "1"}).encode()
         if method == "GET" and not token:
@@ -123,6 +126,11 @@ class FakeAlexaApi:
             del self.reminders[token]
             return 200, b""
         return 404, json.dumps({"code": "NOT_FOUND", "message": "no such reminder"}).encode()
+
+    def answer_late(self) -> None:
+        """Hold a create's answer back ``create_answer_delay`` seconds (the reminder is made)."""
+        if self.create_answer_delay:
+            self._release.wait(self.create_answer_delay)
 
     def update_reminder(self, token: str, body: bytes) -> tuple[int, bytes]:
         """PUT /v1/alerts/reminders/{token}: the reminder becomes what was sent, same token."""

@@ -207,7 +207,7 @@ def _create(turn: Turn, plan: Plan, request: Any) -> str:
     try:
         return reminders.create(turn.handler_input, request)
     except ReminderApiError as exc:
-        if exc.fault is not Fault.UNAVAILABLE:
+        if exc.answered:
             raise
         marker = _marker(plan)
         try:
