@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 CONTENT = Path(__file__).resolve().parent / "content" / "reminder_words.yaml"
 NUMBERS = Path(__file__).resolve().parent / "coach" / "spoken_numbers.json"
@@ -87,11 +87,26 @@ class _WordsSchema(Schema):
     max_reminders = fields.Integer(required=True, validate=validate.Range(1, 100))
 
 
+class WordsError(ValueError):
+    """The reminder words file is not valid; the message names the file and every field."""
+
+
+def load_vocabulary(path: Path = CONTENT) -> dict[str, Any]:
+    """A reminder words file, checked: an unknown key or a wrong value fails loudly, naming the
+    file and the field."""
+    try:
+        return _WordsSchema().load(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except ValidationError as exc:
+        problems = "; ".join(f"{field}: {message}" for field, message in exc.messages_dict.items())
+        raise WordsError(f"{path.name}: {problems}") from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise WordsError(f"{path.name}: cannot be read ({exc})") from None
+
+
 @functools.cache
 def vocabulary() -> dict[str, Any]:
-    """content/reminder_words.yaml, checked (a typo fails loudly) and loaded once."""
-    data = _WordsSchema().load(yaml.safe_load(CONTENT.read_text(encoding="utf-8")))
-    return data
+    """content/reminder_words.yaml, loaded once per process."""
+    return load_vocabulary()
 
 
 @functools.cache

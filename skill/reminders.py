@@ -36,7 +36,7 @@ from skill.advice import parse_clock
 from skill.catalog.model import Catalog, Rules
 from skill.clock import is_near_bedtime
 from skill.logsafe import clip
-from skill.reminder_words import PART_CODES, Heard, vocabulary
+from skill.reminder_words import Heard, vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,6 @@ PERMISSION = "alexa::alerts:reminders:skill:readwrite"
 REMINDERS_PATH = "/v1/alerts/reminders"
 ERROR_TYPE = "ask_sdk_model.services.reminder_management.error.Error"
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")  # RFC 5545 day codes, Monday first
-__all__ = ["PART_CODES"]
 
 
 class Repeat(StrEnum):

@@ -27,6 +27,7 @@ from skill.reminders import Fault, Plan, ReminderApiError, Repeat
 from skill.turn import OFFER_KEY, Turn
 
 logger = logging.getLogger(__name__)
+vocabulary()  # with the skill, so a broken reminder_words.yaml stops a build, never a turn
 
 # Offer kind (see skill.turn.OFFER_KEY): "yes" sets the reminder in the offer's "plan".
 REMINDER_OFFER = "reminder"

@@ -209,9 +209,8 @@ class ChangeReminderHandler(AbstractRequestHandler):
         if not (heard.says_time or heard.says_days or heard.wind_down):
             if offer:
                 turn.make_offer(**offer)
-            return turn.respond(
-                turn.phrase("reminders.change_what"), turn.phrase("reminders.change_what")
-            )
+            key = "reminders.change_unclear" if text.strip() else "reminders.change_what"
+            return turn.respond(turn.phrase(key), turn.phrase("reminders.change_what"))
         if offer and (base := reminders.plan_from(offer.get("plan"))):
             planned = plan_request(turn, text, base)
             return flow.request_reminder(turn, planned.plan)
