@@ -25,7 +25,7 @@ def api(alexa_api: FakeAlexaApi) -> FakeAlexaApi:
 @pytest.fixture
 def talk(catalog, store, settings, morning, api) -> Conversation:
     """A user who granted the reminders permission, at 10 AM on Tuesday 17 November 2026."""
-    skill = build_skill(catalog, store, settings.with_overrides(settings_api_timeout=0.3))
+    skill = build_skill(catalog, store, settings.with_overrides(settings_api_timeout=1.0))
     return Conversation(
         skill=skill,
         now=morning.replace(hour=10, minute=0),
@@ -196,7 +196,7 @@ def test_a_warm_bath_before_bed_is_allowed_and_given_with_the_bath_tip(talk, api
 
 
 def test_a_create_that_answers_too_late_is_found_in_the_list(talk, api, store):
-    api.create_answer_delay = 30.0  # past the 0.3 s timeout; the reminder is made all the same
+    api.create_answer_delay = 30.0  # past the 1 s timeout; the reminder is made all the same
     reply = ask(talk, "every day at 8 am")
     assert "I've set it" in reply.text
     assert stored_record(store)["reminder_tokens"] == ["amzn1.alert.test-1"]
