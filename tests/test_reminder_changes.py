@@ -245,3 +245,11 @@ def test_a_late_answer_is_never_reported_as_set_without_the_api(talk, api, store
     record = stored_record(store)
     assert all(token.startswith("unconfirmed:") for token in record["reminder_tokens"])
     assert dt.date(2026, 11, 18).isoformat() in record["reminder_tokens"][0]
+
+
+def test_a_fault_while_changing_gets_a_sentence_and_keeps_the_reminder(talk, api, store):
+    ask(talk, "every day at 8 am")
+    api.reminder_fault = (429, "TOO_MANY_REQUESTS")
+    reply = talk.intent("ChangeReminderIntent", change="9 am")
+    assert "busy just now" in reply.text and not reply.ends_session
+    assert stored_record(store)["reminder_tokens"] == ["amzn1.alert.test-1"]
