@@ -202,9 +202,9 @@ def _first_of_words(
         return local.date() + dt.timedelta(days=int(heard.one_off == "tomorrow"))
     if repeat is Repeat.ONCE and heard.one_off in WEEKDAYS:
         return first_day(clock, local, Repeat.WEEKLY, (heard.one_off,))
-    if repeat is Repeat.ONCE and base is not None and base.repeat is Repeat.ONCE:
-        if dt.datetime.combine(base.first, clock) > local:  # a new time keeps the day
-            return base.first
+    kept = base is not None and base.repeat is Repeat.ONCE and repeat is Repeat.ONCE
+    if kept and dt.datetime.combine(base.first, clock) > local:  # a new time keeps the day
+        return base.first
     return first_day(clock, local, repeat, days)
 
 

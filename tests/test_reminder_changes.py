@@ -253,3 +253,10 @@ def test_a_fault_while_changing_gets_a_sentence_and_keeps_the_reminder(talk, api
     reply = talk.intent("ChangeReminderIntent", change="9 am")
     assert "busy just now" in reply.text and not reply.ends_session
     assert stored_record(store)["reminder_tokens"] == ["amzn1.alert.test-1"]
+
+
+def test_a_plain_cancel_a_turn_later_closes_and_deletes_nothing(talk, api):
+    ask(talk, "every day at 8 am")
+    talk.intent("ListRemindersIntent")
+    reply = talk.intent("AMAZON.CancelIntent")
+    assert reply.ends_session and len(api.reminders) == 1

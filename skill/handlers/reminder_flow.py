@@ -34,6 +34,9 @@ REMINDER_OFFER = "reminder"
 # Session attribute: the reminder just set or named ({"token", "plan"}), which "make it 8" changes
 # and "cancel that" deletes.
 FOCUS_KEY = "reminder_focus"
+# Offer kind: the reminder set (or changed) on this turn, which a plain "cancel that" on the very
+# next turn deletes. Offers last one turn, so a later "cancel" only closes, as Alexa's Cancel does.
+JUST_SET_OFFER = "reminder_set"
 # A stored token that stands for a create whose answer was lost: "unconfirmed:<start>|<rule>".
 UNCONFIRMED = "unconfirmed:"
 ASK_FOR = "AskFor"
@@ -191,6 +194,7 @@ def request_reminder(turn: Turn, plan: Plan, *, just_allowed: bool = False) -> R
         return fault(turn, exc.fault)
     remember_token(turn, token)
     turn.session[FOCUS_KEY] = {"token": token, "plan": plan.to_json()}
+    turn.make_offer(JUST_SET_OFFER, token=token)
     logger.info("reminder set (%s)", plan.repeat.value)
     return _read_back(turn, "reminders.set", plan)
 
@@ -298,6 +302,7 @@ def change(turn: Turn, token: str, plan: Plan) -> Response:
             )
         return fault(turn, exc.fault)
     turn.session[FOCUS_KEY] = {"token": token, "plan": plan.to_json()}
+    turn.make_offer(JUST_SET_OFFER, token=token)
     logger.info("reminder changed (%s)", plan.repeat.value)
     return _read_back(turn, "reminders.updated", plan)
 

@@ -312,8 +312,8 @@ class CancelReminderHandler(AbstractRequestHandler):
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         if is_intent_name("AMAZON.CancelIntent")(handler_input):  # "cancel that", just after
-            session = handler_input.attributes_manager.session_attributes
-            return bool(session.get(flow.FOCUS_KEY)) or _offered(handler_input)
+            offer = Turn.of(handler_input).offer or {}
+            return offer.get("kind") in (REMINDER_OFFER, flow.JUST_SET_OFFER)
         return is_intent_name("CancelReminderIntent")(handler_input) or is_intent_name(
             "CancelThatReminderIntent"
         )(handler_input)
@@ -324,9 +324,12 @@ class CancelReminderHandler(AbstractRequestHandler):
         that = turn.intent_name in ("CancelThatReminderIntent", "AMAZON.CancelIntent")
         if that and _offered(handler_input):
             return turn.respond(turn.phrase("reminders.not_set"), end_session=True)
+        just_set = (turn.offer or {}).get("token") if turn.offer else None
         focus = turn.session.pop(flow.FOCUS_KEY, None)
-        if that and isinstance(focus, dict) and focus.get("token"):
-            return self._cancel_that(turn, str(focus["token"]))
+        if that and just_set:
+            return self._cancel_that(turn, str(just_set))
+        if that and turn.intent_name != "AMAZON.CancelIntent" and isinstance(focus, dict):
+            return self._cancel_that(turn, str(focus.get("token")))
         if that:  # nothing just set or offered: "cancel that" closes, as Alexa's Cancel does
             return turn.respond(turn.phrase("reminders.not_set"), end_session=True)
         if not turn.state.reminder_tokens:
