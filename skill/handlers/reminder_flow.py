@@ -9,6 +9,7 @@ user was told failed is never left where the coach cannot list or cancel it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -278,8 +279,14 @@ def my_reminders(turn: Turn) -> list[reminders.Listed]:
 
 
 def _duplicate(turn: Turn, same: reminders.Listed, plan: Plan) -> Response:
-    base = Plan(plan.routine_id, same.clock, same.repeat, same.first, same.days, same.interval)
-    base = Plan(**{**base.__dict__, "wind_down": plan.wind_down})
+    base = dataclasses.replace(
+        plan,
+        clock=same.clock,
+        repeat=same.repeat,
+        first=same.first,
+        days=same.days,
+        interval=same.interval,
+    )
     turn.session[FOCUS_KEY] = {"token": same.token, "plan": base.to_json()}
     return turn.respond(
         turn.phrase("reminders.duplicate", when=when_words(turn, same)),

@@ -11,6 +11,7 @@ leaves the user's routine progress alone.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -174,7 +175,7 @@ class YesToReminderOfferHandler(AbstractRequestHandler):
             return flow.ask_days(turn, plan, int(offer["ask_days"]))
         if plan.first < turn.now.date() or plan.starts() <= turn.now.replace(tzinfo=None):
             first = reminders.first_day(plan.clock, turn.now, plan.repeat, plan.days)
-            plan = Plan(**{**plan.__dict__, "first": first})
+            plan = dataclasses.replace(plan, first=first)
         return flow.request_reminder(turn, plan)
 
 
