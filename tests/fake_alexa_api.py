@@ -2,9 +2,11 @@
 127.0.0.1, in a thread.
 
 Reminders (``/v1/alerts/reminders``) are kept in memory: POST creates one (answering its
-``alertToken``), GET lists them all, DELETE removes one (404 if unknown). ``reminder_fault``
-makes every reminders call answer that status and error code instead, as the API documents its
-errors (``{"code": ..., "message": ...}``); ``reminder_delay`` holds those answers back.
+``alertToken``), GET lists them all, PUT on a token replaces that reminder (its update), DELETE
+removes one (404 if unknown). ``reminder_fault`` makes every reminders call answer that status and
+error code instead, as the API documents its errors (``{"code": ..., "message": ...}``);
+``reminder_delay`` holds those answers back, and ``create_answer_delay`` holds back only a
+create's answer, after the reminder is made (an answer that comes too late).
 
 The SDK's API client (and so the skill's) refuses plain HTTP, so the server speaks TLS with a
 certificate from a CA made here. Tests make the skill's client trust that CA through
