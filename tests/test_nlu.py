@@ -221,6 +221,7 @@ def test_every_sample_resolves_back_to_its_own_intent(models):
     fillers["AMAZON.TIME"] = ["ten thirty", "half past nine", "7 pm"]
     fillers["AMAZON.SearchQuery"] = ["the weather on tuesday", "knitting a scarf"]
     fillers["AMAZON.DayOfWeek"] = ["monday", "friday"]
+    fillers["AMAZON.DURATION"] = ["an hour", "twenty minutes"]
     resolver = resolver_for(models["en-US"])
     wrong = []
     for intent in lm["intents"]:
