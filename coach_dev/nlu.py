@@ -351,6 +351,9 @@ def _clock(words: Sequence[str]) -> tuple[int, int] | None:
         if digits:
             hour, minute = int(digits.group(1)), int(digits.group(2) or 0)
             return (hour, minute) if hour <= 23 and minute <= 59 else None
+    if len(words) == 2 and words[0] == "half":  # British "half ten": half past ten
+        hour = _hour(words[1:])
+        return (hour, 30) if hour is not None else None
     for joint in ("past", "after", "to", "before"):
         if joint in words:
             at = words.index(joint)

@@ -395,7 +395,7 @@ def test_a_reminder_without_the_permission_goes_through_alexas_consent_question(
     assert "asks Alexa to ask the user for alexa::alerts:reminders:skill:readwrite" in out
     assert "[Connections.Response AskFor ACCEPTED]" in out
     assert "alexa api: POST /v1/alerts/reminders → 200" in out
-    assert "I'll remind you" in out
+    assert "I've set it: tomorrow at 9 in the morning" in out
 
 
 def test_with_the_permission_granted_a_reminder_is_created_and_json_shows_the_call(cli):
@@ -450,7 +450,7 @@ def test_chat_asks_you_to_answer_alexas_consent_question(cli):
     after = out.split("you> accept")[1]
     assert "[Connections.Response AskFor ACCEPTED]" in after
     assert "alexa api: POST /v1/alerts/reminders → 200" in after
-    assert "You have one stretching reminder" in after
+    assert "You have one reminder from me: every day at 8 in the morning" in after
 
 
 @pytest.mark.parametrize(
