@@ -8,7 +8,6 @@ the right status; nothing ever answers with an HTML error page or a traceback.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import re
@@ -20,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 import flask
 from ask_sdk_core.exceptions import SerializationException
-from ask_sdk_core.response_helper import ResponseFactory
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import Context, Request, RequestEnvelope, ResponseEnvelope
@@ -32,9 +30,9 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from skill.builder import build_skill
 from skill.catalog.loader import default_catalog
 from skill.catalog.model import Catalog
+from skill.envelope import EnvelopeError, apology, check_envelope, readable_envelope
 from skill.logsafe import hashed
 from skill.settings import PREFIX, Settings, SettingsError
-from skill.speech import Speech
 
 if TYPE_CHECKING:
     from webhook.verify import AlexaRequestVerifier, VerificationFailedError
@@ -48,13 +46,6 @@ SERIALIZER = DefaultSerializer()
 # raises on a type it does not know, so those are answered with an empty response instead.
 KNOWN_REQUEST_TYPES = frozenset(Request.discriminator_value_class_map)
 EMPTY_RESPONSE: dict[str, Any] = {"version": "1.0", "response": {}}
-# Fields the skill relies on; a body without them is not an Alexa request.
-REQUIRED_FIELDS = (
-    ("request", "type"),
-    ("request", "timestamp"),
-    ("context", "System", "application", "applicationId"),
-    ("context", "System", "user", "userId"),
-)
 _UNSAFE_IN_LOG = re.compile(r"[^A-Za-z0-9._:/-]")
 _MAX_LOGGED_NAME = 100
 HEALTH_PROBE_USER = "amzn1.ask.account.rls-coach-health-probe"
@@ -149,7 +140,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     catalog = given.get("CATALOG") or default_catalog()
     skill = given.get("SKILL") or build_skill(catalog, settings=settings)
     webhook = app.extensions[EXTENSION] = Webhook(
-        skill=skill, catalog=catalog, verifier=verifier, apology=_apology(catalog)
+        skill=skill, catalog=catalog, verifier=verifier, apology=apology(catalog)
     )
     # The routes get what they need as an argument rather than from current_app on each request.
     app.add_url_rule(
@@ -185,7 +176,7 @@ def alexa(webhook: Webhook) -> Response:
     if webhook.verifier is not None:
         # On the raw bytes, before anything reads them: the signature covers exactly these.
         webhook.verifier.verify_signature(this.headers, body)
-    text, envelope = _parse_envelope(body)
+    envelope = _parse_envelope(body)
     _describe(this, envelope)
     if webhook.verifier is not None:
         webhook.verifier.verify_envelope(envelope)
@@ -195,10 +186,10 @@ def alexa(webhook: Webhook) -> Response:
             loggable(envelope["request"]["type"]),
         )
         return jsonify(EMPTY_RESPONSE)
-    if _drop_look_alike_keys(envelope):
-        text = json.dumps(envelope)
     try:
-        request_envelope = SERIALIZER.deserialize(text, RequestEnvelope)
+        request_envelope = readable_envelope(SERIALIZER, envelope)
+    except EnvelopeError as exc:
+        raise NotAnEnvelopeError(f"not an Alexa request envelope: {exc}") from None
     except SerializationException:
         # Its message can quote the body, so it is not logged.
         raise NotAnEnvelopeError(
@@ -243,8 +234,8 @@ def _store_answers(skill: CustomSkill) -> bool:
 # ---- the envelope ----------------------------------------------------------------------------
 
 
-def _parse_envelope(body: bytes) -> tuple[str, dict[str, Any]]:
-    """The body as text and as JSON, once it has every field the checks and the skill read."""
+def _parse_envelope(body: bytes) -> dict[str, Any]:
+    """The body as JSON, once it has every field the checks and the skill read."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -253,52 +244,10 @@ def _parse_envelope(body: bytes) -> tuple[str, dict[str, Any]]:
         envelope = json.loads(text)
     except (ValueError, RecursionError):  # RecursionError: nesting too deep to be an envelope
         raise NotAnEnvelopeError("request body is not JSON") from None
-    if not isinstance(envelope, dict):
-        raise NotAnEnvelopeError("not an Alexa request envelope: the body is not a JSON object")
-    missing = [".".join(path) for path in REQUIRED_FIELDS if not _text_at(envelope, path)]
-    if missing:
-        raise NotAnEnvelopeError(f"not an Alexa request envelope: missing {', '.join(missing)}")
     try:
-        dt.datetime.fromisoformat(envelope["request"]["timestamp"])
-    except ValueError:
-        raise NotAnEnvelopeError(
-            "not an Alexa request envelope: request.timestamp is not an ISO 8601 time"
-        ) from None
-    return text, envelope
-
-
-def _drop_look_alike_keys(envelope: dict[str, Any]) -> bool:
-    """Remove keys that spell a model attribute's Python name (``user_id`` beside ``userId``)
-    from ``context``, ``context.System`` and ``context.System.user``; whether any were removed.
-
-    The SDK's serializer sets every unknown key as an attribute after the known ones, so
-    ``"user_id": "B"`` would replace the ``userId`` the verifier and the log saw, and the user's
-    record would be read and saved under B. The user id comes from one place only."""
-    context = envelope["context"]
-    system = context["System"]
-    found = False
-    for node, model in ((context, Context), (system, SystemState), (system["user"], User)):
-        for attribute, key in model.attribute_map.items():
-            if attribute != key and attribute in node:
-                del node[attribute]
-                found = True
-    return found
-
-
-def _text_at(data: Any, path: tuple[str, ...]) -> str | None:
-    for key in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data if isinstance(data, str) and data.strip() else None
-
-
-def _apology(catalog: Catalog) -> dict[str, Any]:
-    """What the user hears when something fails outside the skill's own exception handler."""
-    speech = Speech().say(catalog.phrases("common.error")[0]).ssml()
-    reprompt = Speech().say(catalog.phrases("common.error_reprompt")[0]).ssml()
-    response = ResponseFactory().speak(speech).ask(reprompt).set_should_end_session(False).response
-    return SERIALIZER.serialize(ResponseEnvelope(version="1.0", response=response))
+        return check_envelope(envelope)
+    except EnvelopeError as exc:
+        raise NotAnEnvelopeError(f"not an Alexa request envelope: {exc}") from None
 
 
 # ---- errors ----------------------------------------------------------------------------------
