@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
+from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.dispatch_components import (
@@ -13,7 +15,7 @@ from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
-from ask_sdk_model import Response
+from ask_sdk_model import IntentRequest, Response
 from ask_sdk_model.services import ApiClient
 from ask_sdk_model.ui import SsmlOutputSpeech
 
@@ -32,6 +34,64 @@ from skill.turn import TURN_KEY, Turn
 logger = logging.getLogger(__name__)
 LOADED_RECORD_KEY = "loaded_record"
 LOADED_REVISION_KEY = "loaded_revision"
+
+
+# What no one can see or hear but can still reorder or hide text: format characters (right-to-
+# left overrides, zero-width spaces and joiners, byte-order marks, tag characters), control,
+# private-use, surrogate and unassigned code points, variation selectors and the Hangul fillers.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Co", "Cs", "Cn"})
+_INVISIBLE_EXTRA = frozenset({"\u115f", "\u1160", "\u3164", "\uffa0", "\u034f"})
+_LINE_BREAKS = frozenset({"Zl", "Zp"})
+
+
+def visible_text(text: str) -> str:
+    """``text`` without invisible characters; line and paragraph separators and control
+    whitespace become spaces, so words on either side stay apart."""
+    if text.isascii() and text.isprintable():
+        return text
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category in _LINE_BREAKS or (category == "Cc" and char.isspace()):
+            kept.append(" ")
+        elif not (
+            category in _INVISIBLE_CATEGORIES
+            or char in _INVISIBLE_EXTRA
+            or 0xFE00 <= ord(char) <= 0xFE0F
+            or 0xE0100 <= ord(char) <= 0xE01EF
+        ):
+            kept.append(char)
+    return "".join(kept)
+
+
+class VisibleWordsInterceptor(AbstractRequestInterceptor):
+    """Removes invisible characters from what the user said (every slot's words, its resolved
+    names, its multi-value words) where the words enter the skill, so no handler, speech, card
+    or screen ever sees them."""
+
+    def process(self, handler_input: HandlerInput) -> None:
+        request = handler_input.request_envelope.request
+        if not isinstance(request, IntentRequest) or request.intent is None:
+            return
+        for slot in (request.intent.slots or {}).values():
+            if slot is not None:
+                _clean_slot_value(slot)
+
+
+def _clean_slot_value(node: Any) -> None:
+    """Clean ``value`` on a slot or slot value, its resolutions' names, and nested values."""
+    if isinstance(getattr(node, "value", None), str):
+        node.value = visible_text(node.value)
+    resolutions = getattr(node, "resolutions", None)
+    for authority in getattr(resolutions, "resolutions_per_authority", None) or []:
+        for wrapper in authority.values or []:
+            if wrapper.value is not None and isinstance(wrapper.value.name, str):
+                wrapper.value.name = visible_text(wrapper.value.name)
+    nested = getattr(node, "slot_value", None)
+    if nested is not None:
+        _clean_slot_value(nested)
+    for item in getattr(node, "values", None) or []:
+        _clean_slot_value(item)
 
 
 class TurnInterceptor(AbstractRequestInterceptor):
@@ -167,6 +227,7 @@ def skill_builder(
     builder.add_exception_handler(common.ApologyExceptionHandler())
     # A tapped button becomes its spoken word's intent before the turn is read and routed.
     builder.add_global_request_interceptor(TouchInterceptor())
+    builder.add_global_request_interceptor(VisibleWordsInterceptor())
     builder.add_global_request_interceptor(TurnInterceptor(catalog, settings))
     # Order matters: the disclaimer marks the state as heard before the state is saved.
     builder.add_global_response_interceptor(FirstTurnInterceptor())
