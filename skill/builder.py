@@ -19,7 +19,7 @@ from ask_sdk_model import IntentRequest, Response
 from ask_sdk_model.services import ApiClient
 from ask_sdk_model.ui import SsmlOutputSpeech
 
-from skill.alexa_api import TimeoutApiClient
+from skill.alexa_api import TimeoutApiClient, start_turn_budget
 from skill.catalog.loader import default_catalog
 from skill.catalog.model import Catalog
 from skill.clock import local_now
@@ -102,6 +102,7 @@ class TurnInterceptor(AbstractRequestInterceptor):
         self.settings = settings
 
     def process(self, handler_input: HandlerInput) -> None:
+        start_turn_budget()
         attributes = handler_input.attributes_manager
         store_failed = False
         record: dict = {}
