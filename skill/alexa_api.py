@@ -40,9 +40,17 @@ MAX_ANSWER_BYTES = 1 << 20  # a time zone or a reminder list is a few KiB
 MAX_CALLS_AT_ONCE = 16
 READ_CHUNK_BYTES = 64 * 1024
 
-# When the current turn's API budget runs out (time.monotonic()), if a turn has started one.
-_turn_ends: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "alexa_api_turn_ends", default=None
+
+@dataclass
+class _TurnApi:
+    """The API work of the turn running in this thread."""
+
+    ends: float  # when its budget runs out (time.monotonic())
+    changed: bool = False  # whether it asked an API to change something (not a GET)
+
+
+_turn: contextvars.ContextVar[_TurnApi | None] = contextvars.ContextVar(
+    "alexa_api_turn", default=None
 )
 # The deadline of the call being made, for the thread that makes it.
 _call_ends: contextvars.ContextVar[float] = contextvars.ContextVar("alexa_api_call_ends")
@@ -50,7 +58,14 @@ _call_ends: contextvars.ContextVar[float] = contextvars.ContextVar("alexa_api_ca
 
 def start_turn_budget(seconds: float = TURN_BUDGET_SECONDS) -> None:
     """Give the turn running in this thread ``seconds`` for all its Alexa API calls."""
-    _turn_ends.set(time.monotonic() + seconds)
+    _turn.set(_TurnApi(ends=time.monotonic() + seconds))
+
+
+def turn_changed_something() -> bool:
+    """Whether the turn running in this thread has asked an Alexa API to change anything (a
+    call other than GET, answered or not): running the turn again would do it twice."""
+    turn = _turn.get()
+    return turn is not None and turn.changed
 
 
 @dataclass(frozen=True)
@@ -77,9 +92,11 @@ class TimeoutApiClient(ApiClient):
     def invoke(self, request: ApiClientRequest) -> ApiClientResponse:
         started = time.monotonic()
         ends = started + 2 * self.timeout
-        turn_ends = _turn_ends.get()
-        if turn_ends is not None:
-            ends = min(ends, turn_ends)
+        turn = _turn.get()
+        if turn is not None:
+            ends = min(ends, turn.ends)
+            if (request.method or "GET").upper() not in {"GET", "HEAD"}:
+                turn.changed = True
         if ends <= started:
             raise ApiClientException("no time is left in this turn for Alexa's APIs")
         # Two threads racing to the first call may each make a client: both work alike.

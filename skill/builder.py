@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
+import datetime as dt
 import logging
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
@@ -15,25 +18,33 @@ from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
-from ask_sdk_model import IntentRequest, Response
+from ask_sdk_model import IntentRequest, RequestEnvelope, Response, ResponseEnvelope
 from ask_sdk_model.services import ApiClient
 from ask_sdk_model.ui import SsmlOutputSpeech
 
-from skill.alexa_api import TimeoutApiClient, start_turn_budget
+from skill.alexa_api import TimeoutApiClient, start_turn_budget, turn_changed_something
 from skill.catalog.loader import default_catalog
 from skill.catalog.model import Catalog
 from skill.clock import local_now
 from skill.handlers import answers, care, common, reminders, routine
+from skill.logsafe import hashed
 from skill.screens import TouchInterceptor
 from skill.settings import Settings, SettingsError
 from skill.speech import Speech, SpeechError, prefixed
-from skill.state import state_from_record
-from skill.stores import REVISION_KEY, open_store
+from skill.state import UnreadableRecordError, UserState, load_state, record_problems
+from skill.stores import (
+    QUARANTINE_KEY,
+    REVISION_KEY,
+    UNDECODABLE_KEY,
+    SaveConflictError,
+    open_store,
+)
 from skill.turn import TURN_KEY, Turn
 
 logger = logging.getLogger(__name__)
 LOADED_RECORD_KEY = "loaded_record"
 LOADED_REVISION_KEY = "loaded_revision"
+UNREADABLE_KEY = "record_unreadable"
 
 
 # What no one can see or hear but can still reorder or hide text: format characters (right-to-
@@ -95,17 +106,21 @@ def _clean_slot_value(node: Any) -> None:
 
 
 class TurnInterceptor(AbstractRequestInterceptor):
-    """Loads the user's stored state and gathers the turn's context, once per request."""
+    """Loads the user's stored state and gathers the turn's context, once per request.
+
+    A stored record that cannot be read (it fails the schema, or the store could not decode it)
+    is never overwritten: the turn starts from a fresh state, the record is kept aside under
+    ``QUARANTINE_KEY`` of the record saved in its place (and carried on by every later save), the
+    log says so, and the user hears that something went wrong."""
 
     def __init__(self, catalog: Catalog, settings: Settings) -> None:
         self.catalog = catalog
         self.settings = settings
 
     def process(self, handler_input: HandlerInput) -> None:
-        start_turn_budget()
         attributes = handler_input.attributes_manager
         store_failed = False
-        record: dict = {}
+        record: Any = {}
         try:
             record = attributes.persistent_attributes or {}
         except PersistenceException:
@@ -113,7 +128,7 @@ class TurnInterceptor(AbstractRequestInterceptor):
             store_failed = True
         request = handler_input.request_envelope.request
         locale = (getattr(request, "locale", None) or "en-US").split("-")[0].lower()
-        state = state_from_record(record)
+        state, quarantine, state_unreadable = _read_record(record, handler_input)
         turn = Turn(
             handler_input=handler_input,
             catalog=self.catalog,
@@ -129,6 +144,37 @@ class TurnInterceptor(AbstractRequestInterceptor):
         # The save is conditional on it: progress this turn did not read is never overwritten.
         revision = record.get(REVISION_KEY, 0) if isinstance(record, dict) else 0
         attributes.request_attributes[LOADED_REVISION_KEY] = revision
+        if quarantine is not None:
+            attributes.request_attributes[QUARANTINE_KEY] = quarantine
+        attributes.request_attributes[UNREADABLE_KEY] = state_unreadable
+
+
+def _read_record(record: Any, handler_input: HandlerInput) -> tuple[UserState, Any, bool]:
+    """The state in ``record``, what the next save must keep aside (None: nothing), and whether
+    the record could not be read."""
+    kept = record.get(QUARANTINE_KEY) if isinstance(record, dict) else None
+    try:
+        if isinstance(record, dict) and UNDECODABLE_KEY in record:
+            raise UnreadableRecordError("the store could not decode it")
+        return load_state(record), kept, False
+    except UnreadableRecordError as exc:
+        user = handler_input.request_envelope.context.system.user.user_id
+        logger.error(
+            "the stored record of user %s cannot be read (%s); keeping it aside and starting fresh",
+            hashed(user or ""),
+            exc,
+        )
+        unreadable = record.get(UNDECODABLE_KEY, record) if isinstance(record, dict) else record
+        if isinstance(unreadable, dict):
+            unreadable = {
+                key: value
+                for key, value in unreadable.items()
+                if key not in (REVISION_KEY, QUARANTINE_KEY)
+            }
+        at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        aside = {"at": at, "reason": str(exc), "record": unreadable}
+        # An earlier quarantine stays with the newest: nothing kept aside is ever dropped.
+        return UserState(), ({**aside, "earlier": kept} if kept is not None else aside), True
 
 
 class FirstTurnInterceptor(AbstractResponseInterceptor):
@@ -136,8 +182,11 @@ class FirstTurnInterceptor(AbstractResponseInterceptor):
     tonight?"), opens with the one-sentence disclaimer; after that, only "disclaimer" replays it."""
 
     def process(self, handler_input: HandlerInput, response: Response | None) -> None:
-        turn: Turn | None = handler_input.attributes_manager.request_attributes.get(TURN_KEY)
+        request_attributes = handler_input.attributes_manager.request_attributes
+        turn: Turn | None = request_attributes.get(TURN_KEY)
         if turn is None or response is None or turn.state.disclaimer_heard or turn.store_failed:
+            return
+        if request_attributes.get(UNREADABLE_KEY):  # the turn ends in an apology instead
             return
         speech = response.output_speech
         if not isinstance(speech, SsmlOutputSpeech) or not speech.ssml:
@@ -153,8 +202,11 @@ class FirstTurnInterceptor(AbstractResponseInterceptor):
 class SaveStateInterceptor(AbstractResponseInterceptor):
     """Saves the user's state after every turn in which it changed (not only at SessionEnded,
     which some devices never send). If the store fails, the user hears that instead of silence.
-    Nothing is saved after a failed read, and a save carries the revision the turn read, so the
-    store refuses it if another device saved in the meantime (see :mod:`skill.stores.base`)."""
+    Nothing is saved after a failed read, nor a record that could not be read back (a value from
+    outside, such as a reminder token, that fails the schema). A save carries the revision the
+    turn read, so the store refuses it if another device saved in the meantime (see
+    :mod:`skill.stores.base`); the turn is then run once more on the fresh record
+    (:class:`CoachSkill`) before the user hears an apology."""
 
     def process(self, handler_input: HandlerInput, response: Response | None) -> None:
         attributes = handler_input.attributes_manager
@@ -165,14 +217,35 @@ class SaveStateInterceptor(AbstractResponseInterceptor):
         if turn.store_failed:
             self._apologise(turn, response)
             return
-        if record == attributes.request_attributes.get(LOADED_RECORD_KEY):
+        problems = record_problems(record)
+        if problems:
+            logger.error("not saving a record that could not be read back: %s", problems)
+            self._apologise(turn, response)
+            return
+        quarantine = attributes.request_attributes.get(QUARANTINE_KEY)
+        newly_unreadable = attributes.request_attributes.get(UNREADABLE_KEY, False)
+        if record == attributes.request_attributes.get(LOADED_RECORD_KEY) and not newly_unreadable:
             return
         try:
             revision = attributes.request_attributes[LOADED_REVISION_KEY]
-            attributes.persistent_attributes = {**record, REVISION_KEY: revision}
+            saved = {**record, REVISION_KEY: revision}
+            if quarantine is not None:
+                saved[QUARANTINE_KEY] = quarantine
+            attributes.persistent_attributes = saved
             attributes.save_persistent_attributes()
+        except SaveConflictError:
+            attempt = _ATTEMPT.get()
+            if attempt is not None and attempt.retry_on_conflict():
+                logger.info("another device saved first; running the turn again on its record")
+                return
+            logger.exception("could not save the user's state")
+            self._apologise(turn, response)
+            return
         except PersistenceException:
             logger.exception("could not save the user's state")
+            self._apologise(turn, response)
+            return
+        if newly_unreadable:
             self._apologise(turn, response)
 
     @staticmethod
@@ -182,6 +255,58 @@ class SaveStateInterceptor(AbstractResponseInterceptor):
         response.output_speech = SsmlOutputSpeech(
             ssml=Speech().say(turn.phrase("common.store_error")).ssml()
         )
+
+
+@dataclass
+class _Attempt:
+    """One run of a turn through the skill: the first may be run again after a lost save."""
+
+    first: bool
+    conflicted: bool = False
+
+    def retry_on_conflict(self) -> bool:
+        """Whether a save conflict should run the turn again (and so nothing is apologised for
+        now): only the first run, and only if the turn asked no Alexa API to change anything,
+        which a second run would do again."""
+        if not self.first or turn_changed_something():
+            return False
+        self.conflicted = True
+        return True
+
+
+_ATTEMPT: contextvars.ContextVar[_Attempt | None] = contextvars.ContextVar(
+    "turn_attempt", default=None
+)
+
+
+class CoachSkill(CustomSkill):
+    """The SDK's skill, running a turn once more when its save lost a race with another device
+    of the same user (two Echos in one household): the second run reads the record the other
+    device saved, so both turns count, rather than one of them ending in an apology. The turn's
+    budget for Alexa API calls covers both runs."""
+
+    def invoke(self, request_envelope: RequestEnvelope, context: Any) -> ResponseEnvelope:
+        start_turn_budget()
+        first = _Attempt(first=True)
+        token = _ATTEMPT.set(first)
+        try:
+            response = super().invoke(request_envelope=request_envelope, context=context)
+        finally:
+            _ATTEMPT.reset(token)
+        if not first.conflicted:
+            return response
+        token = _ATTEMPT.set(_Attempt(first=False))
+        try:
+            return super().invoke(request_envelope=request_envelope, context=context)
+        finally:
+            _ATTEMPT.reset(token)
+
+
+class CoachSkillBuilder(CustomSkillBuilder):
+    """The SDK's builder, making a :class:`CoachSkill`."""
+
+    def create(self) -> CoachSkill:
+        return CoachSkill(skill_configuration=self.skill_configuration)
 
 
 def skill_builder(
@@ -207,7 +332,7 @@ def skill_builder(
             "RLS_COACH_SKILL_ID is not set: it is required here so that only your skill is "
             "answered (amzn1.ask.skill.xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"
         )
-    builder = CustomSkillBuilder(
+    builder = CoachSkillBuilder(
         persistence_adapter=store or open_store(settings.store_url),
         api_client=api_client or TimeoutApiClient(timeout=settings.settings_api_timeout),
     )

@@ -14,10 +14,26 @@ from urllib.parse import urlsplit
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
 
-from skill.stores.base import REVISION_KEY, StoreURLError, user_key
+from skill.stores.base import (
+    QUARANTINE_KEY,
+    REVISION_KEY,
+    UNDECODABLE_KEY,
+    SaveConflictError,
+    StoreURLError,
+    user_key,
+)
 from skill.stores.memory import MemoryAdapter
 
-__all__ = ["REVISION_KEY", "MemoryAdapter", "StoreURLError", "open_store", "user_key"]
+__all__ = [
+    "QUARANTINE_KEY",
+    "REVISION_KEY",
+    "UNDECODABLE_KEY",
+    "MemoryAdapter",
+    "SaveConflictError",
+    "StoreURLError",
+    "open_store",
+    "user_key",
+]
 SCHEMES = ("sqlite", "memory", "dynamodb")
 SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 

@@ -59,7 +59,13 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
-from skill.stores.base import REVISION_KEY, conflict, split_revision
+from skill.stores.base import (
+    REVISION_KEY,
+    UNDECODABLE_KEY,
+    SaveConflictError,
+    conflict,
+    split_revision,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -109,10 +115,10 @@ class CoachDynamoDbAdapter(DynamoDbAdapter):
         read = super().get_attributes
         attributes = self._call("read the user's state from", read, request_envelope)
         if not isinstance(attributes, Mapping):
-            # One damaged record must not lock its user out: they start fresh, and the next save
-            # (at revision 0: this item has none) replaces it.
-            logger.warning("stored attributes in %s are not a map; ignoring them", self.table_name)
-            return {}
+            # Not written by this code: the turn keeps it aside (skill.builder) and the user
+            # starts fresh, rather than the next save (at revision 0) silently replacing it.
+            logger.warning("stored attributes in %s are not a map", self.table_name)
+            return {UNDECODABLE_KEY: repr(attributes)[:100_000]}
         return from_dynamodb(attributes)
 
     def save_attributes(
@@ -163,7 +169,12 @@ class CoachDynamoDbAdapter(DynamoDbAdapter):
         except PersistenceException as exc:
             failure = exc
             reason = describe_failure(exc.__cause__ or exc.__context__, self.table_name) or str(exc)
-        raise PersistenceException(
+        cause = failure.__cause__ or failure.__context__
+        lost_race = isinstance(cause, ClientError) and (
+            cause.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+        )
+        kind = SaveConflictError if lost_race else PersistenceException
+        raise kind(
             f"could not {action} DynamoDB table '{self.table_name}' ({self.where}): {reason}"
         ) from failure
 

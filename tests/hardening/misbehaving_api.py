@@ -7,6 +7,7 @@ stand-in (``alexa_api_tls``), so the skill's own client reaches it exactly as it
 
 from __future__ import annotations
 
+import json
 import socket
 import socketserver
 import ssl
@@ -21,7 +22,9 @@ HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: clo
 @dataclass
 class MisbehavingApi:
     """``mode``: "drip-headers", "drip-body" (a byte every ``interval`` seconds, ``drip_bytes``
-    of them) or "endless-body" (``endless_bytes`` sent as fast as the client reads)."""
+    of them), "endless-body" (``endless_bytes`` sent as fast as the client reads) or
+    "long-token" (every call answered at once, as a created reminder with a 5,004-character
+    token)."""
 
     tls: Any
     mode: str
@@ -60,12 +63,27 @@ class MisbehavingApi:
 
     def serve(self, tls: socket.socket) -> None:
         tls.settimeout(30)
+        while self.serve_one(tls) and self.mode == "long-token":
+            pass  # answers at once: the client may send its next request on this connection
+
+    def serve_one(self, tls: socket.socket) -> bool:
         request = b""
         while b"\r\n\r\n" not in request:
             data = tls.recv(65536)
             if not data:
-                return
+                return False
             request += data
+        head, _, rest = request.partition(b"\r\n\r\n")
+        length = next(
+            (
+                int(line.split(b":", 1)[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            ),
+            0,
+        )
+        while len(rest) < length:
+            rest += tls.recv(65536)
         with self._lock:
             self.requests += 1
             self.sent.append(0)
@@ -90,5 +108,18 @@ class MisbehavingApi:
             block = b"A" * 65536
             for _ in range(self.endless_bytes // len(block)):
                 send(block)
+        elif self.mode == "long-token":
+            body = json.dumps(
+                {
+                    "alertToken": "amzn1.alert." + "x" * 4992,
+                    "createdTime": "2026-11-17T13:15:00.000Z",
+                    "updatedTime": "2026-11-17T13:15:00.000Z",
+                    "status": "ON",
+                    "version": "1",
+                }
+            ).encode()
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            send(head + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
         else:
             raise ValueError(self.mode)
+        return True
