@@ -8,6 +8,8 @@ import json
 import logging
 import re
 import runpy
+import sqlite3
+import time
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from ask_sdk_core.skill_builder import CustomSkillBuilder
 from skill.builder import build_skill
 from skill.settings import Settings, SettingsError
 from skill.stores import MemoryAdapter
+from skill.stores.sqlite import SQLiteAdapter
 from tests.support import (
     Reply,
     envelope,
@@ -24,7 +27,12 @@ from tests.support import (
     launch_request,
     session_ended_request,
 )
-from webhook.app import MAX_BODY_BYTES, create_app, hash_user_id
+from webhook.app import (
+    HEALTH_OK_SECONDS,
+    MAX_BODY_BYTES,
+    create_app,
+    hash_user_id,
+)
 
 USER = "amzn1.ask.account.PRIVATE-PERSON-42"
 
@@ -261,6 +269,25 @@ def test_health_is_503_when_the_store_does_not_answer(make_client):
     response = make_client(store=BrokenStore()).get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["store"] == "unreachable"
+
+
+def test_health_is_503_when_the_store_can_be_read_but_not_written(make_client, tmp_path):
+    """Another process holds the write lock (as a full disk or a read-only file would, every
+    save fails) while reads go on: the health check says so, and says ok again once it can."""
+    path = tmp_path / "coach.sqlite3"
+    client = make_client(store=SQLiteAdapter(path, busy_timeout=0.2))
+    assert client.get("/healthz").status_code == 200
+    blocker = sqlite3.connect(path, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        time.sleep(HEALTH_OK_SECONDS)  # the good result is reused for a few seconds
+        response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.get_json()["store"] == "not writable"
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert client.get("/healthz").status_code == 200  # a failure is not reused
 
 
 # ---- logging ----------------------------------------------------------------------------------

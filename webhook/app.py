@@ -8,9 +8,11 @@ the right status; nothing ever answers with an HTML error page or a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ from skill.catalog.model import Catalog
 from skill.envelope import EnvelopeError, apology, check_envelope, readable_envelope
 from skill.logsafe import hashed
 from skill.settings import PREFIX, Settings, SettingsError
+from skill.stores import REVISION_KEY, SaveConflictError
 
 if TYPE_CHECKING:
     from webhook.verify import AlexaRequestVerifier, VerificationFailedError
@@ -49,6 +52,7 @@ EMPTY_RESPONSE: dict[str, Any] = {"version": "1.0", "response": {}}
 _UNSAFE_IN_LOG = re.compile(r"[^A-Za-z0-9._:/-]")
 _MAX_LOGGED_NAME = 100
 HEALTH_PROBE_USER = "amzn1.ask.account.rls-coach-health-probe"
+HEALTH_OK_SECONDS = 5.0
 
 DEFAULTS: dict[str, Any] = {
     # Werkzeug enforces this before reading: a larger Content-Length is refused outright, and a
@@ -93,6 +97,7 @@ class Webhook:
     catalog: Catalog
     verifier: AlexaRequestVerifier | None
     apology: dict[str, Any]
+    store_health: StoreHealth
 
     @staticmethod
     def current() -> Webhook:
@@ -140,7 +145,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     catalog = given.get("CATALOG") or default_catalog()
     skill = given.get("SKILL") or build_skill(catalog, settings=settings)
     webhook = app.extensions[EXTENSION] = Webhook(
-        skill=skill, catalog=catalog, verifier=verifier, apology=apology(catalog)
+        skill=skill,
+        catalog=catalog,
+        verifier=verifier,
+        apology=apology(catalog),
+        store_health=StoreHealth(skill.persistence_adapter),
     )
     # The routes get what they need as an argument rather than from current_app on each request.
     app.add_url_rule(
@@ -202,33 +211,66 @@ def alexa(webhook: Webhook) -> Response:
 
 
 def healthz(webhook: Webhook) -> tuple[Response, int]:
-    """Cheap: the process answers, the catalog is loaded, and the store answers one keyed read."""
-    store_ok = _store_answers(webhook.skill)
+    """Cheap: the process answers, the catalog is loaded, and the store can be read and written
+    (a probe record, re-checked at most every few seconds; see :class:`StoreHealth`)."""
+    problem = webhook.store_health.problem()
     body = {
-        "status": "ok" if store_ok else "unavailable",
+        "status": "ok" if problem is None else "unavailable",
         "catalog": webhook.catalog.summary(),
-        "store": "reachable" if store_ok else "unreachable",
+        "store": "reachable" if problem is None else problem,
         "verification": "on" if webhook.verifier is not None else "off",
     }
-    return jsonify(body), 200 if store_ok else 503
+    return jsonify(body), 200 if problem is None else 503
 
 
-def _store_answers(skill: CustomSkill) -> bool:
-    store = skill.persistence_adapter
-    if store is None:
-        return True
-    probe = RequestEnvelope(
-        context=Context(system=SystemState(user=User(user_id=HEALTH_PROBE_USER)))
-    )
-    # A store that keeps records in memory offers a read that bypasses it: the probe must reach
-    # the store itself.
-    read = getattr(store, "check_reachable", store.get_attributes)
-    try:
-        read(probe)
-    except Exception:
-        logger.exception("health check: the store did not answer")
-        return False
-    return True
+class StoreHealth:
+    """Whether the store can be read and written, probed with a record of its own.
+
+    A read alone says "ok" while every save fails (a full disk, a read-only file, a lock held by
+    another process), so the probe reads the probe record and saves it again, as a turn does.
+    Load balancers ask every few seconds: a good result is reused for ``HEALTH_OK_SECONDS``; a
+    failure is probed afresh each time, so recovery shows at once; concurrent checks wait for the
+    probe under way and share its result."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._checked_at = -float("inf")
+        self._problem: str | None = None
+
+    def problem(self) -> str | None:
+        """None if the store is healthy, else what is wrong in a word or two (the server log
+        has the details)."""
+        if self.store is None:
+            return None
+        asked = time.monotonic()
+        with self._lock:
+            fresh = self._problem is None and asked - self._checked_at < HEALTH_OK_SECONDS
+            if fresh or self._checked_at >= asked:  # good lately, or probed while this waited
+                return self._problem
+            self._problem = self._probe()
+            self._checked_at = time.monotonic()
+            return self._problem
+
+    def _probe(self) -> str | None:
+        probe = RequestEnvelope(
+            context=Context(system=SystemState(user=User(user_id=HEALTH_PROBE_USER)))
+        )
+        try:
+            record = self.store.get_attributes(probe)
+        except Exception:
+            logger.exception("health check: the store could not be read")
+            return "unreachable"
+        revision = record.get(REVISION_KEY, 0) if isinstance(record, dict) else 0
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        try:
+            self.store.save_attributes(probe, {"probed_at": stamp, REVISION_KEY: revision})
+        except SaveConflictError:
+            pass  # another server probed at the same moment: the store took a write
+        except Exception:
+            logger.exception("health check: the store could not be written")
+            return "not writable"
+        return None
 
 
 # ---- the envelope ----------------------------------------------------------------------------
