@@ -3,6 +3,7 @@ large, must neither hold the user's turn past Alexa's patience nor fill the serv
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 
@@ -80,3 +81,28 @@ def test_a_huge_answer_is_refused_while_it_is_read(trusting, catalog, store, set
     assert "restless legs coach" in text.lower()
     # The client hung up after about a megabyte (plus what the sockets buffer), not 50 MB.
     assert api.sent and max(api.sent) < 8 * 1024 * 1024, api.sent
+
+
+def test_many_launches_at_once_against_a_dripping_api_all_answer_in_time(
+    trusting, catalog, store, settings, morning, report_line
+):
+    launches = scaled(quick=4, stress=32)
+    skill = build_skill(catalog, store, settings)
+    results: list[tuple[float, str]] = []
+    with MisbehavingApi(trusting, "drip-headers", interval=0.2, drip_bytes=300) as api:
+        threads = [
+            threading.Thread(target=lambda: results.append(new_device_launch(skill, api, morning)))
+            for _ in range(launches)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    slowest = max(seconds for seconds, _ in results)
+    report_line(
+        f"{launches} launches at once from new devices, Settings API dripping: slowest answered "
+        f"in {slowest:.2f} s"
+    )
+    assert len(results) == launches
+    assert all("restless legs coach" in text.lower() for _, text in results)
+    assert slowest < TURN_BUDGET_SECONDS + 2 * MARGIN < ALEXA_PATIENCE
