@@ -217,14 +217,14 @@ class SaveStateInterceptor(AbstractResponseInterceptor):
         if turn.store_failed:
             self._apologise(turn, response)
             return
+        quarantine = attributes.request_attributes.get(QUARANTINE_KEY)
+        newly_unreadable = attributes.request_attributes.get(UNREADABLE_KEY, False)
+        if record == attributes.request_attributes.get(LOADED_RECORD_KEY) and not newly_unreadable:
+            return
         problems = record_problems(record)
         if problems:
             logger.error("not saving a record that could not be read back: %s", problems)
             self._apologise(turn, response)
-            return
-        quarantine = attributes.request_attributes.get(QUARANTINE_KEY)
-        newly_unreadable = attributes.request_attributes.get(UNREADABLE_KEY, False)
-        if record == attributes.request_attributes.get(LOADED_RECORD_KEY) and not newly_unreadable:
             return
         try:
             revision = attributes.request_attributes[LOADED_REVISION_KEY]
