@@ -73,12 +73,15 @@ def test_all_api_calls_of_a_turn_share_one_budget(trusting):
         assert time.monotonic() - started < 1.0 + MARGIN
 
 
-def test_a_huge_answer_is_refused_while_it_is_read(trusting, catalog, store, settings, morning):
+def test_a_huge_answer_is_refused_while_it_is_read(
+    trusting, catalog, store, settings, morning, report_line
+):
     skill = build_skill(catalog, store, settings)
     with MisbehavingApi(trusting, "endless-body") as api:
         _, text = new_device_launch(skill, api, morning)
         time.sleep(0.5)  # let the server notice the client has gone
     assert "restless legs coach" in text.lower()
+    report_line(f"a 50 MB Settings API answer: refused after {max(api.sent) / 2**20:.1f} MB sent")
     # The client hung up after about a megabyte (plus what the sockets buffer), not 50 MB.
     assert api.sent and max(api.sent) < 8 * 1024 * 1024, api.sent
 

@@ -67,10 +67,15 @@ def flooding(request, monkeypatch) -> Iterator[FloodingDynamoDB]:
         server.server_close()
 
 
-def test_a_50_mb_answer_is_refused_while_it_is_read(flooding, catalog, settings, morning, caplog):
+def test_a_50_mb_answer_is_refused_while_it_is_read(
+    flooding, catalog, settings, morning, caplog, report_line
+):
     skill = build_skill(catalog, open_store("dynamodb://users"), settings)
     reply = Conversation(skill=skill, now=morning).launch()
     assert STORE_ERROR in reply.text
     assert "more than an item can ever need" in caplog.text
+    sent = max(flooding.sent, default=0)
+    kind = "with its length declared" if flooding.declare_length else "streamed"
+    report_line(f"a 50 MB DynamoDB answer ({kind}): refused after {sent / 2**20:.1f} MB sent")
     # Refused after about a megabyte (plus what the sockets buffer), not 50.
     assert flooding.sent == [] or max(flooding.sent) < 8 * 1024 * 1024, flooding.sent
