@@ -64,7 +64,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench --output bench-results/latest.json --docs docs/benchmarks.md
 
 # The hardening tests at full size: thousands of fuzzed conversations and envelopes, thousands
-# of requests under load, repeated kill -9 (several minutes; make test runs them small).
+# of requests under load, repeated kill -9, a certificate-URL flood after a restart, dripping and
+# oversized Alexa API and DynamoDB answers, replayed signed requests and one household's devices
+# racing for one record (several minutes; make test runs them small). The figures they measure
+# are printed under "hardening figures" (docs/deploy.md, "Hardening figures").
 stress: $(STAMP)
 	RLS_COACH_STRESS=1 $(BIN)/pytest -n auto tests/hardening
 
