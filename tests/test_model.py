@@ -213,7 +213,7 @@ def test_every_custom_intent_has_a_generous_set_of_samples(models):
         if slot_types == {"AMAZON.SearchQuery"}:
             # A free-text carrier has one sample per sentence opening: any words may follow, so
             # more samples would only take sentences from the named intents.
-            assert 1 <= len(intent["samples"]) <= 30, intent["name"]
+            assert 1 <= len(intent["samples"]) <= MAX_SAMPLES_PER_INTENT, intent["name"]
         else:
             assert 20 <= len(intent["samples"]) <= MAX_SAMPLES_PER_INTENT, intent["name"]
 

@@ -104,7 +104,9 @@ def test_a_reminder_token_too_long_to_read_back_is_never_saved(
             api_access_token="token",
             consent_token="consent",
         )
-        reply = talk.one_shot("SetRepeatingReminderIntent", routine=MORNING, time="08:00")
+        reply = talk.one_shot(
+            "SetReminderIntent", request="to do my morning stretches every day at 8 in the morning"
+        )
     assert STORE_ERROR in reply.text
     assert "not saving a record that could not be read back: reminder_tokens.0" in caplog.text
     assert without_bookkeeping(stored_record(store)) == before
