@@ -30,9 +30,7 @@ from tests.lambda_support import (
     THROTTLE,
     DynamoDBProxy,
     closed_port_url,
-    create_users_table,
     dynamodb,
-    moto_dynamodb,
     stored_items,
 )
 from tests.support import SERIALIZER, Conversation, envelope, launch_request
@@ -40,12 +38,6 @@ from tests.support import SERIALIZER, Conversation, envelope, launch_request
 USER = "amzn1.ask.account.TESTUSER"
 STORE_ERROR = "couldn't reach your saved progress"
 DISCLAIMER = "not medical advice"
-
-
-@pytest.fixture(scope="module")
-def endpoint():
-    with moto_dynamodb() as url:
-        yield url
 
 
 @pytest.fixture
@@ -60,8 +52,9 @@ def aws_env(monkeypatch, endpoint):
 
 
 @pytest.fixture
-def table(aws_env, endpoint) -> str:
-    return create_users_table(endpoint)
+def table(aws_env, table) -> str:
+    """The shared fresh table, made with the AWS variables of a developer's shell set."""
+    return table
 
 
 def talk_to(table: str, catalog, settings, morning) -> Conversation:
@@ -329,6 +322,7 @@ def test_dynamodb_settings_that_cannot_work_are_refused_clearly(environ, message
         open_dynamodb_store("users", environ)
 
 
+@pytest.mark.slow
 def test_importing_the_store_and_the_lambda_entry_needs_no_aws_configuration(tmp_path):
     """A fresh interpreter with no AWS variables or files: both modules import; opening a store
     with only AWS_REGION (botocore itself reads AWS_DEFAULT_REGION) works without credentials."""
