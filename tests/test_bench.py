@@ -24,6 +24,7 @@ ROWS = (
 )
 
 
+@pytest.mark.slow
 def test_a_quick_run_measures_every_side_and_writes_the_table(tmp_path, capsys):
     output = tmp_path / "latest.json"
     docs = tmp_path / "benchmarks.md"
