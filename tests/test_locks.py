@@ -46,7 +46,7 @@ def pins(text: str) -> dict[str, list[tuple[Version, bool]]]:
 def declared_in_lock(text: str) -> set[str]:
     """The names a lock says pyproject.toml asked for directly (uv's "# via" comments)."""
     return {
-        canonicalize_name(_PIN.match(entry[0])["name"])  # type: ignore[index]
+        canonicalize_name(entry[0].split("==")[0])
         for entry in _entries(text)
         if any(_via(line) == DECLARED_HERE for line in entry[1:])
     }

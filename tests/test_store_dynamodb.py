@@ -35,6 +35,9 @@ from tests.lambda_support import (
 )
 from tests.support import SERIALIZER, Conversation, envelope, launch_request
 
+# A DynamoDB server on loopback, and deadlines and retries waited out in real time.
+pytestmark = pytest.mark.slow
+
 USER = "amzn1.ask.account.TESTUSER"
 STORE_ERROR = "couldn't reach your saved progress"
 DISCLAIMER = "not medical advice"
@@ -322,7 +325,6 @@ def test_dynamodb_settings_that_cannot_work_are_refused_clearly(environ, message
         open_dynamodb_store("users", environ)
 
 
-@pytest.mark.slow
 def test_importing_the_store_and_the_lambda_entry_needs_no_aws_configuration(tmp_path):
     """A fresh interpreter with no AWS variables or files: both modules import; opening a store
     with only AWS_REGION (botocore itself reads AWS_DEFAULT_REGION) works without credentials."""
