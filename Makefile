@@ -75,10 +75,11 @@ model: $(STAMP)
 	$(BIN)/rls-coach model build
 
 # Benchmarks: ours beside a peer (hello world with a stored record and the Settings API) and a
-# floor (the stateless hello world), all in one run; targets are ratios to the peer.
-# Prints the table, writes bench-results/latest.json and the table in docs/benchmarks.md and README.md.
+# floor (the stateless hello world), all in one run; targets are ratios to the peer. What users
+# feel: cold start, and latency at fixed open-loop arrival rates. A few minutes; run it on a quiet
+# machine. Prints the tables, writes bench-results/latest.json and the tables in docs/benchmarks.md.
 bench: $(STAMP)
-	$(BIN)/python -m bench --output bench-results/latest.json --docs docs/benchmarks.md --docs README.md
+	$(BIN)/python -m bench --output bench-results/latest.json --docs docs/benchmarks.md
 
 # The hardening tests at full size: thousands of fuzzed conversations and envelopes, thousands
 # of requests under load, repeated kill -9 (several minutes; make test runs them small).

@@ -7,10 +7,14 @@
   session's first turn (``bench/peer_skill.py``, ``bench/peer_lambda.py``);
 - **floor** (reported, no target): the stateless hello world (``bench/hello_skill.py``).
 
+What users feel comes first: the first answer of a cold Lambda, and the webhook's latency when
+requests arrive at fixed rates (an open loop: each is due at its time, whoever else is waiting).
+What it costs follows: memory, and a turn's time in process.
+
 Sections: ``latency`` (a turn in process along the webhook's path), ``load`` (each webhook on
-waitress under concurrent users), ``lambda`` (a fresh Lambda process: cold start and peak
-memory). Prints the table, writes the figures as JSON, and with ``--docs FILE`` rewrites the table
-in that Markdown file between its ``bench:table`` markers. See docs/benchmarks.md.
+waitress, requests arriving at fixed rates), ``lambda`` (a fresh Lambda process: cold start and
+peak memory). Prints the tables, writes the figures as JSON, and with ``--docs`` (the
+benchmarks page, docs/benchmarks.md) rewrites them between its ``bench:table`` markers.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -36,20 +40,29 @@ from typing import Any
 from bench import hello_skill, hello_webhook, peer_skill
 from bench.dynamo import running_dynamodb
 from bench.inprocess import TurnTimer, WsgiApp, call_wsgi, rotated, time_turns
-from bench.load import LoadResult, Shot, run_load
-from bench.processes import HOST, REPO, lambda_run, running_servers
-from bench.stats import Summary, ratio, summarize
+from bench.load import LATE_SEND_MS, OpenLoopResult, Shot, run_open_loop
+from bench.processes import HOST, REPO, ServerProcess, lambda_run, running_servers
+from bench.stats import summarize
+from bench.tables import (
+    SIDES,
+    Figure,
+    Report,
+    Target,
+    machine_line,
+    rate_row,
+    read_docs,
+    tables,
+    update_docs,
+)
 from bench.turns import LOAD_VISIT, MEASURED_TURNS, Session, TurnSpec, hello_equivalent
 from skill.settings import Settings
 from tests.fake_alexa_api import FakeAlexaApi, make_tls_files
 from webhook.app import create_app
 
 DEFAULT_OUTPUT = Path("bench-results/latest.json")
-SECTIONS = ("latency", "load", "lambda")
-SIDES = ("ours", "peer", "floor")
+SECTIONS = ("lambda", "load", "latency")  # what users feel first
+DOCS = Path("docs/benchmarks.md")  # the one page that shows the tables
 BENCH_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000000"
-TABLE_BEGIN = "<!-- bench:table begin -->"
-TABLE_END = "<!-- bench:table end -->"
 LAMBDA_HANDLERS = {
     "ours": "skill.lambda_entry:handler",
     "peer": "bench.peer_lambda:handler",
@@ -60,9 +73,10 @@ LAMBDA_HANDLERS = {
 DEVICE_ZONE = "America/New_York"
 # Each side has its own API token, so the stand-in's log shows who asked.
 API_TOKENS = {side: f"bench-{side}-api-token" for side in SIDES}
-# Budgets (absolute, for ours) on this kind of machine: 2 cores.
+# Budget (absolute, for ours) on this kind of machine: 2 cores.
 TURN_P99_BUDGET_MS = 5.0
-LOAD_P99_BUDGET_MS = 50.0
+# At every arrival rate, p50 and p99 at most this many times the peer's.
+LOAD_LATENCY_RATIO = 1.2
 
 
 @dataclass(frozen=True)
@@ -72,9 +86,11 @@ class Plan:
     latency_rounds: int = 6
     latency_visits: int = 150  # per round and side; a visit is the five measured turns
     latency_users: int = 20
-    load_rounds: int = 3
-    load_users: int = 16
-    load_visits: int = 300  # per round and side; a visit is 8 turns
+    load_rates: tuple[int, ...] = (50, 100, 200)  # requests a second, each run on its own
+    load_seconds: float = 6.0  # per run: one side at one rate
+    load_rounds: int = 2
+    load_connections: int = 64  # the client's threads: how many requests can be in flight
+    load_turn_gap_s: float = 0.5  # a device speaks again this long after its last turn was due
     lambda_runs: int = 7
     lambda_turns: int = 50
 
@@ -84,71 +100,13 @@ class Plan:
             latency_rounds=2,
             latency_visits=10,
             latency_users=5,
+            load_rates=(20, 40),
+            load_seconds=0.5,
+            load_turn_gap_s=0.05,
             load_rounds=1,
-            load_users=4,
-            load_visits=8,
             lambda_runs=1,
             lambda_turns=8,
         )
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a figure must meet: a ratio ours / peer (``budget=False``), or an absolute limit on
-    ours in the figure's unit (``budget=True``)."""
-
-    limit: float
-    at_least: bool = False
-    budget: bool = False
-
-    def describe(self, unit: str) -> str:
-        sign = "≥" if self.at_least else "≤"
-        return f"{sign} {self.limit:g} {unit}" if self.budget else f"{sign} {self.limit:g}× peer"
-
-    def met(self, ours: float, ratio_to_peer: float) -> bool:
-        value = ours if self.budget else ratio_to_peer
-        return value >= self.limit if self.at_least else value <= self.limit
-
-
-@dataclass
-class Figure:
-    """One row of the table: a statistic of each side's samples, and the target for ours."""
-
-    measure: str
-    unit: str
-    sides: dict[str, Summary]
-    target: Target
-    statistic: str = "p50"  # which value of each side's summary the row compares
-    notes: str = ""
-
-    def value(self, side: str) -> float:
-        return getattr(self.sides[side], self.statistic)
-
-    @property
-    def ratio(self) -> float:
-        return ratio(self.value("ours"), self.value("peer"))
-
-    @property
-    def met(self) -> bool:
-        return self.target.met(self.value("ours"), self.ratio)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "measure": self.measure,
-            "unit": self.unit,
-            "statistic": self.statistic,
-            **{side: summary.as_dict() for side, summary in self.sides.items()},
-            "ratio": round(self.ratio, 3),
-            "target": self.target.describe(self.unit),
-            "met": self.met,
-            "notes": self.notes,
-        }
-
-
-@dataclass
-class Report:
-    figures: list[Figure] = field(default_factory=list)
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -245,26 +203,50 @@ def measure_latency(bench: Bench) -> None:
 # ---- load --------------------------------------------------------------------------------------
 
 
-def load_scripts(bench: Bench, side: str, recorder: WsgiApp) -> list[list[Shot]]:
-    """One script per user (two visits each). Each is played in process first, through an app
-    of the same side with a store of its own, so every request carries the session attributes
-    the server's real answer will have."""
-    visits_per_user = 2
+def arrival_shots(bench: Bench, side: str, recorder: WsgiApp, rate: int) -> tuple[list[Shot], int]:
+    """The requests for one run at ``rate`` in the order they are due, and how many of them
+    (at the front) are the lead-in.
+
+    Devices take turns: ``rate × load_turn_gap_s`` of them, each speaking again that long after
+    its last turn was due. Each device is a line of users, one after another, each making two
+    whole visits (so returning users are in the mix). The measured window opens on traffic
+    already under way: each device is part-way through its first user's visits, at a different
+    turn for each, so every moment of the window holds the whole mix of turns. The turns before
+    that point are sent first, untimed, at the same rate, each device's ending just as the window
+    opens: the server has stored those records and seen those sessions start, as it would have.
+
+    Every request is first played in process through an app of the same side with a store of
+    its own, so it carries the session attributes the server's real answer will have.
+    """
+    plan = bench.plan
+    count = max(1, round(rate * plan.load_seconds))
+    devices = max(1, min(count, round(rate * plan.load_turn_gap_s)))
+    per_device = -(-count // devices)
+    visit = turns_for(side, LOAD_VISIT)
+    script = [*visit, *visit]
+    joined = [device * len(script) // devices for device in range(devices)]
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    scripts = []
-    users = max(1, bench.plan.load_visits // visits_per_user)
-    for session in bench.sessions(side, users, "load"):
-        script = []
-        for _ in range(visits_per_user):
-            for turn in turns_for(side, LOAD_VISIT):
+    lines = []
+    for device in range(devices):
+        line: list[Shot] = []
+        while len(line) < joined[device] + per_device:
+            session = bench.sessions(side, 1, f"load{rate}")[0]
+            for turn in script[: joined[device] + per_device - len(line)]:
                 body = session.body(turn, now)
-                script.append(Shot(turn.label, body))
+                line.append(Shot(turn.label, body))
                 status, answer = call_wsgi(recorder, body)
                 if status != 200:
                     raise RuntimeError(f"recording {side} {turn.label}: HTTP {status}")
                 session.heard(answer)
-        scripts.append(script)
-    return scripts
+        lines.append(line)
+    lead_in = [
+        lines[device][joined[device] - before]
+        for before in range(max(joined), 0, -1)
+        for device in range(devices)
+        if joined[device] >= before
+    ]
+    window = [lines[i % devices][joined[i % devices] + i // devices] for i in range(count)]
+    return lead_in + window, len(lead_in)
 
 
 def _answer_is_an_envelope(status: int, body: bytes) -> str | None:
@@ -272,66 +254,96 @@ def _answer_is_an_envelope(status: int, body: bytes) -> str | None:
         answer = json.loads(body)
     except ValueError:
         return "answer is not JSON"
-    return None if isinstance(answer.get("response"), dict) else "answer has no response"
+    if not isinstance(answer, dict) or not isinstance(answer.get("response"), dict):
+        return "answer has no response"
+    return None
+
+
+def warm_up(bench: Bench, side: str, server: ServerProcess, recorder: WsgiApp) -> None:
+    """One visit, slowly, before anything is timed: every side has loaded what a turn needs,
+    and a server that cannot answer at all stops the run here with its log."""
+    session = bench.sessions(side, 1, "warmup")[0]
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    shots = []
+    for turn in turns_for(side, LOAD_VISIT):
+        shots.append(Shot(turn.label, session.body(turn, now)))
+        session.heard(call_wsgi(recorder, shots[-1].body)[1])
+    result = run_open_loop(
+        HOST, server.port, shots, rate=50, connections=1, check=_answer_is_an_envelope
+    )
+    if result.failed:
+        problems = [f"{a.label}: {a.outcome} {a.detail}" for a in result.arrivals if a.detail]
+        raise RuntimeError(f"{side} does not answer: {problems[:3]}\n{server.log_tail()}")
 
 
 def measure_load(bench: Bench) -> None:
     plan, scratch = bench.plan, bench.scratch
     recorders = webhook_apps(scratch, "recorder")
-    results: dict[str, list[LoadResult]] = {side: [] for side in SIDES}
+    results: dict[tuple[int, str], list[OpenLoopResult]] = {}
     peaks: dict[str, float] = {}
     stores = {side: None if side == "floor" else scratch / f"{side}-load.sqlite3" for side in SIDES}
     with running_servers(stores, scratch, env=bench.trust) as servers:
-        for number in range(plan.load_rounds):
+        for side in SIDES:
+            warm_up(bench, side, servers[side], recorders[side])
+        runs = [(rate, number) for number in range(plan.load_rounds) for rate in plan.load_rates]
+        for number, (rate, _) in enumerate(runs):
             for side in rotated(SIDES, number):
-                scripts = load_scripts(bench, side, recorders[side])
-                result = run_load(
+                shots, lead_in = arrival_shots(bench, side, recorders[side], rate)
+                result = run_open_loop(
                     HOST,
                     servers[side].port,
-                    scripts,
-                    concurrency=plan.load_users,
+                    shots,
+                    rate=rate,
+                    connections=plan.load_connections,
                     check=_answer_is_an_envelope,
-                    deadline_s=300,
+                    untimed=lead_in,
                 )
                 if result.errors:
-                    raise RuntimeError(
-                        f"{side}: {len(result.errors)} errors under load, e.g. "
-                        f"{result.errors[:3]}\n{servers[side].log_tail()}"
+                    print(
+                        f"{side} at {rate} req/s: {len(result.errors)} errors, e.g. "
+                        f"{result.errors[:3]}\n{servers[side].log_tail(10)}",
+                        file=sys.stderr,
                     )
-                results[side].append(result)
+                results.setdefault((rate, side), []).append(result)
         for side, server in servers.items():
             peaks[side] = server.peak_rss_kib() / 1024
     bench.check_api_asked("load")
-    throughput = {side: summarize([r.throughput for r in results[side]]) for side in SIDES}
-    latency = {
-        side: summarize([ms for r in results[side] for ms in r.latencies_ms]) for side in SIDES
-    }
-    requests = sum(r.requests for r in results["ours"])
-    users = plan.load_users
-    bench.report.figures += [
-        Figure(
-            f"webhook throughput, {users} users",
-            "req/s",
-            throughput,
-            Target(0.9, at_least=True),
-            notes=f"{requests} requests to ours in {plan.load_rounds} rounds, 0 errors",
-        ),
-        Figure(
-            f"webhook latency under load, p99 ({users} users)",
-            "ms",
-            latency,
-            Target(LOAD_P99_BUDGET_MS, budget=True),
-            statistic="p99",
-        ),
+    rows = [rate_row(rate, side, results[rate, side]) for rate in plan.load_rates for side in SIDES]
+    bench.report.arrivals += rows
+    for rate in plan.load_rates:
+        mine = {row.side: row for row in rows if row.rate == rate}
+        if any(row.latency is None for row in mine.values()):
+            silent = sorted(side for side, row in mine.items() if row.latency is None)
+            raise RuntimeError(f"no answers at {rate} req/s from {', '.join(silent)}")
+        latency = {side: row.latency for side, row in mine.items() if row.latency}
+        failed = {side: row.failed for side, row in mine.items()}
+        for statistic in ("p50", "p99"):
+            bench.report.figures.append(
+                Figure(
+                    f"webhook latency at {rate} req/s, {statistic}",
+                    "ms",
+                    latency,
+                    Target(LOAD_LATENCY_RATIO),
+                    statistic=statistic,
+                    felt=True,
+                    failed=failed,
+                    notes="open loop, from each request's due time to its answer",
+                )
+            )
+    bench.report.figures.append(
         Figure(
             "peak memory, webhook process",
             "MiB",
             {side: summarize([peak]) for side, peak in peaks.items()},
             Target(1.1),
             notes="VmHWM of each server after the load",
-        ),
-    ]
-    bench.report.details["load_latency_ms"] = {side: latency[side].as_dict() for side in SIDES}
+        )
+    )
+    bench.report.arrivals_note = (
+        f"Arrivals on a fixed timetable, {plan.load_rounds} × {plan.load_seconds:g} s per rate "
+        f"and side; latency from each request's due time to its answer; a send is late if it "
+        f"left more than {LATE_SEND_MS:g} ms after its time:"
+    )
 
 
 # ---- Lambda ------------------------------------------------------------------------------------
@@ -388,6 +400,7 @@ def measure_lambda(bench: Bench) -> None:
             "ms",
             {side: summarize(starts[side]) for side in SIDES},
             Target(1.1),
+            felt=True,
             notes="process spawn to the first answer: a launch, with store read/save and zone",
         ),
         Figure(
@@ -452,46 +465,6 @@ def machine() -> dict[str, Any]:
     }
 
 
-TABLE_COLUMNS = ("measure", "ours", "peer", "floor", "ours / peer", "target", "met")
-
-
-def _number(value: float, unit: str) -> str:
-    digits = 0 if value >= 100 else 1 if value >= 10 else 2
-    return f"{value:.{digits}f} {unit}"
-
-
-def table(figures: Sequence[Figure]) -> str:
-    lines = ["| " + " | ".join(TABLE_COLUMNS) + " |", "|" + " --- |" * len(TABLE_COLUMNS)]
-    for figure in figures:
-        cells = [
-            figure.measure,
-            *(_number(figure.value(side), figure.unit) for side in SIDES),
-            f"{figure.ratio:.2f}×",
-            figure.target.describe(figure.unit),
-            "yes" if figure.met else "**no**",
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def machine_line(info: Mapping[str, Any]) -> str:
-    return (
-        f"Measured {info['measured_at']} on {info['cpu']} ({info['nproc']} CPUs), "
-        f"{info['implementation']} {info['python']}, {info['system']}, "
-        f"ask-sdk-core {info['ask_sdk_core']}."
-    )
-
-
-def update_docs(path: Path, info: Mapping[str, Any], figures: Sequence[Figure]) -> None:
-    text = path.read_text()
-    if TABLE_BEGIN not in text or TABLE_END not in text:
-        raise SystemExit(f"{path}: no {TABLE_BEGIN} … {TABLE_END} markers to replace")
-    head, rest = text.split(TABLE_BEGIN, 1)
-    _, tail = rest.split(TABLE_END, 1)
-    block = f"{TABLE_BEGIN}\n{machine_line(info)}\n\n{table(figures)}\n{TABLE_END}"
-    path.write_text(head + block + tail)
-
-
 @contextlib.contextmanager
 def _quiet(logger_name: str) -> Iterator[None]:
     logger = logging.getLogger(logger_name)
@@ -513,15 +486,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--docs",
         type=Path,
-        action="append",
-        default=[],
-        help="Markdown file whose table to rewrite (repeat for several)",
+        nargs="?",
+        const=DOCS,
+        help=f"rewrite the tables in the benchmarks page (default {DOCS})",
     )
     args = parser.parse_args(argv)
     sections = SECTIONS if not args.only else tuple(s.strip() for s in args.only.split(","))
     unknown = sorted(set(sections) - set(SECTIONS))
     if unknown:
         parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    if args.docs is not None:
+        read_docs(args.docs)  # a page without its markers is refused now, not after the run
     plan = Plan.quick() if args.quick else Plan()
     info = machine()
     info["measured_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -547,14 +522,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": info,
         "plan": asdict(plan),
         "figures": [figure.as_dict() for figure in report.figures],
+        "arrivals": [row.as_dict() for row in report.arrivals],
         "details": report.details,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(machine_line(info))
-    print(table(report.figures))
+    print()
+    print(tables(report))
     print(f"\nwritten to {args.output}")
-    for path in args.docs:
-        update_docs(path, info, report.figures)
-        print(f"table updated in {path}")
+    if args.docs is not None:
+        update_docs(args.docs, info, report)
+        print(f"tables updated in {args.docs}")
     return 0

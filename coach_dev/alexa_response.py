@@ -1,7 +1,8 @@
 """Reading a response envelope the way a person (and Alexa) would.
 
 ``spoken_text`` turns output SSML into readable text with pauses shown as "(3 s)", for the terminal
-chat and the conversation tests. ``response_problems`` lists everything in a response that Alexa
+chat and the conversation tests; ``spoken_seconds`` says how long Alexa takes to say it, for the
+simulated device's clock. ``response_problems`` lists everything in a response that Alexa
 would reject or mishandle: SSML that is not well-formed or not inside ``<speak>``, a ``<break>``
 longer than 10 seconds, speech over 8,000 characters, an open session without a reprompt, and a
 response over 24 KB.
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # The checker reads the limits the speech builder enforces, so the two can never disagree.
-from skill.speech import MAX_BREAK_SECONDS, TEMPLATE_MARKER
+from skill.speech import MAX_BREAK_SECONDS, TEMPLATE_MARKER, WORDS_PER_SECOND
 from skill.speech import MAX_SSML_CHARS as MAX_SPEECH_CHARS
 
 MAX_CARD_CHARS = 8000
@@ -147,6 +148,24 @@ def output_text(speech: dict[str, Any] | None) -> str:
     if speech.get("type") == "PlainText" or "ssml" not in speech:
         return " ".join(str(speech.get("text") or "").split())
     return spoken_text(speech.get("ssml") or "")
+
+
+def spoken_seconds(speech: dict[str, Any] | None) -> float:
+    """Roughly how long Alexa takes to say an ``outputSpeech``: its timed breaks plus its words at
+    the speaking rate the skill itself assumes (``skill.speech.WORDS_PER_SECOND``). A break given
+    only by strength counts as no time; SSML that cannot be parsed counts its words alone."""
+    if not speech:
+        return 0.0
+    if speech.get("type") == "PlainText" or "ssml" not in speech:
+        return len(str(speech.get("text") or "").split()) / WORDS_PER_SECOND
+    ssml = str(speech.get("ssml") or "")
+    try:
+        pieces = list(_pieces(parse_ssml(ssml)))
+    except SSMLError:
+        return len(re.sub(r"<[^>]*>", " ", ssml).split()) / WORDS_PER_SECOND
+    words = sum(len(p.text.split()) for p in pieces if isinstance(p, _Words))
+    pauses = sum(p.seconds or 0.0 for p in pieces if isinstance(p, _Break))
+    return pauses + words / WORDS_PER_SECOND
 
 
 def _speech_problems(where: str, speech: dict[str, Any]) -> list[str]:

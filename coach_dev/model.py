@@ -6,13 +6,16 @@ exercise, routine, activity, tip topic and time phrase becomes a slot value whos
 its catalog id, so handlers read resolved ids rather than raw words. :func:`build_manifest`
 does the same for the skill manifest, from ``content/manifest.yaml``.
 
-``rls-coach model build`` (:func:`build_command`) writes ``<locale>.json`` and ``skill.json``
-into ``interaction_models/`` at the project root, sorted and stable so that a diff shows only
-real changes; with ``--check`` it writes nothing and names every file that has drifted.
+``rls-coach model build`` (:func:`build_command`) writes them as the ASK CLI's skill package:
+``skill.json`` and ``interactionModels/custom/<locale>.json`` under ``skill-package/`` at the
+project root (the folder ``ask-resources.json`` names, so ``ask deploy`` publishes it as it is),
+sorted and stable so that a diff shows only real changes; with ``--check`` it writes nothing and
+names every file that has drifted.
 
-Where the files live: the committed ``interaction_models/`` directory of the project checkout,
-found beside this package. A non-editable install has no checkout, so there the command needs
-``--output DIR``; the skill itself never reads these files at run time.
+Where the files live: :func:`model_file_name` is the one place that knows the layout, and
+everything that reads a committed model asks :func:`model_file`. A non-editable install has no
+checkout, so there the command needs ``--output DIR``; the skill itself never reads these files
+at run time.
 
 :func:`check_model` and :func:`check_manifest` apply Alexa's published rules (invocation name,
 sample characters and uniqueness, declared slots and types, entity ids, sizes) so that a model
@@ -53,8 +56,10 @@ from skill.catalog.utterances import (
 
 LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUTPUT = PROJECT_ROOT / "interaction_models"
+# The ASK CLI's skill package: ask-resources.json names this folder as skillMetadata.src.
+SKILL_PACKAGE = PROJECT_ROOT / "skill-package"
 MANIFEST_FILE = "skill.json"
+MODELS_FOLDER = "interactionModels/custom"
 MANIFEST_SOURCE = CONTENT_DIR / "manifest.yaml"
 # The only permission the skill's code uses (skill/reminders.py): reminders to stretch.
 KNOWN_PERMISSIONS = ("alexa::alerts:reminders:skill:readwrite",)
@@ -92,6 +97,16 @@ SEARCH_QUERY = "AMAZON.SearchQuery"
 _NAME = re.compile(r"^[A-Za-z_]+$")
 _BUILTIN_NAME = re.compile(r"^AMAZON\.[A-Za-z]+$")
 _SLOT_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 '.&-]*$")
+
+
+def model_file_name(locale: str) -> str:
+    """A locale's interaction model, as a path inside a skill package."""
+    return f"{MODELS_FOLDER}/{locale}.json"
+
+
+def model_file(locale: str, package: Path = SKILL_PACKAGE) -> Path:
+    """Where ``locale``'s interaction model is in a skill package (the committed one by default)."""
+    return package / model_file_name(locale)
 
 
 class ModelSourceError(ValueError):
@@ -169,7 +184,7 @@ def build_models(catalog: Catalog) -> dict[str, dict[str, Any]]:
 @functools.cache
 def default_model(locale: str = "en-US") -> Mapping[str, Any]:
     """The shipped content's model for ``locale``, built once per process: the same document as
-    the committed ``interaction_models/<locale>.json`` (``model build --check`` keeps them equal),
+    the committed :func:`model_file` (``model build --check`` keeps them equal),
     and available where no checkout is (the terminal chat resolves typed text with it). The
     document is shared: copy it before changing it."""
     if locale not in LOCALES:
@@ -502,8 +517,10 @@ def render(document: Mapping[str, Any]) -> str:
 
 
 def generate_files(catalog: Catalog, source: ManifestSource) -> dict[str, str]:
-    """File name → text for everything ``model build`` writes."""
-    files = {f"{locale}.json": render(model) for locale, model in build_models(catalog).items()}
+    """Path inside the skill package → text, for everything ``model build`` writes."""
+    files = {
+        model_file_name(locale): render(model) for locale, model in build_models(catalog).items()
+    }
     files[MANIFEST_FILE] = render(build_manifest(catalog, source))
     return files
 
@@ -598,7 +615,7 @@ def _output_directory(output: Path | None) -> Path | None:
     if output is not None:
         return output
     if (PROJECT_ROOT / "pyproject.toml").is_file():
-        return DEFAULT_OUTPUT
+        return SKILL_PACKAGE
     return None
 
 
@@ -621,9 +638,9 @@ def build_command(check: bool, output: Path | None, content: Path | None = None)
         print(f"rls-coach model build: {exc}", file=sys.stderr)
         return 1
     problems = [
-        f"{locale}.json: {problem}"
+        f"{model_file_name(locale)}: {problem}"
         for locale in LOCALES
-        for problem in check_model(json.loads(files[f"{locale}.json"]))
+        for problem in check_model(json.loads(files[model_file_name(locale)]))
     ]
     invocation_name = catalog.phrasings.invocation_name or ""
     problems += [
@@ -638,12 +655,13 @@ def build_command(check: bool, output: Path | None, content: Path | None = None)
     if check:
         return _check_files(directory, files)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
-            (directory / name).write_text(text, encoding="utf-8")
+            path = directory / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
         for stale in _stale_files(directory, files):
             stale.unlink()
-            print(f"removed {stale.name} (no longer generated)")
+            print(f"removed {_in_package(stale, directory)} (no longer generated)")
     except OSError as exc:
         print(f"rls-coach model build: cannot write to {_shown(directory)}: {exc}", file=sys.stderr)
         return 1
@@ -651,12 +669,17 @@ def build_command(check: bool, output: Path | None, content: Path | None = None)
     return 0
 
 
+def _in_package(path: Path, package: Path) -> str:
+    return path.relative_to(package).as_posix()
+
+
 def _stale_files(directory: Path, files: Mapping[str, str]) -> list[Path]:
-    """Locale models in the directory that are no longer generated (a locale was dropped)."""
+    """Locale models in the package that are no longer generated (a locale was dropped)."""
     return sorted(
         path
-        for path in directory.glob("*.json")
-        if path.name not in files and re.fullmatch(r"[a-z]{2}-[A-Z]{2}\.json", path.name)
+        for path in (directory / MODELS_FOLDER).glob("*.json")
+        if _in_package(path, directory) not in files
+        and re.fullmatch(r"[a-z]{2}-[A-Z]{2}\.json", path.name)
     )
 
 
@@ -669,7 +692,10 @@ def _check_files(directory: Path, files: Mapping[str, str]) -> int:
         path = directory / name
         committed = path.read_text(encoding="utf-8") if path.is_file() else None
         drift += describe_drift(name, committed, generated)
-    drift += [f"{p.name}: not generated any more" for p in _stale_files(directory, files)]
+    drift += [
+        f"{_in_package(p, directory)}: not generated any more"
+        for p in _stale_files(directory, files)
+    ]
     if drift:
         for line in drift:
             print(line, file=sys.stderr)

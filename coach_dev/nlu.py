@@ -26,6 +26,9 @@ from typing import Any, NamedTuple
 LAUNCH_REQUEST = "LaunchRequest"
 TIME_TYPE = "AMAZON.TIME"
 MAX_SLOT_WORDS = 8
+# Free text (AMAZON.SearchQuery) takes a whole sentence after its carrier phrase.
+MAX_FREE_TEXT_WORDS = 24
+SEARCH_QUERY_TYPE = "AMAZON.SearchQuery"
 
 # What Alexa's standard built-in intents understand with no sample in the model: a small,
 # representative part of their coverage, enough for typed conversations.
@@ -207,17 +210,18 @@ class Resolver:
             return None
         readings = [request[1:]] if request[0] in _CONNECTING else []
         readings.append(request)
-        for reading in readings:
-            resolution = self.resolve(" ".join(reading))
-            if resolution is not None:
-                return resolution
-        return None
+        found = [self.resolve(" ".join(reading)) for reading in readings]
+        resolved = [resolution for resolution in found if resolution is not None]
+        # A named intent's reading beats free text caught by a carrier phrase ("ask … if I can
+        # swim tonight": "if I can swim tonight" is CanIDoIntent's, not "I {words}").
+        named = [r for r in resolved if SEARCH_QUERY_TYPE not in r.slot_types.values()]
+        return (named or resolved or [None])[0]
 
     def _best_fill(
         self, pattern: _Pattern, words: Sequence[str]
     ) -> tuple[_Score, Resolution] | None:
         best: tuple[_Score, Resolution] | None = None
-        for spans in _fills(pattern.parts, words, 0, 0):
+        for spans in _fills(pattern.parts, words, 0, 0, pattern.slot_types):
             slots: dict[str, SlotMatch] = {}
             unresolved = with_id = 0
             for name, (start, end) in spans.items():
@@ -250,10 +254,15 @@ class Resolver:
 
 
 def _fills(
-    parts: Sequence[_Part], words: Sequence[str], part: int, word: int
+    parts: Sequence[_Part],
+    words: Sequence[str],
+    part: int,
+    word: int,
+    slot_types: Mapping[str, str],
 ) -> Iterator[dict[str, tuple[int, int]]]:
     """Every way to lay the sample's parts over the words: literals must match exactly, and each
-    slot takes one to MAX_SLOT_WORDS words. Yields slot name → (start, end) word spans."""
+    slot takes one to MAX_SLOT_WORDS words (free text, MAX_FREE_TEXT_WORDS). Yields slot name →
+    (start, end) word spans."""
     if part == len(parts):
         if word == len(words):
             yield {}
@@ -261,12 +270,14 @@ def _fills(
     current = parts[part]
     if not current.slot:
         if word < len(words) and words[word] == current.text:
-            yield from _fills(parts, words, part + 1, word + 1)
+            yield from _fills(parts, words, part + 1, word + 1, slot_types)
         return
     remaining_literals = sum(not p.slot for p in parts[part + 1 :])
-    last = min(len(words) - remaining_literals, word + MAX_SLOT_WORDS)
+    free = slot_types.get(current.text) == SEARCH_QUERY_TYPE
+    most = MAX_FREE_TEXT_WORDS if free else MAX_SLOT_WORDS
+    last = min(len(words) - remaining_literals, word + most)
     for end in range(word + 1, last + 1):
-        for rest in _fills(parts, words, part + 1, end):
+        for rest in _fills(parts, words, part + 1, end, slot_types):
             yield {current.text: (word, end), **rest}
 
 

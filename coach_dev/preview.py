@@ -2,9 +2,11 @@
 
 An author hears what the coach will say: the routine (or guided exercise) is started in a skill
 built in this process from the content being previewed, and "next" is said after every part until
-it ends or asks a question. Each part is printed as Alexa would speak it, pauses shown as "(3 s)",
-with its length in characters and its rough duration, so a part that runs too long or a pause that
-is too short shows up on the page. Nothing is stored: the skill runs on a memory store.
+it ends, asks a question or stops guiding (a single exercise is done when its last set is spoken;
+the coach then asks what else, and "next" means nothing there). Each part is printed as Alexa
+would speak it, pauses shown as "(3 s)", with its length in characters and its rough duration, so
+a part that runs too long or a pause that is too short shows up on the page. Nothing is stored:
+the skill runs on a memory store.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from coach_dev.model import build_language_model
 from skill.builder import build_skill
 from skill.catalog.loader import load_catalog
 from skill.catalog.model import CONTENT_DIR, Catalog
+from skill.handlers.guiding import GUIDING_KEY
 from skill.settings import Settings
 from skill.stores.memory import MemoryAdapter
 from skill.turn import OFFER_KEY
@@ -96,7 +99,11 @@ def preview(
         print(text, file=out)
         if response.get("shouldEndSession") is not False:
             break
-        if (exchange.response.get("sessionAttributes") or {}).get(OFFER_KEY):
+        session = exchange.response.get("sessionAttributes") or {}
+        if not session.get(GUIDING_KEY):
+            # Done: a guided exercise ends with "anything else?", where "next" means nothing.
+            break
+        if session.get(OFFER_KEY):
             # A yes-or-no question (the one-time reminder offer after a first routine) is where
             # the script ends: "next" is not an answer to it.
             print("   [a yes-or-no question: the script ends here]", file=out)

@@ -7,13 +7,14 @@ handlers turn an :class:`Advice` into words from ``speech/en/answers.yaml``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from skill.catalog.model import Activity, Catalog, Rules
-from skill.clock import hours_before_bedtime, next_bedtime
+from skill.clock import ClockTimeError, hours_before_bedtime, next_bedtime, parse_clock_time
 
 
 class Verdict(StrEnum):
@@ -79,7 +80,6 @@ TIME_PERIOD_PHRASES = {
     "EV": "this_evening",
     "NI": "tonight",
 }
-_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?$")
 # A time with its a.m. or p.m. still in words ("5 pm", "6:30 a.m."), as some clients send it.
 _SPOKEN_CLOCK = re.compile(r"^(1[0-2]|0?[1-9])(?::([0-5]\d))?\s*([ap])\.?\s*m\.?$", re.IGNORECASE)
 _DAY = dt.timedelta(days=1)
@@ -106,8 +106,8 @@ def read_clock(value: str | None) -> tuple[dt.time, bool] | None:
     """The time, and whether the words themselves said a.m. or p.m. AMAZON.TIME sends "five" as
     "05:00", so a normalised morning hour may have meant the evening."""
     text = (value or "").strip()
-    if match := _CLOCK.match(text):
-        return dt.time(int(match[1]), int(match[2])), False
+    with contextlib.suppress(ClockTimeError):
+        return parse_clock_time(text, seconds=True), False
     if text.isdigit() and 1 <= int(text) <= 12:  # "5", as a client that does not normalise sends
         return dt.time(int(text) % 12 + (12 if int(text) == 12 else 0), 0), False
     if match := _SPOKEN_CLOCK.match(text):

@@ -6,6 +6,7 @@ import logging
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.dispatch_components import (
+    AbstractRequestHandler,
     AbstractRequestInterceptor,
     AbstractResponseInterceptor,
 )
@@ -21,7 +22,7 @@ from skill.alexa_api import TimeoutApiClient
 from skill.catalog.loader import default_catalog
 from skill.catalog.model import Catalog
 from skill.clock import local_now
-from skill.handlers import answers, care, common, reminders, routine
+from skill.handlers import answers, care, common, free_text, navigate, reminders, routine
 from skill.screens import TouchInterceptor
 from skill.settings import Settings, SettingsError
 from skill.speech import Speech, SpeechError, prefixed
@@ -123,6 +124,55 @@ class SaveStateInterceptor(AbstractResponseInterceptor):
         )
 
 
+def handler_list() -> list[AbstractRequestHandler]:
+    """Every request handler, in the ONE order the SDK tries them: the first whose can_handle is
+    true takes the request. Why this order:
+
+    1. Pain and feeling unwell stop whatever is going on, so they come before everything; free
+       words come next, so that they are judged (safety first) even mid-routine.
+    2. Answers to the coach's own yes/no offers: an offer is the most specific state there is.
+    3. Launch with saved progress, before common's plain Launch (far below).
+    4. Starting commands work in any state: starting something new replaces what was running.
+    5. Words that mean "in the routine" route on the guiding state; each has a not-guiding
+       counterpart further down (NothingToResume, NotGuiding), so the word still gets a helpful
+       answer. "Next" comes before Resume: within a session, "continue" means "next".
+    6. Pace and repeat work everywhere; they come after the guiding-only handlers for clarity.
+    7. Then the answers, care and reminders, which route on their own intents and offers; Help,
+       Stop and Fallback outside a routine are common's, and the catch-alls come last.
+    """
+    return [
+        *care.SAFETY_HANDLERS,
+        *free_text.HANDLERS,
+        routine.PainCheckAnswerHandler(),
+        routine.YesToCoachOfferHandler(),
+        routine.NoToCoachOfferHandler(),
+        routine.LaunchWithProgressHandler(),
+        routine.StartRoutineHandler(),
+        routine.GuideExerciseHandler(),
+        routine.StartAnywayHandler(),
+        navigate.NextHandler(),
+        routine.ResumeHandler(),
+        routine.NothingToResumeHandler(),
+        navigate.SkipExerciseHandler(),
+        navigate.PreviousHandler(),
+        navigate.StartOverHandler(),
+        navigate.PauseHandler(),
+        navigate.WaitHandler(),
+        navigate.RoutineStopHandler(),
+        navigate.WhereAmIHandler(),
+        navigate.WhatsLeftHandler(),
+        navigate.RoutineHelpHandler(),
+        navigate.RoutineFallbackHandler(),
+        navigate.PaceHandler(),
+        navigate.RepeatHandler(),
+        navigate.NotGuidingHandler(),
+        *answers.HANDLERS,
+        *care.HANDLERS,
+        *reminders.HANDLERS,
+        *common.HANDLERS,
+    ]
+
+
 def skill_builder(
     catalog: Catalog | None = None,
     store: AbstractPersistenceAdapter | None = None,
@@ -152,17 +202,7 @@ def skill_builder(
     )
     if check_skill_id:
         builder.skill_id = settings.skill_id
-    # Order matters: the first handler whose can_handle is true takes the request. Routine
-    # handlers route on the conversation state, so they come first; catch-alls come last.
-    # Pain and feeling unwell come before everything: they stop whatever is going on.
-    for handler in (
-        *care.SAFETY_HANDLERS,
-        *routine.HANDLERS,
-        *answers.HANDLERS,
-        *care.HANDLERS,
-        *reminders.HANDLERS,
-        *common.HANDLERS,
-    ):
+    for handler in handler_list():
         builder.add_request_handler(handler)
     builder.add_exception_handler(common.ApologyExceptionHandler())
     # A tapped button becomes its spoken word's intent before the turn is read and routed.

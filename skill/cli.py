@@ -20,7 +20,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     directory = Path(args.directory) if args.directory else CONTENT_DIR
     catalog, errors = collect_errors(directory)
     if catalog is not None:
-        from skill.coach.exercise_speech import fit_problems  # noqa: PLC0415
+        from skill.coach.budget import fit_problems  # noqa: PLC0415
 
         errors = fit_problems(catalog)
     if errors:
@@ -54,15 +54,21 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:
-    from coach_dev.chat import run_chat  # noqa: PLC0415
+    from coach_dev.chat import Permission, run_chat  # noqa: PLC0415
 
     return run_chat(
-        _settings(args), url=args.url, locale=args.locale, user=args.user, screen=args.screen
+        _settings(args),
+        url=args.url,
+        locale=args.locale,
+        user=args.user,
+        screen=args.screen,
+        at=args.at,
+        permission=Permission(args.permission),
     )
 
 
 def _cmd_say(args: argparse.Namespace) -> int:
-    from coach_dev.chat import run_say  # noqa: PLC0415
+    from coach_dev.chat import Permission, run_say  # noqa: PLC0415
 
     return run_say(
         _settings(args),
@@ -72,6 +78,8 @@ def _cmd_say(args: argparse.Namespace) -> int:
         user=args.user,
         as_json=args.json,
         screen=args.screen,
+        at=args.at,
+        permission=Permission(args.permission),
     )
 
 
@@ -106,10 +114,13 @@ def _cmd_preview(args: argparse.Namespace) -> int:
         return 1
 
 
-def _add_skill_options(parser: argparse.ArgumentParser) -> None:
+def _add_skill_options(
+    parser: argparse.ArgumentParser,
+    timezone_help: str = "default IANA time zone (env RLS_COACH_TIMEZONE)",
+) -> None:
     parser.add_argument("--store", help="store URL: sqlite:///path, dynamodb://table or memory://")
     parser.add_argument("--skill-id", help="the Alexa skill id (env RLS_COACH_SKILL_ID)")
-    parser.add_argument("--timezone", help="default IANA time zone (env RLS_COACH_TIMEZONE)")
+    parser.add_argument("--timezone", help=timezone_help)
     parser.add_argument("--bedtime", help="default bedtime, 24-hour HH:MM (env RLS_COACH_BEDTIME)")
 
 
@@ -123,6 +134,20 @@ def _add_client_options(parser: argparse.ArgumentParser) -> None:
         "--screen",
         action="store_true",
         help="be an Echo Show: screens (APL) are asked for and shown; ':tap next' taps a button",
+    )
+    parser.add_argument(
+        "--at",
+        metavar="'YYYY-MM-DD HH:MM'",
+        help="the device's local date and time (in --timezone); each turn then comes as much "
+        "later as the previous answer takes to speak (default: the real clock)",
+    )
+    parser.add_argument(
+        "--permission",
+        choices=["granted", "denied", "none"],
+        default="none",
+        help="the reminders permission: granted before; denied (the user says no when Alexa "
+        "asks); none (default: Alexa asks when the skill wants it, and the next turn answers: "
+        "accept, deny or ignore). Not with --url",
     )
 
 
@@ -146,6 +171,19 @@ def _threads(value: str) -> int:
     return threads
 
 
+DEVICE_DESCRIPTION = (
+    "A simulated Echo. In this process it has a clock (--at), an API token, and the Alexa "
+    "Settings and Reminders APIs answered by a stand-in: the device's time zone is --timezone, "
+    "reminders are kept for the run, and the reminders permission is --permission. With --url "
+    "it talks to a running webhook, sending its clock but no API token (the webhook uses its own "
+    "time zone and cannot set reminders)."
+)
+DEVICE_TIMEZONE_HELP = (
+    "the device's IANA time zone, as the Settings API answers it and the skill's default "
+    "(env RLS_COACH_TIMEZONE)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rls-coach", description="Restless Legs Coach: a voice coach for RLS stretches."
@@ -164,16 +202,28 @@ def build_parser() -> argparse.ArgumentParser:
     _add_skill_options(serve)
     serve.set_defaults(run=_cmd_serve)
 
-    chat = commands.add_parser("chat", help="talk to the skill from the terminal")
+    chat = commands.add_parser(
+        "chat",
+        help="talk to the skill from the terminal, as a simulated Echo",
+        description=DEVICE_DESCRIPTION,
+    )
     _add_client_options(chat)
-    _add_skill_options(chat)
+    _add_skill_options(chat, DEVICE_TIMEZONE_HELP)
     chat.set_defaults(run=_cmd_chat)
 
-    say = commands.add_parser("say", help="send utterances as turns of one session")
+    say = commands.add_parser(
+        "say",
+        help="send utterances as turns of one session, from a simulated Echo",
+        description=DEVICE_DESCRIPTION,
+    )
     say.add_argument("utterances", nargs="+", help="what you would say, one turn each")
-    say.add_argument("--json", action="store_true", help="print the raw request and response JSON")
+    say.add_argument(
+        "--json",
+        action="store_true",
+        help="print each turn's request and response JSON, and the Alexa API calls it made",
+    )
     _add_client_options(say)
-    _add_skill_options(say)
+    _add_skill_options(say, DEVICE_TIMEZONE_HELP)
     say.set_defaults(run=_cmd_say)
 
     validate = commands.add_parser("validate", help="check the content YAML")
@@ -193,10 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
     model = commands.add_parser("model", help="interaction model commands")
     model_commands = model.add_subparsers(dest="model_command", required=True, metavar="COMMAND")
     build = model_commands.add_parser(
-        "build", help="write interaction_models/*.json from the catalog"
+        "build", help="write the skill package (manifest and interaction models) from the content"
     )
     build.add_argument("--check", action="store_true", help="compare instead of writing")
-    build.add_argument("--output", help="directory to write to (default: interaction_models/)")
+    build.add_argument("--output", help="skill package directory (default: skill-package/)")
     build.add_argument("--content", help="content directory (default: the shipped one)")
     build.set_defaults(run=_cmd_model_build)
     return parser

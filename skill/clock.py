@@ -1,4 +1,5 @@
-"""The user's "now": the request's own timestamp in the device's time zone, never the server clock.
+"""The user's "now": the request's own timestamp in the device's time zone, never the server clock;
+and the one reader of "HH:MM" clock times (settings, content, stored state and Alexa's slots).
 
 The device's zone comes from the Alexa Settings API when it can be had; otherwise the configured
 default zone is used and the turn still answers.
@@ -8,18 +9,51 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
-from ask_sdk_core.handler_input import HandlerInput
 from cachetools import TLRUCache
 
 from skill.logsafe import hashed
-from skill.settings import Settings
+
+if TYPE_CHECKING:
+    from ask_sdk_core.handler_input import HandlerInput
 
 logger = logging.getLogger(__name__)
+
+_CLOCK_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
+
+
+class ClockTimeError(ValueError):
+    """Text that is not a 24-hour clock time; the message says what one looks like."""
+
+
+def parse_clock_time(text: str, *, seconds: bool = False) -> dt.time:
+    """A 24-hour clock time written "HH:MM" ("22:30", "7:05") as a time of day. With ``seconds``,
+    "HH:MM:SS" is read too (AMAZON.TIME may send "07:05:00") and the seconds are dropped."""
+    match = _CLOCK_TIME.fullmatch(text) if isinstance(text, str) else None
+    if match and (seconds or match[3] is None):
+        hours, minutes, secs = int(match[1]), int(match[2]), int(match[3] or 0)
+        if hours < 24 and minutes < 60 and secs < 60:
+            return dt.time(hours, minutes)
+    raise ClockTimeError(f'expected a 24-hour time like "22:30", got {text!r}')
+
+
+class Defaults(Protocol):
+    """What the clock reads from the operator's settings (:class:`skill.settings.Settings`).
+    A protocol rather than an import, because the settings read their bedtime with
+    :func:`parse_clock_time`."""
+
+    @property
+    def zone(self) -> ZoneInfo: ...
+
+    @property
+    def default_bedtime(self) -> dt.time | None: ...
+
 
 # A device's zone changes rarely (the owner moves it or edits it in the Alexa app), so an hour is
 # fresh enough. A failed lookup is remembered for less time: long enough that a broken or slow API
@@ -99,7 +133,7 @@ DEVICE_ZONES = DeviceZones()
 
 
 def device_zone(
-    handler_input: HandlerInput, settings: Settings, zones: DeviceZones | None = None
+    handler_input: HandlerInput, settings: Defaults, zones: DeviceZones | None = None
 ) -> ZoneInfo:
     """The device's time zone from the Alexa Settings API, or the configured default."""
     return (zones or DEVICE_ZONES).lookup(handler_input) or settings.zone
@@ -115,12 +149,12 @@ def request_time(handler_input: HandlerInput) -> dt.datetime:
     return stamp
 
 
-def local_now(handler_input: HandlerInput, settings: Settings) -> dt.datetime:
+def local_now(handler_input: HandlerInput, settings: Defaults) -> dt.datetime:
     return request_time(handler_input).astimezone(device_zone(handler_input, settings))
 
 
 def effective_bedtime(
-    state_bedtime: dt.time | None, settings: Settings, default: dt.time
+    state_bedtime: dt.time | None, settings: Defaults, default: dt.time
 ) -> dt.time:
     """The user's own bedtime, else the operator's default, else the content's default."""
     return state_bedtime or settings.default_bedtime or default

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from skill.catalog.model import Catalog
+from skill.catalog.model import GENERAL_KIND, Catalog
 
 # The kinds of entry, in the order a tie between equally good matches goes.
 EXERCISE, ROUTINE, ACTIVITY, TIP, MEDICINE = "exercise", "routine", "activity", "tip", "medicine"
@@ -50,6 +50,7 @@ class _Name:
     words: tuple[str, ...]
     found: Found
     keyword: bool  # a keyword, not a name or synonym: weaker than a name of the same length
+    general: bool = False  # the catch-all activity: loses every tie
 
 
 def _stem(word: str) -> str:
@@ -83,19 +84,36 @@ class Lookup:
         ):
             for entry in entries.values():
                 sensitive = kind == MEDICINE or bool(getattr(entry, "sensitive", False))
-                self._add(kind, entry.id, sensitive, (entry.name, *entry.synonyms), False)
-                self._add(kind, entry.id, sensitive, getattr(entry, "keywords", ()), True)
+                # The catch-all "exercise" is named as weakly as a keyword in free words ("does
+                # the ironing count as exercise" is about the ironing), yet stays a slot value.
+                general = getattr(entry, "kind", None) == GENERAL_KIND
+                names = (entry.name, *entry.synonyms)
+                self._add(
+                    kind, entry.id, sensitive, names, keyword=general, exact=True, general=general
+                )
+                keywords = getattr(entry, "keywords", ())
+                self._add(
+                    kind, entry.id, sensitive, keywords, keyword=True, exact=False, general=general
+                )
 
     def _add(
-        self, kind: str, entry_id: str, sensitive: bool, phrases: Iterable[str], keyword: bool
+        self,
+        kind: str,
+        entry_id: str,
+        sensitive: bool,
+        phrases: Iterable[str],
+        *,
+        keyword: bool,
+        exact: bool,
+        general: bool = False,
     ) -> None:
         for phrase in phrases:
             said = words(phrase)
             if not said:
                 continue
             found = Found(kind, entry_id, phrase, sensitive)
-            self._names.append(_Name(said, found, keyword))
-            if not keyword:
+            self._names.append(_Name(said, found, keyword, general))
+            if exact:
                 self._exact.setdefault((_trimmed(said), kind), found)
 
     def value(self, text: str | None, kind: str) -> Found | None:
@@ -105,27 +123,53 @@ class Lookup:
             return None
         return self._exact.get((_trimmed(words(text)), kind))
 
-    def find(self, text: str | None, prefer: Sequence[str] = ()) -> Found | None:
+    def find(
+        self,
+        text: str | None,
+        prefer: Sequence[str] = (),
+        *,
+        kinds: Sequence[str] = KINDS,
+        keywords: bool = True,
+    ) -> Found | None:
         """The entry ``text`` is about, wherever in it the entry is named; None if no entry is.
-        Among equally long names, a kind in ``prefer`` (earlier first) wins the tie."""
+        Among equally long names, a kind in ``prefer`` (earlier first) wins the tie. ``kinds``
+        narrows the search; ``keywords=False`` leaves out the weaker keywords."""
         if not text:
             return None
         said = words(text)
         best: tuple[tuple[int, ...], Found] | None = None
         for name in self._names:
+            kind = name.found.kind
+            if kind not in kinds or (name.keyword and not keywords):
+                continue
             if not _contains(said, name.words):
                 continue
-            kind = name.found.kind
             rank = (
                 name.found.sensitive,
                 len(name.words),
                 not name.keyword,
+                not name.general,
                 -(prefer.index(kind) if kind in prefer else len(prefer)),
                 -KINDS.index(kind),
             )
             if best is None or rank > best[0]:
                 best = (rank, name.found)
         return best[1] if best else None
+
+    def name_spans(self, said: Sequence[str]) -> list[tuple[int, int]]:
+        """Where in ``said`` (already :func:`words`) a catalog name or synonym of an ordinary
+        entry stands, as (start, end) word positions; medicines and keywords are left out."""
+        spans = []
+        for name in self._names:
+            if name.keyword or name.found.sensitive:
+                continue
+            size = len(name.words)
+            spans.extend(
+                (at, at + size)
+                for at in range(len(said) - size + 1)
+                if tuple(said[at : at + size]) == name.words
+            )
+        return spans
 
 
 def _trimmed(said: tuple[str, ...]) -> tuple[str, ...]:

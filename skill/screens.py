@@ -29,6 +29,10 @@ logger = logging.getLogger(__name__)
 SCREENS_DIR = CONTENT_DIR / "screens"
 DOCUMENTS = ("step", "answer")
 TOKEN_PREFIX = "rls-coach-"
+# The one document with buttons: a tap is acted on only when it names this token.
+BUTTONS_TOKEN = TOKEN_PREFIX + "step"
+# A button sends one argument; an event with more than a few is not one of ours.
+MAX_EVENT_ARGUMENTS = 4
 # A button's event argument → the intent a user saying that word sends.
 BUTTON_INTENTS = {
     "next": "AMAZON.NextIntent",
@@ -123,20 +127,30 @@ def supports_apl(handler_input: HandlerInput) -> bool:
 class TouchInterceptor(AbstractRequestInterceptor):
     """A tapped button becomes the intent of the word it stands for ("next" → NextIntent),
     before any handler is chosen. An event the coach did not send is left alone (and answered
-    with an empty response by the catch-all)."""
+    with an empty response by the catch-all): one from another document's token, from a device
+    that shows no screen, with more arguments than a button sends, or naming no button."""
 
     def process(self, handler_input: HandlerInput) -> None:
         request = handler_input.request_envelope.request
         if not isinstance(request, UserEvent):
             return
-        arguments = request.arguments or []
+        arguments = request.arguments if isinstance(request.arguments, list) else []
         intent_name = (
             BUTTON_INTENTS.get(arguments[0])
             if arguments and isinstance(arguments[0], str)
             else None
         )
-        if intent_name is None:
-            logger.info("ignoring a screen event the coach did not send: %.80r", arguments)
+        if request.token != BUTTONS_TOKEN or not supports_apl(handler_input):
+            logger.info(
+                "ignoring a screen event from %.80r, not this skill's screen", request.token
+            )
+            return
+        if intent_name is None or len(arguments) > MAX_EVENT_ARGUMENTS:
+            logger.info(
+                "ignoring a screen event the coach did not send: %d argument(s), %.80r",
+                len(arguments),
+                arguments[:MAX_EVENT_ARGUMENTS],
+            )
             return
         handler_input.request_envelope.request = IntentRequest(
             request_id=request.request_id,

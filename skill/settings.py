@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from skill.clock import ClockTimeError, parse_clock_time
+
 PREFIX = "RLS_COACH_"
 DEFAULT_STORE = "sqlite:///rls-coach.sqlite3"
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -110,12 +112,10 @@ def parse_bool(name: str, value: str) -> bool:
 
 
 def parse_clock(name: str, value: str) -> dt.time:
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
-    if match:
-        hours, minutes = int(match[1]), int(match[2])
-        if hours < 24 and minutes < 60:
-            return dt.time(hours, minutes)
-    raise SettingsError(f"{name}: expected a 24-hour time like 22:30, got '{value}'")
+    try:
+        return parse_clock_time(value.strip())
+    except ClockTimeError as exc:
+        raise SettingsError(f"{name}: {exc}") from None
 
 
 def parse_seconds(name: str, value: str) -> float:

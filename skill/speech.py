@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 MAX_BREAK_SECONDS = 10.0
@@ -119,6 +120,15 @@ class Speech:
 def capitalized(name: str) -> str:
     """A catalog name as a title: "calf stretch" → "Calf stretch" (the rest left as written)."""
     return name[:1].upper() + name[1:]
+
+
+def spoken_list(phrase: Callable[..., str], items: Sequence[str], conjunction: str = "and") -> str:
+    """ "a", "a and b", "a, b and c" (or "a, b or c"), the joining words from the speech strings
+    through ``phrase(key, **values)``."""
+    if len(items) <= 1:
+        return "".join(items)
+    key = "answers.list_or" if conjunction == "or" else "answers.list_and"
+    return phrase(key, rest=", ".join(items[:-1]), last=items[-1])
 
 
 def prefixed(ssml: str, speech: Speech) -> str:

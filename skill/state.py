@@ -19,6 +19,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
+from skill.clock import ClockTimeError, parse_clock_time
+
 logger = logging.getLogger(__name__)
 
 STATE_VERSION = 1
@@ -71,9 +73,8 @@ class UserState:
         if not self.bedtime:
             return None
         try:
-            hours, minutes = (int(part) for part in self.bedtime.split(":"))
-            return dt.time(hours, minutes)
-        except ValueError:  # "99:99" passes the stored format check but is no time of day
+            return parse_clock_time(self.bedtime)
+        except ClockTimeError:  # "99:99" passes the stored format check but is no time of day
             logger.warning("stored bedtime %r is not a time; using the default", self.bedtime)
             return None
 

@@ -18,6 +18,7 @@ from ask_sdk_model.slu.entityresolution import StatusCode
 from ask_sdk_model.ui import SsmlOutputSpeech, StandardCard
 
 from skill.catalog.model import Catalog
+from skill.coach.compose import Composed
 from skill.lookup import SLOT_TYPE_KINDS, lookup_for
 from skill.screens import Screen, answer_screen, supports_apl
 from skill.settings import Settings
@@ -134,6 +135,17 @@ class Turn:
     def variant(self, key: str, count: int) -> int:
         """Which of the ``count`` variants of ``key`` this turn says."""
         return zlib.crc32(f"{self.request_id}:{key}".encode()) % count
+
+    def send(self, composed: Composed) -> Response:
+        """The response a composer put together (see :mod:`skill.coach.compose`)."""
+        return self.respond(
+            composed.speech,
+            composed.reprompt,
+            card=composed.card,
+            screen=composed.screen,
+            end_session=composed.end_session,
+            remember=composed.remember,
+        )
 
     def respond(
         self,

@@ -1,10 +1,11 @@
-"""A small stand-in for the Alexa Settings API and Reminders API: a real HTTPS server on
-127.0.0.1, in a thread.
+"""The Alexa API stand-in (coach_dev/alexa_standin.py) served over real HTTPS on 127.0.0.1, in a
+thread: the same answers ``rls-coach say`` and ``chat`` get in process, for tests whose skill calls
+the Alexa APIs over the network (the webhook process, the API client itself).
 
-Reminders (``/v1/alerts/reminders``) are kept in memory: POST creates one (answering its
-``alertToken``), GET lists them all, DELETE removes one (404 if unknown). ``reminder_fault``
-makes every reminders call answer that status and error code instead, as the API documents its
-errors (``{"code": ..., "message": ...}``); ``reminder_delay`` holds those answers back.
+On top of the stand-in, a test can make the APIs misbehave: ``status``, ``body``, ``delay``,
+``content_type`` and ``extra_headers`` replace the time-zone answer; ``reminder_fault`` makes every
+Reminders call answer that status and error code (the API's ``{"code": ..., "message": ...}``);
+``reminder_delay`` holds Reminders answers back.
 
 The SDK's API client (and so the skill's) refuses plain HTTP, so the server speaks TLS with a
 certificate from a CA made here. Tests make the skill's client trust that CA through
@@ -23,10 +24,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from coach_dev.alexa_standin import (
+    REMINDERS_PATH,
+    ZONE_PATH,  # noqa: F401 - the tests import it from here
+    AlexaApiStandIn,
+    Answer,
+    error,
+)
 from tests.pki import key_pem, make_leaf, make_root, pem
-
-ZONE_PATH = "/v2/devices/{device_id}/settings/System.timeZone"
-REMINDERS_PATH = "/v1/alerts/reminders"
 
 
 @dataclass(frozen=True)
@@ -71,10 +76,11 @@ class SeenRequest:
 
 @dataclass
 class FakeAlexaApi:
-    """Answers the time-zone request with ``zone`` (200), ``status`` (e.g. 403), or, with
-    ``delay``, only after that many seconds (or when the test ends). ``body``, ``content_type``
-    and ``extra_headers``, when given, replace or add to what is answered; any method is
-    answered alike."""
+    """The stand-in's answers over HTTPS: the time zone ``zone``, and reminders kept in
+    ``reminders`` (alertToken → the stored reminder, tokens ``amzn1.alert.test-1``, -2, …).
+    ``status`` (e.g. 403), ``body``, ``delay``, ``content_type`` and ``extra_headers``, when
+    given, replace or add to the time-zone answer; ``reminder_fault`` and ``reminder_delay`` do
+    the same for every Reminders call."""
 
     tls: TlsFiles
     zone: str = "Asia/Tokyo"
@@ -94,63 +100,47 @@ class FakeAlexaApi:
             json.loads(r.body) for r in self.seen if r.method == "POST" and r.path == REMINDERS_PATH
         ]
 
-    def answer_reminders(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
-        if self.reminder_delay:
-            self._release.wait(self.reminder_delay)
-        if self.reminder_fault is not None:
-            status, code = self.reminder_fault
-            return status, json.dumps({"code": code, "message": "as the test asked"}).encode()
-        token = path[len(REMINDERS_PATH) :].strip("/")
-        if method == "POST" and not token:
-            token = f"amzn1.alert.test-{len(self.reminders) + 1}"
-            stored = {
-                **json.loads(body),
-                "alertToken": token,
-                "createdTime": "2026-11-17T13:15:00.000Z",
-                "updatedTime": "2026-11-17T13:15:00.000Z",
-                "status": "ON",
-                "version": "1",
-            }
-            self.reminders[token] = stored
-            answer = {k: stored[k] for k in ("alertToken", "createdTime", "updatedTime")}
-            return 200, json.dumps({**answer, "status": "ON", "version": "1"}).encode()
-        if method == "GET" and not token:
-            alerts = list(self.reminders.values())
-            return 200, json.dumps({"totalCount": len(alerts), "alerts": alerts}).encode()
-        if method == "DELETE" and token in self.reminders:
-            del self.reminders[token]
-            return 200, b""
-        return 404, json.dumps({"code": "NOT_FOUND", "message": "no such reminder"}).encode()
+    def _answer(self, seen: SeenRequest) -> Answer:
+        """The stand-in's answer, unless the test asked for a fault."""
+        if seen.path.startswith(REMINDERS_PATH):
+            if self.reminder_delay:
+                self._release.wait(self.reminder_delay)
+            if self.reminder_fault is not None:
+                return error(*self.reminder_fault, "as the test asked")
+        elif self.status != 200:
+            return Answer(self.status, {"type": "FORBIDDEN", "message": "no access"})
+        try:
+            body = json.loads(seen.body) if seen.body else None
+        except ValueError:
+            body = seen.body.decode("utf-8", "replace")
+        self.standin.zone = self.zone
+        return self.standin.answer(seen.method, seen.path, seen.headers, body)
 
     def __post_init__(self) -> None:
         self._release = threading.Event()
+        self.standin = AlexaApiStandIn(
+            zone=self.zone, reminders=self.reminders, token_prefix="amzn1.alert.test-"
+        )
         api = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                api.seen.append(
-                    SeenRequest(
-                        self.path,
-                        self.headers.get("Authorization"),
-                        self.command,
-                        list(self.headers.items()),
-                        self.rfile.read(length),
-                    )
+                seen = SeenRequest(
+                    self.path,
+                    self.headers.get("Authorization"),
+                    self.command,
+                    list(self.headers.items()),
+                    self.rfile.read(length),
                 )
+                api.seen.append(seen)
                 if api.delay:
                     api._release.wait(api.delay)
-                status = api.status
-                if self.path.startswith(REMINDERS_PATH):
-                    status, body = api.answer_reminders(self.command, self.path, api.seen[-1].body)
-                elif api.body is not None:
-                    body = api.body
-                elif api.status == 200:
-                    body = json.dumps(api.zone).encode()
-                else:
-                    body = json.dumps({"type": "FORBIDDEN", "message": "no access"}).encode()
+                answer = api._answer(seen)
+                is_zone = not seen.path.startswith(REMINDERS_PATH)
+                body = api.body if is_zone and api.body is not None else answer.text().encode()
                 try:
-                    self.send_response(status)
+                    self.send_response(answer.status)
                     self.send_header("Content-Type", api.content_type)
                     for name, value in api.extra_headers:
                         self.send_header(name, value)

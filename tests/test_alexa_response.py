@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coach_dev.alexa_response import SSMLError, response_problems, spoken_text
+from coach_dev.alexa_response import SSMLError, response_problems, spoken_seconds, spoken_text
 from skill.speech import Speech
 
 
@@ -32,6 +32,14 @@ def test_entities_nesting_and_amazon_tags_read_as_words():
         '<sub alias="ten">10</sub></speak>'
     )
     assert spoken_text(ssml) == "Feet & hips. Slowly (2 s) now rest ten"
+
+
+def test_the_spoken_length_is_the_pauses_plus_the_words_at_the_skills_own_rate():
+    speech = Speech().say("Hold it there.").pause(25).say("And now release it slowly.")
+    assert spoken_seconds({"type": "SSML", "ssml": speech.ssml()}) == pytest.approx(speech.seconds)
+    assert spoken_seconds({"type": "SSML", "ssml": speech.ssml()}) == pytest.approx(25 + 8 / 2.5)
+    assert spoken_seconds({"type": "PlainText", "text": "one two three four five"}) == 2.0
+    assert spoken_seconds(None) == 0.0
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,10 @@
 """An author adds an exercise (from a source of their own), a routine and a tip in YAML alone,
-and everything works: validation, the interaction model, a guided routine, the answers."""
+and everything works: validation, the interaction model, a guided routine, the answers.
+
+What is added is the worked example of docs/authoring.md. It is added to a copy of the content,
+and it replaces what that copy already holds under the example's ids: an author who has followed
+the guide into the real content must not see these tests fail on a duplicate.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +15,29 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 from coach_dev.alexa_response import output_text
 from coach_dev.chat import InProcessTransport, InteractionModel, SimulatedDevice
-from coach_dev.model import build_language_model
+from coach_dev.model import build_language_model, model_file
 from skill.builder import build_skill
-from skill.catalog.loader import collect_errors, default_catalog, load_catalog
+from skill.catalog.loader import collect_errors, load_catalog
 from skill.catalog.model import CONTENT_DIR
 from skill.cli import main
 from skill.settings import Settings
 from skill.stores.memory import MemoryAdapter
 
 ADDITIONS = Path(__file__).parent / "authoring"
+GUIDE = Path(__file__).parent.parent / "docs" / "authoring.md"
 ZONE = ZoneInfo("America/New_York")
+# The example's list entries: each file of the example, and the content file it is pasted into.
+LIST_PARTS = {
+    "source.yaml": "sources.yaml",
+    "exercise.yaml": "exercises.yaml",
+    "tip.yaml": "tips.yaml",
+}
+ROUTINE_PART = "routine.yaml"
+ROUTINE_FILE = "routines/evening_wind_down.yaml"
 
 
 def add_to_list(file: Path, entry: Path) -> None:
@@ -31,14 +46,65 @@ def add_to_list(file: Path, entry: Path) -> None:
     file.write_text(file.read_text().rstrip("\n") + "\n\n" + entry.read_text(), encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def content(tmp_path_factory) -> Path:
-    directory = tmp_path_factory.mktemp("authored") / "content"
+def add_the_example(content: Path) -> None:
+    """Add the guide's worked example to ``content`` as an author following the guide does."""
+    for part, file in LIST_PARTS.items():
+        add_to_list(content / file, ADDITIONS / part)
+    shutil.copy(ADDITIONS / ROUTINE_PART, content / ROUTINE_FILE)
+
+
+def example_ids(part: str) -> set[str]:
+    raw = yaml.safe_load((ADDITIONS / part).read_text(encoding="utf-8"))
+    entries = [raw["routine"]] if part == ROUTINE_PART else raw
+    return {entry["id"] for entry in entries}
+
+
+def take_out_the_example(content: Path) -> None:
+    """Take out of ``content`` every entry and routine file holding an id of the guide's example
+    (as written there or changed since), so that adding the example replaces it."""
+    for part, file in LIST_PARTS.items():
+        cut_entries(content / file, example_ids(part))
+    routine_ids = example_ids(ROUTINE_PART)
+    for path in (content / "routines").glob("*.yaml"):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if isinstance(raw, dict) and (raw.get("routine") or {}).get("id") in routine_ids:
+            path.unlink()
+
+
+def cut_entries(file: Path, ids: set[str]) -> None:
+    """Cut the entries whose id is in ``ids`` out of a ``{key: [entries]}`` content file, line for
+    line, leaving the rest as its author wrote it. The list is the file's one key, so an entry
+    runs from its "- " line to the next entry's, or to the end of the file."""
+    text = file.read_text(encoding="utf-8")
+    ((_, entries),) = yaml.compose(text, Loader=yaml.SafeLoader).value
+    starts = [text.rfind("\n", 0, entry.start_mark.index) + 1 for entry in entries.value]
+    spans = zip(entries.value, starts, [*starts[1:], len(text)], strict=True)
+    for entry, start, end in reversed(list(spans)):
+        keys = {key.value: value.value for key, value in entry.value}
+        if keys.get("id") in ids:
+            text = text[:start] + text[end:]
+    file.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(scope="module", params=["shipped-content", "content-already-holding-the-example"])
+def base(request, tmp_path_factory) -> Path:
+    """The content the author starts from: the shipped content, or a copy to which an author has
+    already added the guide's example (the tests add it once more, and must still pass)."""
+    if request.param == "shipped-content":
+        return CONTENT_DIR
+    directory = tmp_path_factory.mktemp("already") / "content"
     shutil.copytree(CONTENT_DIR, directory)
-    add_to_list(directory / "sources.yaml", ADDITIONS / "source.yaml")
-    add_to_list(directory / "exercises.yaml", ADDITIONS / "exercise.yaml")
-    add_to_list(directory / "tips.yaml", ADDITIONS / "tip.yaml")
-    shutil.copy(ADDITIONS / "routine.yaml", directory / "routines" / "evening_wind_down.yaml")
+    take_out_the_example(directory)  # the shipped content may hold it already
+    add_the_example(directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def content(base: Path, tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("authored") / "content"
+    shutil.copytree(base, directory)
+    take_out_the_example(directory)
+    add_the_example(directory)
     return directory
 
 
@@ -63,12 +129,14 @@ def talk(content: Path, at: str):
     return say
 
 
-def test_the_additions_validate_and_are_counted(content: Path, capsys):
+def test_the_additions_validate_and_are_counted(base: Path, content: Path, capsys):
     catalog, errors = collect_errors(content)
     assert errors == [] and catalog is not None
-    shipped = default_catalog()
-    assert len(catalog.exercises) == len(shipped.exercises) + 1
-    assert len(catalog.routines) == len(shipped.routines) + 1
+    before = load_catalog(base)
+    assert set(catalog.exercises) == {*before.exercises, "seated_ankle_circles"}
+    assert set(catalog.routines) == {*before.routines, "evening_wind_down"}
+    assert set(catalog.tips) == {*before.tips, "leg_massage"}
+    assert set(catalog.sources) == {*before.sources, "clinic-notes"}
     assert catalog.exercises["seated_ankle_circles"].source.article == "clinic-notes"
     assert catalog.tips["leg_massage"].point_source(0).section == "Self-massage"
     assert main(["validate", str(content)]) == 0
@@ -81,7 +149,7 @@ def test_the_model_is_built_from_the_additions_and_checks_clean(content: Path, t
     assert (
         main(["model", "build", "--check", "--content", str(content), "--output", str(output)]) == 0
     )
-    model = json.loads((output / "en-US.json").read_text())
+    model = json.loads(model_file("en-US", output).read_text())
     types = {t["name"]: t for t in model["interactionModel"]["languageModel"]["types"]}
     ids = {v["id"] for v in types["EXERCISE"]["values"]} | {
         v["id"] for v in types["ROUTINE"]["values"]
@@ -126,3 +194,8 @@ def test_a_routine_that_suits_bedtime_may_hold_only_gentle_exercises(content: Pa
         "routines/evening_wind_down.yaml → steps → 2 → exercise: the bridge is moderate: a "
         "routine that suits bedtime holds only gentle exercises"
     ]
+
+
+@pytest.mark.parametrize("part", sorted(path.name for path in ADDITIONS.glob("*.yaml")))
+def test_what_is_added_is_the_guides_worked_example(part: str):
+    assert (ADDITIONS / part).read_text(encoding="utf-8") in GUIDE.read_text(encoding="utf-8")

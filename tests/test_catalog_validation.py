@@ -233,8 +233,8 @@ CASES: list[tuple[str, str, Callable[[Any], Any], str]] = [
         "exercises.yaml",
         lambda d: exercise(d, "bridge")["source"].update(article="a blog"),
         "exercises.yaml → bridge → source → article: unknown source 'a blog'; the sources are: "
-        "exercises-for-restless-leg-syndrome, restless-legs-exercises. Add it to sources.yaml to "
-        "cite it",
+        "compendium, exercises-for-restless-leg-syndrome, restless-legs-exercises. Add it to "
+        "sources.yaml to cite it",
     ),
     (
         "extreme-activity-allowed",
@@ -264,7 +264,16 @@ CASES: list[tuple[str, str, Callable[[Any], Any], str]] = [
         "bad-clock-time",
         "time_phrases.yaml",
         lambda d: d["time_phrases"][1].update(at="25:00"),
-        'time_phrases.yaml → this_morning → at: must be a time like "22:30" (24-hour, quoted)',
+        'time_phrases.yaml → this_morning → at: expected a 24-hour time like "22:30", got '
+        "'25:00'",
+    ),
+    (
+        # What an unquoted 22:30 becomes: YAML 1.1 reads it as base 60.
+        "unquoted-clock-time",
+        "time_phrases.yaml",
+        lambda d: d["time_phrases"][1].update(at=1350),
+        'time_phrases.yaml → this_morning → at: expected a 24-hour time like "22:30", got 1350; '
+        "write it in quotes (YAML reads 22:30 as a number)",
     ),
     (
         "day-parts-out-of-order",

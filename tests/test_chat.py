@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import json
+import os
 import re
 import socket
 import subprocess
@@ -23,11 +25,13 @@ from coach_dev.chat import (
     stable_id,
 )
 from skill.builder import build_skill
+from skill.cli import main
 from skill.stores import MemoryAdapter
 from tests.webhook_process import ROOT, hermetic_env, rls_coach_command, running_webhook
 
 SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-0000000c4a77"
 PAUSE = re.compile(r"\(\d+(?:\.\d)? s\)")
+BREAK = re.compile(r'<break time="(\d+(?:\.\d+)?)(ms|s)"/>')
 SERIALIZER = DefaultSerializer()
 
 
@@ -294,3 +298,188 @@ def test_chat_over_http_remembers_the_user_between_runs(webhook, tmp_path):
     assert first.returncode == second.returncode == 0, first.stderr + second.stderr
     assert "not medical advice" in first.stdout
     assert "not medical advice" not in second.stdout  # the store knows this user heard it
+
+
+# ---- the full simulated device: its clock, its Alexa APIs, the reminders permission ------------
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """`rls-coach` through its real entry point in this process, with no RLS_COACH_* setting from
+    the shell and a memory store: (exit status, stdout, stderr)."""
+    for name in [n for n in os.environ if n.startswith("RLS_COACH_")]:
+        monkeypatch.delenv(name)
+
+    def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        status = main([args[0], "--store", "memory://", *args[1:]])
+        captured = capsys.readouterr()
+        return status, captured.out, captured.err
+
+    return run
+
+
+def turns_of(out: str) -> list[dict]:
+    return json.loads(out)
+
+
+def stamp(turn: dict) -> dt.datetime:
+    moment = dt.datetime.strptime(turn["request"]["request"]["timestamp"], "%Y-%m-%dT%H:%M:%SZ")
+    return moment.replace(tzinfo=dt.UTC)
+
+
+def test_at_2_10_am_in_london_the_coach_gives_its_night_answer(cli):
+    status, out, err = cli(
+        "say", "--at", "2026-12-08 02:10", "--timezone", "Europe/London",
+        "open", "my legs won't settle",
+    )  # fmt: skip
+    assert status == 0, err
+    assert "[LaunchRequest] at Tue 08 Dec 02:10:00 Europe/London" in out
+    night = out.split("[SymptomsNowIntent]")[1]
+    assert "bath or shower can help you relax" in night
+    assert "not for now, so save them for tomorrow" in night
+    # The same words at 10 in the morning get the daytime answer: the clock decided.
+    status, out, err = cli(
+        "say", "--at", "2026-12-08 10:10", "--timezone", "Europe/London", "my legs won't settle"
+    )
+    assert status == 0, err
+    assert "Your stretches can help during the day" in out and "not for now" not in out
+
+
+def test_the_device_time_is_local_to_its_zone_and_the_skill_asks_the_settings_api(cli):
+    status, out, err = cli(
+        "say", "--json", "--at", "2026-12-08 02:10", "--timezone", "Asia/Tokyo", "open"
+    )
+    assert status == 0, err
+    [turn] = turns_of(out)
+    assert turn["request"]["request"]["timestamp"] == "2026-12-07T17:10:00Z"
+    system = turn["request"]["context"]["System"]
+    assert system["apiAccessToken"] and system["apiEndpoint"].startswith("https://")
+    [call] = turn["api_calls"]
+    device_id = system["device"]["deviceId"]
+    assert call == {
+        "method": "GET",
+        "path": f"/v2/devices/{device_id}/settings/System.timeZone",
+        "body": None,
+        "status": 200,
+    }
+
+
+def test_each_turn_comes_as_much_later_as_the_previous_answer_takes_to_speak(cli):
+    status, out, err = cli(
+        "say", "--json", "--at", "2026-12-08 09:00", "--timezone", "Europe/London",
+        "open", "walk me through the calf stretch", "next", "help",
+    )  # fmt: skip
+    assert status == 0, err
+    turns = turns_of(out)
+    start = stamp(turns[0])
+    elapsed = 0.0
+    for before, after in itertools.pairwise(turns):
+        ssml = before["response"]["response"]["outputSpeech"]["ssml"]
+        breaks = sum(float(s) / (1000 if unit == "ms" else 1) for s, unit in BREAK.findall(ssml))
+        words = len(re.sub(r"<[^>]+>", " ", ssml).split())
+        elapsed += breaks + words / 2.5  # Alexa's pace, as the skill estimates it
+        assert (stamp(after) - start).total_seconds() == pytest.approx(elapsed, abs=1.0)
+    # A set with holds in it takes far longer to speak than a welcome.
+    gaps = [(stamp(b) - stamp(a)).total_seconds() for a, b in itertools.pairwise(turns)]
+    assert gaps[0] > 5 and gaps[1] > gaps[0] + 10
+
+
+def test_a_reminder_without_the_permission_goes_through_alexas_consent_question(cli):
+    utterance = "remind me to do my stretches at 9 tomorrow morning"
+    status, out, err = cli("say", "--json", "--timezone", "Europe/London", utterance)
+    assert status == 0, err
+    [turn] = turns_of(out)
+    [directive] = turn["response"]["response"]["directives"]
+    assert directive["type"] == "Connections.SendRequest" and directive["name"] == "AskFor"
+    assert not any(c["path"].startswith("/v1/alerts") for c in turn["api_calls"])
+    assert "Alexa asks you" in err and "accept, deny or ignore" in err
+
+    status, out, err = cli("say", "--timezone", "Europe/London", utterance, "accept")
+    assert status == 0, err
+    assert "asks Alexa to ask the user for alexa::alerts:reminders:skill:readwrite" in out
+    assert "[Connections.Response AskFor ACCEPTED]" in out
+    assert "alexa api: POST /v1/alerts/reminders → 200" in out
+    assert "I'll remind you" in out
+
+
+def test_with_the_permission_granted_a_reminder_is_created_and_json_shows_the_call(cli):
+    status, out, err = cli(
+        "say", "--json", "--permission", "granted", "--at", "2026-12-08 10:00",
+        "--timezone", "Europe/London", "remind me to do my stretches at 9 tomorrow morning",
+    )  # fmt: skip
+    assert status == 0, err
+    [turn] = turns_of(out)
+    assert turn["request"]["context"]["System"]["user"]["permissions"]["consentToken"]
+    assert "directives" not in turn["response"]["response"]
+    [post] = [c for c in turn["api_calls"] if c["method"] == "POST"]
+    assert post["path"] == "/v1/alerts/reminders" and post["status"] == 200
+    trigger = post["body"]["trigger"]
+    assert trigger["type"] == "SCHEDULED_ABSOLUTE" and trigger["timeZoneId"] == "Europe/London"
+    assert trigger["scheduledTime"].startswith("2026-12-09T")
+    assert post["body"]["alertInfo"]["spokenInfo"]["content"][0]["text"]
+
+
+def test_with_the_permission_denied_alexa_hears_no_and_the_card_says_how_to_allow_it(cli):
+    status, out, err = cli(
+        "say", "--permission", "denied", "remind me to do my stretches at 9 tomorrow morning"
+    )
+    assert status == 0, err
+    assert "[Connections.Response AskFor DENIED]" in out
+    assert "card: asks for alexa::alerts:reminders:skill:readwrite in the Alexa app" in out
+    assert "/v1/alerts/reminders" not in out
+
+
+def test_while_alexa_asks_for_the_permission_say_needs_an_answer(cli):
+    status, _, err = cli("say", "remind me to do my stretches at 9 tomorrow morning", "help")
+    assert status == 1
+    assert "Alexa is asking for a permission, so 'help' must answer it" in err
+    assert "Traceback" not in err
+
+
+def test_chat_asks_you_to_answer_alexas_consent_question(cli):
+    lines = [
+        "remind me to stretch every day at 8 in the morning",
+        "maybe",
+        "accept",
+        "what reminders do I have",
+    ]
+    status, out, err = cli(
+        "chat", "--at", "2026-12-08 07:00", "--timezone", "Europe/London",
+        stdin="\n".join(lines) + "\n",
+    )  # fmt: skip
+    assert status == 0, err
+    assert "device clock 2026-12-08 07:00 Europe/London" in out
+    prompt = "allow alexa::alerts:reminders:skill:readwrite? Answer accept, deny or ignore."
+    assert out.count(prompt) == 2  # asked, and asked again after "maybe"
+    after = out.split("you> accept")[1]
+    assert "[Connections.Response AskFor ACCEPTED]" in after
+    assert "alexa api: POST /v1/alerts/reminders → 200" in after
+    assert "You have one stretching reminder" in after
+
+
+@pytest.mark.parametrize(
+    ("at", "message"),
+    [
+        ("tomorrow at two", "--at 'tomorrow at two' is not a local date and time like"),
+        ("2026-12-08 02:10+01:00", "has an offset; give the local time and use --timezone"),
+    ],
+)
+def test_a_bad_device_time_is_a_clear_error(cli, at, message):
+    status, _, err = cli("say", "--at", at, "open")
+    assert status == 2 and message in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_against_a_webhook_the_device_sends_its_clock_but_no_api_token(webhook):
+    result = rls_coach(
+        "say", "--url", webhook.url, "--json", "--permission", "granted",
+        "--at", "2026-12-08 02:10", "--timezone", "Europe/London", "open",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr + webhook.log_tail()
+    [turn] = json.loads(result.stdout)
+    assert turn["request"]["request"]["timestamp"] == "2026-12-08T02:10:00Z"
+    assert "apiAccessToken" not in turn["request"]["context"]["System"]
+    assert turn["api_calls"] == []
+    assert "--permission does not apply" in result.stderr

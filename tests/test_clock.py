@@ -1,16 +1,23 @@
 """The next bedtime is the earliest of yesterday's, today's and tomorrow's that is at most four
-hours past, in any zone, across daylight-saving changes; and how many hours away it is."""
+hours past, in any zone, across daylight-saving changes; and how many hours away it is. And an
+"HH:MM" clock time is read the same way, with the same error, by the operator's settings and by
+the content."""
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from skill.catalog.loader import collect_errors
+from skill.catalog.model import CONTENT_DIR
 from skill.clock import hours_before_bedtime, is_near_bedtime, next_bedtime
+from skill.settings import Settings, SettingsError
 from tests.hardening.scale import fuzz_settings
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -68,3 +75,52 @@ def test_a_bedtime_across_a_daylight_saving_change_counts_real_hours():
     # 22:30 bedtime is 2.5 hours on the wall clock, whatever the night brings after.
     evening = dt.datetime(2026, 3, 7, 20, 0, tzinfo=NEW_YORK)
     assert hours_before_bedtime(evening, dt.time(22, 30)) == pytest.approx(2.5)
+
+
+# Written "HH:MM" → the time read, or None where it is refused.
+CLOCK_TIMES = [
+    ("22:30", dt.time(22, 30)),
+    ("7:05", dt.time(7, 5)),
+    ("07:05", dt.time(7, 5)),
+    ("00:00", dt.time(0, 0)),
+    ("23:59", dt.time(23, 59)),
+    ("24:00", None),
+    ("22:60", None),
+    ("7:5", None),
+    ("123:00", None),
+    ("22:30:00", None),  # seconds are read only from Alexa's AMAZON.TIME values
+    ("10 pm", None),
+    ("22.30", None),
+    ("２２:３０", None),  # full-width digits
+]
+
+
+@pytest.mark.parametrize(("written", "time"), CLOCK_TIMES)
+def test_an_operator_bedtime_is_read_or_refused_naming_the_variable(written, time):
+    environ = {"RLS_COACH_BEDTIME": written}
+    if time is not None:
+        assert Settings.from_env(environ).default_bedtime == time
+        return
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env(environ)
+    assert str(refused.value) == (
+        f'RLS_COACH_BEDTIME: expected a 24-hour time like "22:30", got {written!r}'
+    )
+
+
+@pytest.mark.parametrize(("written", "time"), CLOCK_TIMES)
+def test_a_content_clock_time_is_read_or_refused_naming_its_place(written, time, tmp_path: Path):
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, content)
+    rules = content / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    assert 'default_bedtime: "22:30"' in text
+    rules.write_text(text.replace('default_bedtime: "22:30"', f'default_bedtime: "{written}"'))
+    catalog, errors = collect_errors(content)
+    if time is not None:
+        assert errors == [] and catalog is not None
+        assert catalog.rules.default_bedtime == time
+        return
+    assert [str(error) for error in errors] == [
+        f'rules.yaml → default_bedtime: expected a 24-hour time like "22:30", got {written!r}'
+    ]

@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from num2words import num2words
 
+from skill.coach.compose import OPENINGS, Composer
 from skill.coach.exercise_speech import (
     ExerciseVoice,
     Segment,
     estimated_minutes,
-    frame_speech,
     longest_phrases,
     plan_segments,
 )
@@ -227,14 +227,23 @@ def test_the_card_lists_setup_movement_reps_and_holds(catalog):
 @pytest.mark.parametrize(
     "routine_id", ["morning_stretches", "afternoon_stretches", "gentle_strength"]
 )
-def test_every_segment_with_its_longest_frame_fits_alexas_limit(catalog, pace, routine_id):
+def test_every_set_composed_every_way_with_the_longest_words_fits_alexas_limit(
+    catalog, pace, routine_id
+):
     player = RoutinePlayer(catalog, catalog.rules.pace(pace))
-    phrase = longest_phrases(catalog)
+    composer = Composer(catalog, player, longest_phrases(catalog))
     for progress in walk(player, player.start_routine(routine_id, NOW)):
         place = player.place(progress)
-        voice = player.voice(place.exercise, place.reps, phrase)
-        frame = frame_speech(phrase, first=place.step == 0, last=place.next_exercise is None)
-        assert frame.extend(voice.body(place.segment)).characters <= MAX_SSML_CHARS
+        variants = list(composer.set_variants(place))
+        # Each opening a turn can say before the set (a first start also after the disclaimer),
+        # and each way the last one finishes.
+        first = place.step == 0 and place.segment_index == 0
+        finishes = 3 if place.is_last else 1
+        assert len(variants) == (1 + len(OPENINGS) + first) * finishes
+        body = player.voice(place.exercise, place.reps, composer.phrase).body(place.segment)
+        for composed in variants:
+            assert composed.speech.characters > body.characters  # the set, and words around it
+            assert composed.speech.characters <= MAX_SSML_CHARS
 
 
 @pytest.mark.parametrize("pace", ["slowest", "slower", "normal", "faster"])

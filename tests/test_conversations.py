@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 
 from coach_dev.chat import InProcessTransport, SimulatedDevice, load_model, stable_id, timestamp
+from coach_dev.model import model_file
 from skill.builder import build_skill
 from skill.stores import MemoryAdapter
 from tests.conversation_scripts import Heard, Script, load_script, report, script_paths
 from tests.fake_alexa_api import FakeAlexaApi
-from tests.webhook_process import ROOT, drive
+from tests.webhook_process import drive
 
 SCRIPTS = script_paths()
-MODEL_DIR = ROOT / "interaction_models"
 SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-00000000e2e0"
 FALLBACK_NOTE = "no sample matched: sent AMAZON.FallbackIntent"
 
@@ -82,7 +82,7 @@ def run_virtual_alexa(
     timeline = [(turn, moment) for turn, moment in script.timeline() if turn.action != "wait"]
     plan = {
         "skillUrl": webhook_url,
-        "model": str(MODEL_DIR / f"{script.locale}.json"),
+        "model": str(model_file(script.locale)),
         "locale": script.locale,
         "applicationId": SKILL_ID,
         "userId": stable_id("amzn1.ask.account.", "user", user),

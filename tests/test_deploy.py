@@ -158,6 +158,16 @@ def test_only_alexa_may_invoke_the_function_and_only_for_this_skill(packaged):
     }
 
 
+def test_the_stack_names_the_arn_the_skill_manifest_needs_as_its_endpoint(packaged):
+    """`ask deploy` publishes skill-package/skill.json, whose endpoint must be the very function
+    the Alexa permission is granted on (unqualified: a version ARN would not be allowed)."""
+    template = packaged.template()
+    [permission] = resources(template, "AWS::Lambda::Permission").values()
+    endpoint = template["Outputs"]["SkillFunctionArn"]["Value"]
+    assert endpoint == permission["Properties"]["FunctionName"]
+    assert endpoint == {"Fn::GetAtt": ["SkillLambdaFunction", "Arn"]}
+
+
 def test_the_function_runs_the_lambda_entry_on_python_3_12_with_the_dynamodb_store(packaged):
     function = packaged.template()["Resources"]["SkillLambdaFunction"]["Properties"]
     assert function["Handler"] == "skill/lambda_entry.handler"

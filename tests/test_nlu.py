@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from coach_dev.model import DEFAULT_OUTPUT, LOCALES, language_model
+from coach_dev.model import LOCALES, language_model, model_file
 from coach_dev.nlu import (
     BUILTIN_PHRASINGS,
     LAUNCH_REQUEST,
@@ -23,8 +23,7 @@ from coach_dev.nlu import (
 @pytest.fixture(scope="module")
 def models() -> dict[str, dict[str, Any]]:
     return {
-        locale: json.loads((DEFAULT_OUTPUT / f"{locale}.json").read_text(encoding="utf-8"))
-        for locale in LOCALES
+        locale: json.loads(model_file(locale).read_text(encoding="utf-8")) for locale in LOCALES
     }
 
 
@@ -160,12 +159,20 @@ def test_words_that_are_no_request_resolve_to_nothing(resolver):
         assert resolver("en-US").resolve(nonsense) is None, nonsense
 
 
-def test_an_unknown_activity_still_reaches_the_intent_without_an_id(resolver):
+def test_words_no_slot_value_knows_reach_the_coach_as_free_text(resolver):
+    # CanIDoIntent's "can I {activity} {when}" would leave "fly a kite" unresolved: the carrier
+    # hands the whole question to the server instead, which judges it (skill.understand).
     said = resolver("en-US").resolve("can I fly a kite tonight")
+    assert said is not None and said.intent == "AskingIntent"
+    assert said.slots["words"] == ("i fly a kite tonight", None)
+    assert said.slot_types == {"words": "AMAZON.SearchQuery"}
+
+
+def test_a_known_activity_still_reaches_its_named_intent(resolver):
+    said = resolver("en-US").resolve("can I play tennis tonight")
     assert said is not None and said.intent == "CanIDoIntent"
-    assert said.slots["activity"] == ("fly a kite", None)
+    assert said.slot_id("activity") == "tennis"
     assert said.slot_id("when") == "tonight"
-    assert said.slot_types == {"activity": "ACTIVITY", "when": "TIME_PHRASE"}
 
 
 def test_a_slot_said_alone_only_matches_a_value(resolver):

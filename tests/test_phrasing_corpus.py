@@ -20,16 +20,17 @@ import pytest
 import yaml
 
 from coach_dev.chat import InProcessTransport, SimulatedDevice, load_model, stable_id, timestamp
-from coach_dev.model import SEARCH_QUERY
+from coach_dev.model import SEARCH_QUERY, model_file
 from coach_dev.nlu import TIME_TYPE, Resolution
 from skill.builder import build_skill
 from skill.catalog.loader import default_catalog
-from skill.lookup import find
+from skill.handlers.free_text import free_words
 from skill.stores import MemoryAdapter
-from tests.webhook_process import ROOT, drive
+from skill.understand import interpret
+from tests.webhook_process import drive
 
 CORPUS = Path(__file__).parent / "phrasings" / "en-US.yaml"
-MODEL = ROOT / "interaction_models" / "en-US.json"
+MODEL = model_file("en-US")
 SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-0000000c0a95"
 # A Tuesday morning in New York (the webhook's time zone): a time to stretch, far from bedtime.
 MORNING = dt.datetime(2026, 11, 17, 13, 15, tzinfo=dt.UTC)
@@ -92,8 +93,9 @@ def reading_problems(case: Case, said: Resolution | None) -> list[str]:
     for name, match in said.slots.items():
         slot_type = said.slot_types.get(name, "")
         if slot_type == SEARCH_QUERY:
-            found = find(default_catalog(), match.words)
-            got = found.id if found else None
+            # The entry the coach's interpretation finds in the words (skill.understand).
+            reading = interpret(default_catalog(), free_words(case.intent, match.words))
+            got = (reading.found.id if reading.found else reading.topic) if reading else None
         elif slot_type == TIME_TYPE or slot_type.startswith("AMAZON."):
             got = match.words
         else:

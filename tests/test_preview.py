@@ -64,3 +64,19 @@ def test_content_with_problems_is_not_previewed(tmp_path: Path, capsys):
     (content / "rules.yaml").write_text("paces: nope\n", encoding="utf-8")
     assert main(["preview", "bridge", "--content", str(content)]) == 1
     assert "rls-coach validate" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("exercise", sorted(default_catalog().exercises))
+def test_one_exercise_is_previewed_to_its_end_and_no_further(capsys, exercise):
+    """A guided exercise ends with "anything else?", and the preview stops there: it does not
+    go on saying "next" to a coach that is no longer guiding."""
+    assert main(["preview", exercise]) == 0
+    printed = capsys.readouterr().out
+    parts = printed.split("── part")[1:]
+    catalog = default_catalog()
+    sets = len(catalog.exercises[exercise].sides.order)
+    assert len(parts) == sets  # one part per side (one for an exercise done once)
+    assert "done" in parts[-1] or "finished" in parts[-1]
+    assert "not doing any stretches" not in printed
+    minutes = float(printed.rsplit("In all about ", 1)[1].split()[0])
+    assert 0 < minutes < 5

@@ -20,7 +20,7 @@ from skill.builder import build_skill
 from skill.screens import DOCUMENTS, SCREENS_DIR, document
 from skill.state import state_from_record
 from skill.stores.memory import MemoryAdapter
-from tests.support import Conversation, Reply, stored_record
+from tests.support import Conversation, Reply, envelope, invoke, iso, stored_record
 from tests.test_chat import rls_coach
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -408,3 +408,46 @@ def test_a_tap_that_cannot_be_made_says_why(args, message):
     result = rls_coach("say", "--store", "memory://", *args)
     assert result.returncode == 1
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def _tap_envelope(talk: Conversation, arguments: list[Any], token: str, *, screen: bool):
+    return envelope(
+        {
+            "type": "Alexa.Presentation.APL.UserEvent",
+            "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
+            "timestamp": iso(talk.now),
+            "locale": talk.locale,
+            "token": token,
+            "arguments": arguments,
+            "source": {"type": "TouchWrapper", "handler": "Press", "id": ""},
+        },
+        session_attributes=talk.session_attributes,
+        session_id=f"amzn1.echo-api.session.{talk.user_id}.{talk.session_number}",
+        screen=screen,
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "token", "screen"),
+    [
+        (["next"], "another-skills-document", True),  # someone else's document
+        (["next"], "", True),
+        (["next"], "rls-coach-answer", True),  # ours, but it has no buttons
+        (["next"], "rls-coach-step", False),  # a device that shows no screen cannot tap
+        (["next", *["extra"] * 10_000], "rls-coach-step", True),
+    ],
+    ids=["other token", "no token", "answer token", "no screen", "10,000 arguments"],
+)
+def test_a_tap_the_coach_did_not_draw_never_moves_the_routine(
+    skill, morning, store, arguments, token, screen
+):
+    talk = screen_talk(skill, morning)
+    talk.one_shot("StartRoutineIntent", routine=MORNING)
+    talk.wait(minutes=2)  # the first set is done: a real "next" would move on
+    before = stored_record(store)
+    reply = Reply(invoke(skill, _tap_envelope(talk, arguments, token, screen=screen)))
+    assert "outputSpeech" not in reply.response
+    assert stored_record(store) == before
+    # The very same tap, as the coach's own screen on a screen device sends it, does move on.
+    moved = Reply(invoke(skill, _tap_envelope(talk, ["next"], "rls-coach-step", screen=True)))
+    assert moved.screen[1]["side"] == "Right leg"

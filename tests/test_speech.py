@@ -191,23 +191,24 @@ def test_the_switch_names_the_body_part_and_how_to_change_position(catalog):
 
 @pytest.mark.parametrize("pace", PACES)
 def test_the_longest_side_at_any_pace_is_one_response_within_alexas_limits(catalog, pace):
-    from skill.coach.exercise_speech import fit_problems, frame_speech, longest_phrases
+    from skill.coach.budget import fit_problems
+    from skill.coach.compose import Composer
+    from skill.coach.exercise_speech import longest_phrases
     from skill.coach.player import RoutinePlayer
 
     assert fit_problems(catalog) == []
     player = RoutinePlayer(catalog, catalog.rules.pace(pace))
-    phrase = longest_phrases(catalog)
-    frame = frame_speech(phrase, first=True, last=True)
+    composer = Composer(catalog, player, longest_phrases(catalog))
     for exercise in catalog.exercises.values():
-        place = player.place(
-            player.start_exercise(exercise.id, dt.datetime(2026, 11, 17, tzinfo=dt.UTC))
-        )
+        start = player.start_exercise(exercise.id, dt.datetime(2026, 11, 17, tzinfo=dt.UTC))
+        place = player.place(start)
         assert len(place.segments) == len(exercise.sides.order)  # one per side
-        voice = player.voice(exercise, place.reps, phrase)
-        for segment in place.segments:
-            speech = Speech().extend(frame).extend(voice.body(segment))
-            assert speech.characters <= MAX_SSML_CHARS
-            assert all(ms <= 10_000 for ms in breaks_ms(speech.ssml()))
+        while place is not None:
+            for composed in composer.set_variants(place):
+                assert composed.speech.characters <= MAX_SSML_CHARS
+                assert all(ms <= 10_000 for ms in breaks_ms(composed.speech.ssml()))
+            start = player.advance(start, dt.datetime(2026, 11, 17, tzinfo=dt.UTC))
+            place = player.place(start) if start is not None else None
 
 
 @pytest.mark.parametrize("old", PACES)

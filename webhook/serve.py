@@ -31,7 +31,7 @@ SERVER_BODY_LIMIT = 4 * MAX_BODY_BYTES
 # connections (poll() rather than select(), which fails past file descriptor 1024), and idle
 # ones closed within 20-25 s. waitress has no deadline for reading a whole request: a client that
 # trickles a byte every few seconds is still held, which is why on the internet the webhook
-# belongs behind a proxy that buffers whole requests (README, "Serving the skill").
+# belongs behind a proxy that buffers whole requests (docs/serving.md).
 CONNECTION_LIMIT = 1000
 IDLE_CONNECTION_SECONDS = 20
 IDLE_CHECK_SECONDS = 5

@@ -1,11 +1,11 @@
 """The content catalog: authored YAML under ``skill/content`` loaded into frozen dataclasses.
 
 Every file is parsed with ``yaml.safe_load`` and validated with marshmallow schemas
-(``unknown=RAISE``, so a typo in a key fails loudly) by :mod:`skill.catalog.loader`. Entries are
+(``unknown=RAISE``, so a typo in a key fails loudly) by :mod:`skill.catalog.schemas`. Entries are
 loaded one at a time, so a mistake in one exercise does not hide mistakes in another;
 cross-references (routine steps, activity → exercise links, phrasing slots) are checked once
-everything is read. All problems are collected as :class:`ContentError` values addressed by
-file → entry → field.
+everything is read (:mod:`skill.catalog.checks`). All problems are collected as
+:class:`ContentError` values addressed by file → entry → field.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ T = TypeVar("T")
 CONTENT_DIR = Path(__file__).parent.parent / "content"
 
 KINDS = ("stretch", "strength", "aerobic", "mind-body")
+# "general": the catch-all activity (exercise in general); any other activity named beside it wins.
+GENERAL_KIND = "general"
+ACTIVITY_KINDS = (*KINDS, GENERAL_KIND)
 INTENSITIES = ("gentle", "moderate", "extreme")
 POSITIONS = ("standing", "kneeling", "seated", "lying")
 SIDES = ("left", "right")
@@ -203,6 +206,28 @@ class Activity:
     max_mph: int | None = None
     exercise: str | None = None
     keywords: tuple[str, ...] = ()  # words that point here in a free question (not slot values)
+    # An everyday activity the articles do not name: its Compendium MET value (how hard it is).
+    met: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorGroup:
+    """Words that lead to one sensitive topic of tips.yaml (the doctor answer)."""
+
+    topic: str
+    phrases: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    """What each interpretation step listens for, and the words that cancel a phrase."""
+
+    safety: tuple[str, ...] = ()
+    doctor: tuple[DoctorGroup, ...] = ()
+    symptoms: tuple[str, ...] = ()
+    negations: tuple[str, ...] = ()  # within three words before a phrase
+    negations_right_after: tuple[str, ...] = ()  # only straight before it
+    limits: tuple[str, ...] = ()  # "how fast", "too far": with an activity, its limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +344,8 @@ class Catalog:
     speech: Mapping[str, Mapping[str, tuple[str, ...]]]  # language → "file.key" → variants
     phrasings: Phrasings
     directory: Path = field(compare=False)
+    # What free words are about (understanding.yaml); empty when a test builds a catalog by hand.
+    understanding: Understanding = field(default_factory=Understanding, compare=False)
     _derived: dict[Callable[[Catalog], Any], Any] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )

@@ -29,11 +29,12 @@ from skill.advice import (
 )
 from skill.catalog.model import DAY_PARTS, KINDS, Activity, Exercise, Medicine, TipTopic
 from skill.clock import effective_bedtime, is_near_bedtime
-from skill.coach.exercise_speech import number_words
+from skill.coach.exercise_speech import fill_sides, number_words
 from skill.logsafe import clip
 from skill.lookup import ACTIVITY, EXERCISE, MEDICINE, ROUTINE, TIP, Found, find
 from skill.screens import answer_screen
 from skill.speech import Speech, capitalized
+from skill.speech import spoken_list as speech_list
 from skill.turn import OFFER_KEY, Turn
 
 logger = logging.getLogger(__name__)
@@ -56,10 +57,8 @@ EARLY_EVENING_BEDTIMES = (17, 20)
 
 
 def spoken_list(turn: Turn, items: Sequence[str], conjunction: str = "and") -> str:
-    """ "a, b and c" (or "a, b or c"), the joining word coming from the speech strings."""
-    if len(items) <= 1:
-        return "".join(items)
-    return turn.phrase(f"answers.list_{conjunction}", rest=", ".join(items[:-1]), last=items[-1])
+    """ "a, b and c" (or "a, b or c") in this turn's words: :func:`skill.speech.spoken_list`."""
+    return speech_list(turn.phrase, items, conjunction)
 
 
 def short_list(turn: Turn, names: Sequence[str]) -> str:
@@ -83,13 +82,6 @@ def clock_words(turn: Turn, clock: dt.time) -> str:
 
 def best_times_words(turn: Turn, parts: Sequence[str]) -> str:
     return spoken_list(turn, [turn.phrase(f"answers.best_time_{p}") for p in parts], "or")
-
-
-def with_sides(text: str, side: str | None, other_side: str | None) -> str:
-    """Fill an exercise sentence's {side}/{other_side} (the catalog allows only these)."""
-    if side is None or other_side is None:
-        return text
-    return text.replace("{other_side}", other_side).replace("{side}", side)
 
 
 MPH = re.compile(r"\{mph:(\d+)\}")
@@ -162,7 +154,7 @@ def describe_exercise(turn: Turn, exercise: Exercise) -> Speech:
     intro = "answers.explain_intro_plural" if exercise.plural else "answers.explain_intro"
     speech = Speech().say(turn.phrase(intro, name=exercise.name))
     for sentence in (*exercise.setup, *exercise.movement):
-        speech.say(with_sides(sentence, side, other_side))
+        speech.say(fill_sides(sentence, side, other_side))
     reps = reps_words(turn, exercise)
     body_part = exercise.sides.body_part
     if exercise.sides.per_side:
@@ -373,14 +365,15 @@ def named_condition(turn: Turn) -> Found | None:
     return None
 
 
-def can_i_answer(turn: Turn, activity: Activity) -> Response:
-    """The verdict for the activity at the time the request names (or now), then "anything else"."""
+def can_i_answer(turn: Turn, activity: Activity, *, when: str | None = None) -> Response:
+    """The verdict for the activity at the time the request names (or now), then "anything else".
+    ``when``: a time phrase id found in free words, for requests with no time slot."""
     bedtime = user_bedtime(turn)
     moment = resolve_moment(
         turn.catalog,
         turn.now,
         bedtime,
-        phrase_id=turn.slot_id("when"),
+        phrase_id=when or turn.slot_id("when"),
         phrase_words=turn.slot_value("when"),
         time_value=turn.slot_value("time"),
     )
@@ -436,6 +429,9 @@ def limit_answer(turn: Turn, activity: Activity) -> Response:
         )
     elif activity.limit:
         best = best_times_words(turn, activity.best_times)
+        if activity.met is not None:
+            # An activity the articles don't name: say so, and what they say for its intensity.
+            speech.say(activity.about)
         speech.say(
             local_units(turn, activity.limit),
             turn.phrase("answers.limit_best_time", best_times=best),
@@ -502,15 +498,19 @@ def give_tip(
 
 
 def medication_answer(
-    turn: Turn, topic: TipTopic | None = None, *, medicine: Medicine | None = None
+    turn: Turn,
+    topic: TipTopic | None = None,
+    *,
+    medicine: Medicine | None = None,
+    asked: bool = True,
 ) -> Response:
     """A kind word (naming the medicine, when the catalog knows it), then the catalog's own
-    answer: talk to your doctor. Never more."""
+    answer: talk to your doctor. Never more. ``asked``: the words were a question."""
     topic = topic or turn.catalog.tips[MEDICATION_TOPIC]
     if medicine is not None:
         lead = turn.phrase("answers.medicine_named", medicine=medicine.name)
     else:
-        lead = turn.phrase("answers.medication_lead")
+        lead = turn.phrase("answers.medication_lead" if asked else "answers.doctor_lead")
     speech = Speech().say(lead, *topic.points)
     screen = answer_screen(turn.phrase("screen.doctor_headline"), " ".join(topic.points))
     closing = anything_else(turn)
@@ -633,20 +633,6 @@ def nothing_found(turn: Turn, words: str | None) -> Response:
     return turn.respond(speech, Speech().say(turn.phrase("answers.not_found_reprompt")))
 
 
-class QuestionHandler(AbstractRequestHandler):
-    """ "Tell me about …", "what about …", "is it okay to …" with any words: the catalog's answer
-    about what they name, else what the coach can do."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("QuestionIntent")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        turn = Turn.of(handler_input)
-        words = turn.slot_value("question")
-        found = find(turn.catalog, words)
-        return answer_about(turn, found) if found else nothing_found(turn, words)
-
-
 # --------------------------------------------------------------------------------------------
 # Bedtime
 # --------------------------------------------------------------------------------------------
@@ -711,5 +697,4 @@ HANDLERS: list[AbstractRequestHandler] = [
     TipHandler(),
     MedicationHandler(),
     SetBedtimeHandler(),
-    QuestionHandler(),
 ]

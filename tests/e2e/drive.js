@@ -3,8 +3,9 @@
 // envelopes from utterances using our generated interaction model.
 //
 // Input (JSON on stdin, or a file named as the only argument):
-//   { "skillUrl": "http://127.0.0.1:PORT/alexa", "model": "interaction_models/en-US.json",
-//     "locale": "en-US", "applicationId": "amzn1.ask.skill...", "userId": "amzn1.ask.account...",
+//   { "skillUrl": "http://127.0.0.1:PORT/alexa",
+//     "model": "skill-package/interactionModels/custom/en-US.json", "locale": "en-US",
+//     "applicationId": "amzn1.ask.skill...", "userId": "amzn1.ask.account...",
 //     "deviceId": "amzn1.ask.device...",
 //     "alexaApi": { "endpoint": "https://127.0.0.1:PORT", "token": "...", "consentToken": "..." },
 //     "steps": [ { "action": "launch" | "say" | "end_session" | "permission", "text": "...",
