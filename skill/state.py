@@ -65,6 +65,9 @@ class UserState:
     # and whether the one-time "shall I remind you?" after a first routine was already asked.
     reminder_tokens: list[str] = field(default_factory=list)
     reminder_offered: bool = False
+    # The reminder the coach asked Alexa's permission for (the request's token), until the answer
+    # comes: an answer that matches nothing asked for, or comes twice, sets nothing.
+    reminder_asked: str | None = None
     # The local date ("YYYY-MM-DD") the user last said something hurt: on that day every start or
     # resume first asks whether they feel fine. A "yes" clears it.
     hurt_on: str | None = None
@@ -161,6 +164,9 @@ class UserStateSchema(Schema):
         validate=validate.Length(max=MAX_REMINDER_TOKENS),
     )
     reminder_offered = fields.Boolean(load_default=False)
+    reminder_asked = fields.String(
+        allow_none=True, load_default=None, validate=validate.Length(max=MAX_TOKEN_CHARS * 2)
+    )
     hurt_on = fields.String(
         allow_none=True, load_default=None, validate=validate.Regexp(r"\A\d{4}-\d{2}-\d{2}\Z")
     )

@@ -15,7 +15,8 @@ from tests.support import Conversation
 
 TOKEN = "Bearer-SECRET-TOKEN-42\r\nX-Forged: yes"  # not a valid header value: requests quotes it
 DEVICE = "amzn1.ask.device.PRIVATE-DEVICE-7"
-FORGED = "tai chi\n2026-11-17 13:15:00,000 INFO webhook.app: POST /alexa status=200 user=admin"
+# Words that name nothing the coach knows (an activity would be answered, not logged as unknown).
+FORGED = "unicycling\n2026-11-17 13:15:00,000 INFO webhook.app: POST /alexa status=200 user=admin"
 
 
 class Captured(logging.Handler):
