@@ -167,6 +167,7 @@ def test_say_prints_speech_with_pauses_the_reprompt_and_the_session_state(settin
     assert "(session stays open)" in text
 
 
+@pytest.mark.slow
 def test_say_json_prints_envelopes_the_sdk_accepts():
     result = rls_coach("say", "--store", "memory://", "--json", "open", "help")
     assert result.returncode == 0, result.stderr
@@ -179,6 +180,7 @@ def test_say_json_prints_envelopes_the_sdk_accepts():
         assert response.response.output_speech is not None
 
 
+@pytest.mark.slow
 def test_unmatched_words_in_a_session_reach_the_skill_as_alexas_fallback():
     result = rls_coach("say", "--store", "memory://", "open", "purple monkey dishwasher", "help")
     assert result.returncode == 1  # a typo in a scripted run should not pass unnoticed
@@ -192,6 +194,7 @@ def test_unmatched_words_in_a_session_reach_the_skill_as_alexas_fallback():
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_unmatched_words_outside_a_session_send_nothing():
     result = rls_coach("say", "--store", "memory://", "--json", "purple monkey dishwasher")
     assert result.returncode == 1
@@ -199,6 +202,7 @@ def test_unmatched_words_outside_a_session_send_nothing():
     assert "with no session open, Alexa would not open the skill for it" in result.stderr
 
 
+@pytest.mark.slow
 def test_an_unknown_locale_is_a_clear_error():
     result = rls_coach("say", "--store", "memory://", "--locale", "fr-FR", "help")
     assert result.returncode == 2
@@ -238,6 +242,7 @@ def test_a_webhook_that_verifies_requests_refuses_with_its_reason(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_an_unreachable_webhook_is_a_clear_error():
     with socket.socket() as sock:  # a port that was just free: nothing listens on it
         sock.bind(("127.0.0.1", 0))
@@ -249,6 +254,7 @@ def test_an_unreachable_webhook_is_a_clear_error():
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_url_that_is_not_http_is_refused():
     result = rls_coach("say", "--url", "127.0.0.1:5000", "help")
     assert result.returncode == 2

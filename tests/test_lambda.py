@@ -17,9 +17,7 @@ from tests.lambda_support import (
     ContainerError,
     LambdaContainer,
     closed_port_url,
-    create_users_table,
     lambda_environment,
-    moto_dynamodb,
     stored_items,
 )
 from tests.support import (
@@ -37,16 +35,7 @@ STORE_ERROR = "couldn't reach your saved progress"
 MORNING = ("morning stretches", "morning_stretches")
 OTHER_SKILL = "amzn1.ask.skill.11111111-1111-4111-8111-111111111111"
 
-
-@pytest.fixture(scope="module")
-def endpoint():
-    with moto_dynamodb() as url:
-        yield url
-
-
-@pytest.fixture
-def table(endpoint) -> str:
-    return create_users_table(endpoint)
+pytestmark = pytest.mark.slow  # every test runs the function in a child process
 
 
 @pytest.fixture

@@ -248,6 +248,7 @@ def _save_from_another_process(path: str, worker: int, count: int) -> int:
     return count
 
 
+@pytest.mark.slow
 def test_two_processes_saving_at_once_lose_nothing(db_path, adapter):
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:

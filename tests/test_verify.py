@@ -19,8 +19,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from skill.builder import build_skill
 from skill.settings import Settings
+from tests.helpers.webhook_client import webhook_client
 from tests.pki import (
     CERT_URL,
     AlexaPKI,
@@ -42,7 +42,6 @@ from tests.support import (
     launch_request,
     stored_record,
 )
-from webhook.app import create_app
 from webhook.verify import (
     MAX_CHAIN_BYTES,
     AlexaRequestVerifier,
@@ -75,17 +74,14 @@ def client(pki, s3, clock, catalog, store):
     settings = Settings(
         skill_id=SKILL_ID, store_url="memory://", default_timezone="America/New_York"
     )
-    app = create_app(
-        {
-            "SETTINGS": settings,
-            "SKILL": build_skill(catalog, store, settings),
-            "CATALOG": catalog,
-            "TRUST_ROOTS": [pki.root.certificate],
-            "FETCH_CHAIN": s3,
-            "CLOCK": clock,
-        }
+    return webhook_client(
+        settings,
+        catalog=catalog,
+        store=store,
+        TRUST_ROOTS=[pki.root.certificate],
+        FETCH_CHAIN=s3,
+        CLOCK=clock,
     )
-    return app.test_client()
 
 
 def launch_body(moment: dt.datetime = NOW, skill_id: str = SKILL_ID) -> bytes:

@@ -4,6 +4,7 @@ every kind of bad input answered with a short JSON reason (or, inside the skill,
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import re
@@ -16,10 +17,10 @@ import pytest
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
-from skill.builder import build_skill
 from skill.settings import Settings, SettingsError
 from skill.stores import MemoryAdapter
 from skill.stores.sqlite import SQLiteAdapter
+from tests.helpers.webhook_client import webhook_client
 from tests.support import (
     Reply,
     envelope,
@@ -39,12 +40,7 @@ USER = "amzn1.ask.account.PRIVATE-PERSON-42"
 
 @pytest.fixture
 def make_client(catalog, settings):
-    def make(store: Any = None, skill: Any = None) -> Any:
-        skill = skill or build_skill(catalog, store or MemoryAdapter(), settings)
-        app = create_app({"SETTINGS": settings, "SKILL": skill, "CATALOG": catalog})
-        return app.test_client()
-
-    return make
+    return functools.partial(webhook_client, settings, catalog=catalog)
 
 
 @pytest.fixture
