@@ -68,19 +68,19 @@ def check_references(
     """Routine steps and activities name known exercises, a bedtime routine holds only gentle
     ones, and the phrasings hang together. ``exercises_seen`` holds every exercise id read (even
     of entries that failed), so one broken exercise is not reported again at each reference."""
+    seen = exercises_seen or set()  # the loops below skip when None: no exercise was read
     for routine in routines.values() if exercises_seen is not None else ():
         file = routine_files[routine.id]
         for number, step in enumerate(routine.steps, start=1):
-            if step.exercise not in exercises_seen:
+            if step.exercise not in seen:
                 errors.add(
                     file,
                     ("steps", str(number), "exercise"),
-                    f"unknown exercise '{step.exercise}'"
-                    f"{did_you_mean(step.exercise, exercises_seen)}",
+                    f"unknown exercise '{step.exercise}'{did_you_mean(step.exercise, seen)}",
                 )
     for routine in routines.values() if exercises is not None else ():
         for number, step in enumerate(routine.steps, start=1):
-            exercise = exercises.get(step.exercise)
+            exercise = exercises.get(step.exercise) if exercises else None
             if routine.suits_bedtime and exercise is not None and exercise.intensity != "gentle":
                 errors.add(
                     routine_files[routine.id],
@@ -89,12 +89,11 @@ def check_references(
                     "holds only gentle exercises",
                 )
     for activity in activities.values() if exercises_seen is not None else ():
-        if activity.exercise and activity.exercise not in exercises_seen:
+        if activity.exercise and activity.exercise not in seen:
             errors.add(
                 "activities.yaml",
                 (activity.id, "exercise"),
-                f"unknown exercise '{activity.exercise}'"
-                f"{did_you_mean(activity.exercise, exercises_seen)}",
+                f"unknown exercise '{activity.exercise}'{did_you_mean(activity.exercise, seen)}",
             )
     if phrasings is not None:
         check_phrasings(phrasings, errors)
@@ -196,7 +195,7 @@ def check_phrasings(phrasings: Phrasings, errors: Collector) -> None:
                 )
         used_slots: set[str] = set()
         for number, template in enumerate(intent.samples, start=1):
-            where = ("intents", intent.name, "samples", str(number))
+            where: tuple[str, ...] = ("intents", intent.name, "samples", str(number))
             for used in slots_in(template):
                 used_slots.add(used)
                 if used not in intent.slots:

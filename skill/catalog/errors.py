@@ -61,10 +61,10 @@ def _human_path(parts: list[Any], raw: Any) -> list[str]:
     return out
 
 
-def _field_at(schema: Schema, parts: list[Any]) -> tuple[Schema | None, fields.Field | None]:
+def _field_at(schema: Schema, parts: list[Any]) -> tuple[Schema | None, fields.Field[Any] | None]:
     """The schema that holds the last key of ``parts``, and that key's field (None if unknown)."""
     target: Schema | None = schema
-    field: fields.Field | None = None
+    field: fields.Field[Any] | None = None
     for index, part in enumerate(parts):
         if isinstance(part, int) or target is None:
             continue
@@ -77,7 +77,7 @@ def _field_at(schema: Schema, parts: list[Any]) -> tuple[Schema | None, fields.F
 
 
 # What each kind of value looks like, for messages that say how to write it.
-_FORMS: list[tuple[type[fields.Field], str]] = [
+_FORMS: list[tuple[type[fields.Field[Any]], str]] = [
     (fields.Boolean, "true or false"),
     (fields.Integer, "a whole number, like 5"),
     (fields.Float, "a number, like 1.5"),
@@ -88,7 +88,7 @@ _FORMS: list[tuple[type[fields.Field], str]] = [
 ]
 
 
-def _form(field: fields.Field | None) -> str:
+def _form(field: fields.Field[Any] | None) -> str:
     if field is None:
         return "a value"
     example = field.metadata.get("example")

@@ -356,7 +356,7 @@ class Catalog:
         own."""
         if build not in self._derived:
             self._derived[build] = build(self)
-        return self._derived[build]  # type: ignore[no-any-return]
+        return self._derived[build]
 
     def phrases(self, key: str, language: str = "en") -> tuple[str, ...]:
         """The variants of a speech string; ``key`` is ``file.key`` (e.g. ``common.welcome``)."""

@@ -70,12 +70,12 @@ def _sentence_field() -> fields.String:
     return fields.String(validate=validate.Length(min=3, max=400))
 
 
-def _sentences_field(required: bool = True) -> fields.List:
+def _sentences_field(required: bool = True) -> fields.List[str]:
     extra: dict[str, Any] = {"required": True} if required else {"load_default": list}
     return fields.List(_sentence_field(), validate=validate.Length(min=1, max=8), **extra)
 
 
-def _synonyms_field() -> fields.List:
+def _synonyms_field() -> fields.List[str]:
     return fields.List(
         fields.String(validate=validate.Length(min=1, max=100)),
         load_default=list,
@@ -83,11 +83,11 @@ def _synonyms_field() -> fields.List:
     )
 
 
-def _day_parts_field(**kwargs: Any) -> fields.List:
+def _day_parts_field(**kwargs: Any) -> fields.List[str]:
     return fields.List(fields.String(validate=validate.OneOf(DAY_PARTS)), **kwargs)
 
 
-class ClockTime(fields.Field):
+class ClockTime(fields.Field[dt.time]):
     """A local clock time written "HH:MM", in quotes: YAML reads an unquoted 22:30 as the number
     1350 (minutes in base 60)."""
 
@@ -363,7 +363,7 @@ class ActivitySchema(StrictSchema):
         return Activity(**_tupled(data))
 
 
-class TipPoint(fields.Field):
+class TipPoint(fields.Field[Any]):
     """A tip point: a sentence, or ``{say: sentence, source: {article, section}}`` when the point
     cites a source of its own."""
 
@@ -500,9 +500,9 @@ class RulesSchema(StrictSchema):
             raise ValidationError("day parts must start in increasing time order", "day_parts")
         positions = data.get("position_seconds")
         if positions is not None and set(positions) != set(POSITIONS):
-            missing = ", ".join(p for p in POSITIONS if p not in positions)
+            unset = ", ".join(p for p in POSITIONS if p not in positions)
             raise ValidationError(
-                f"give a time for every position; missing: {missing}", "position_seconds"
+                f"give a time for every position; missing: {unset}", "position_seconds"
             )
         paces = data.get("paces") or []
         if not any(p.id == "normal" and p.factor == 1.0 for p in paces):

@@ -33,7 +33,7 @@ class _Strict(Schema):
         unknown = RAISE
 
 
-def _phrases(**kwargs: Any) -> fields.List:
+def _phrases(**kwargs: Any) -> fields.List[str]:
     return fields.List(_PHRASE, validate=validate.Length(min=1, max=400), **kwargs)
 
 
