@@ -40,10 +40,11 @@ class StoreURLError(ValueError):
 
 def user_key(request_envelope: RequestEnvelope) -> str:
     """The record key: the Alexa user id (stable per account and skill)."""
-    try:
-        return request_envelope.context.system.user.user_id
-    except AttributeError:
-        raise PersistenceException("the request has no context.System.user.userId") from None
+    system = request_envelope.context.system if request_envelope.context else None
+    user_id = system.user.user_id if system and system.user else None
+    if user_id is None:
+        raise PersistenceException("the request has no context.System.user.userId")
+    return user_id
 
 
 def split_revision(attributes: dict[str, Any]) -> tuple[dict[str, Any], int]:

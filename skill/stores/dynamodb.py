@@ -67,6 +67,7 @@ def open_dynamodb_store(
         boto3.setup_default_session(region_name=region)
     from skill.stores.dynamodb_adapter import CoachDynamoDbAdapter  # noqa: PLC0415
 
+    assert boto3.DEFAULT_SESSION is not None, "set up above, if it was not already"
     resource = boto3.DEFAULT_SESSION.resource(
         "dynamodb",
         region_name=region,

@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from decimal import Decimal
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_dynamodb.adapter import DynamoDbAdapter
@@ -66,6 +66,9 @@ from skill.stores.base import (
     conflict,
     split_revision,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBServiceResource
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +94,9 @@ class UnusableAnswerError(Exception):
 
 
 class CoachDynamoDbAdapter(DynamoDbAdapter):
+    # The official adapter declares a generic boto3 resource; it is always DynamoDB's.
+    dynamodb: DynamoDBServiceResource
+
     def __init__(self, *, where: str, deadline: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.where = where
@@ -105,7 +111,8 @@ class CoachDynamoDbAdapter(DynamoDbAdapter):
         if http_session is not None:
             client.meta.events.register(
                 "before-send.dynamodb",
-                partial(_send_capped, http_session),
+                # botocore-stubs expect None from a handler; before-send takes a response.
+                partial(_send_capped, http_session),  # type: ignore[arg-type]
                 unique_id="rls-coach-send-capped",
             )
         else:  # a future botocore: the cap still holds, after the read
@@ -113,7 +120,8 @@ class CoachDynamoDbAdapter(DynamoDbAdapter):
 
     def get_attributes(self, request_envelope: RequestEnvelope) -> dict[str, Any]:
         read = super().get_attributes
-        attributes = self._call("read the user's state from", read, request_envelope)
+        # Whatever the table holds: the adapter's dict only if this code wrote it.
+        attributes: object = self._call("read the user's state from", read, request_envelope)
         if not isinstance(attributes, Mapping):
             # Not written by this code: the turn keeps it aside (skill.builder) and the user
             # starts fresh, rather than the next save (at revision 0) silently replacing it.
