@@ -152,7 +152,7 @@ def resolve_moment(
             phrase_id = period
         elif not phrase_id:
             return Moment(now, understood=False)
-    if phrase_id in catalog.time_phrases:
+    if phrase_id is not None and phrase_id in catalog.time_phrases:
         phrase = catalog.time_phrases[phrase_id]
         if phrase.at is not None:
             return Moment(_on_day(now, phrase.at))

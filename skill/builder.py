@@ -159,7 +159,9 @@ def _read_record(record: Any, handler_input: HandlerInput) -> tuple[UserState, A
             raise UnreadableRecordError("the store could not decode it")
         return load_state(record), kept, False
     except UnreadableRecordError as exc:
-        user = handler_input.request_envelope.context.system.user.user_id
+        context = handler_input.request_envelope.context
+        system = context.system if context else None
+        user = system.user.user_id if system and system.user else None
         logger.error(
             "the stored record of user %s cannot be read (%s); keeping it aside and starting fresh",
             hashed(user or ""),
@@ -184,8 +186,13 @@ class FirstTurnInterceptor(AbstractResponseInterceptor):
 
     def process(self, handler_input: HandlerInput, response: Response | None) -> None:
         request_attributes = handler_input.attributes_manager.request_attributes
-        turn: Turn | None = request_attributes.get(TURN_KEY)
-        if turn is None or response is None or turn.state.disclaimer_heard or turn.store_failed:
+        turn = request_attributes.get(TURN_KEY)
+        if (
+            not isinstance(turn, Turn)
+            or response is None
+            or turn.state.disclaimer_heard
+            or turn.store_failed
+        ):
             return
         if request_attributes.get(UNREADABLE_KEY):  # the turn ends in an apology instead
             return
@@ -211,8 +218,8 @@ class SaveStateInterceptor(AbstractResponseInterceptor):
 
     def process(self, handler_input: HandlerInput, response: Response | None) -> None:
         attributes = handler_input.attributes_manager
-        turn: Turn | None = attributes.request_attributes.get(TURN_KEY)
-        if turn is None:
+        turn = attributes.request_attributes.get(TURN_KEY)
+        if not isinstance(turn, Turn):
             return
         record = turn.state.to_record()
         if turn.store_failed:
@@ -387,7 +394,8 @@ def skill_builder(
         api_client=api_client or TimeoutApiClient(timeout=settings.settings_api_timeout),
     )
     if check_skill_id:
-        builder.skill_id = settings.skill_id
+        # ask-sdk declares skill_id only by its None default, so mypy takes it for None.
+        builder.skill_id = settings.skill_id  # type: ignore[assignment]
     for handler in handler_list():
         builder.add_request_handler(handler)
     builder.add_exception_handler(common.ApologyExceptionHandler())

@@ -90,9 +90,10 @@ class DeviceZones:
         return now + (self.ttl if zone is not None else self.failed_ttl)
 
     def lookup(self, handler_input: HandlerInput) -> ZoneInfo | None:
-        system = handler_input.request_envelope.context.system
-        device_id = system.device.device_id if system.device else None
-        if not device_id or not system.api_access_token or not system.api_endpoint:
+        context = handler_input.request_envelope.context
+        system = context.system if context else None
+        device_id = system.device.device_id if system and system.device else None
+        if not system or not device_id or not system.api_access_token or not system.api_endpoint:
             return None  # nothing to ask with (e.g. a hand-made test envelope)
         with self._lock:
             if device_id in self._cache:
@@ -141,7 +142,8 @@ def device_zone(
 
 def request_time(handler_input: HandlerInput) -> dt.datetime:
     """The request's timestamp as an aware UTC datetime."""
-    stamp = handler_input.request_envelope.request.timestamp
+    request = handler_input.request_envelope.request
+    stamp = request.timestamp if request else None
     if stamp is None:
         raise ValueError("the request has no timestamp")
     if stamp.tzinfo is None:

@@ -159,7 +159,7 @@ class Lookup:
     def name_spans(self, said: Sequence[str]) -> list[tuple[int, int]]:
         """Where in ``said`` (already :func:`words`) a catalog name or synonym of an ordinary
         entry stands, as (start, end) word positions; medicines and keywords are left out."""
-        spans = []
+        spans: list[tuple[int, int]] = []
         for name in self._names:
             if name.keyword or name.found.sensitive:
                 continue

@@ -32,7 +32,7 @@ _ISO_DURATION = re.compile(r"\Apt?(?:(\d+)h)?(?:(\d+)m)?(?:\d+s)?\Z")
 _CLOCK = re.compile(r"\A(\d{1,2}):(\d{2})(?::\d{2})?\Z")
 
 
-def _phrases() -> fields.List:
+def _phrases() -> fields.List[str]:
     return fields.List(fields.String(validate=validate.Length(min=1)), required=True)
 
 
@@ -82,7 +82,8 @@ class _WordsSchema(Schema):
     once_a_week = _phrases()
     today = _phrases()
     tomorrow = _phrases()
-    only = _phrases()
+    # Spelled like Schema.only, which mypy sees; marshmallow takes declared fields off the class.
+    only = _phrases()  # type: ignore[assignment]
     wind_down = fields.Dict(keys=fields.String(), values=fields.Nested(_WindDownSchema))
     max_reminders = fields.Integer(required=True, validate=validate.Range(1, 100))
 
@@ -365,8 +366,8 @@ def _clock_at(reader: _Reader, position: int, vocab: dict[str, Any]) -> tuple[dt
     if named := _named_clock(reader, position, vocab):
         return named
     if match := _CLOCK.match(word):
-        hour, minute = int(match[1]), int(match[2])
-        return (dt.time(hour, minute), position + 1) if hour <= 23 and minute <= 59 else None
+        hh, mm = int(match[1]), int(match[2])
+        return (dt.time(hh, mm), position + 1) if hh <= 23 and mm <= 59 else None
     minutes = _minutes(reader, position, vocab)
     if minutes is not None:  # "half past seven", "quarter to eight", "twenty past six"
         value, end = minutes

@@ -202,8 +202,12 @@ def _first_of_words(
         return local.date() + dt.timedelta(days=int(heard.one_off == "tomorrow"))
     if repeat is Repeat.ONCE and heard.one_off in WEEKDAYS:
         return first_day(clock, local, Repeat.WEEKLY, (heard.one_off,))
-    kept = base is not None and base.repeat is Repeat.ONCE and repeat is Repeat.ONCE
-    if kept and dt.datetime.combine(base.first, clock) > local:  # a new time keeps the day
+    if (
+        base is not None
+        and base.repeat is Repeat.ONCE
+        and repeat is Repeat.ONCE
+        and dt.datetime.combine(base.first, clock) > local
+    ):  # a new time keeps the day
         return base.first
     return first_day(clock, local, repeat, days)
 
@@ -416,14 +420,16 @@ class ReminderApiError(Exception):
 def has_consent(handler_input: HandlerInput) -> bool:
     """Whether the user has granted this skill a reminders permission (Alexa sends a consent
     token then). Its absence means asking before calling the API."""
-    user = handler_input.request_envelope.context.system.user
+    context = handler_input.request_envelope.context
+    user = context.system.user if context and context.system else None
     permissions = getattr(user, "permissions", None) if user is not None else None
     return bool(getattr(permissions, "consent_token", None))
 
 
 def can_call_api(handler_input: HandlerInput) -> bool:
-    system = handler_input.request_envelope.context.system
-    return bool(system.api_access_token and system.api_endpoint)
+    context = handler_input.request_envelope.context
+    system = context.system if context else None
+    return bool(system and system.api_access_token and system.api_endpoint)
 
 
 def create(handler_input: HandlerInput, request: ReminderRequest) -> str:
@@ -449,9 +455,12 @@ def list_all(handler_input: HandlerInput) -> list[Any]:
     AlertInfo names a module that does not exist, so every answer with an alertInfo fails to
     deserialize). The same client's ``invoke`` is asked for plain JSON instead; errors are still
     read as the SDK's Error."""
-    system = handler_input.request_envelope.context.system
+    context = handler_input.request_envelope.context
+    system = context.system if context else None
 
     def get(client: Any) -> Any:
+        if system is None:  # nowhere to call: unavailable, as any failure on the way
+            raise ValueError("the request has no context.System")
         return client.invoke(
             method="GET",
             endpoint=system.api_endpoint,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_model import IntentRequest, Response
+from ask_sdk_model import IntentRequest, Response, Slot
 from ask_sdk_model.slu.entityresolution import StatusCode
 from ask_sdk_model.ui import SsmlOutputSpeech, StandardCard
 
@@ -47,7 +47,9 @@ class Turn:
 
     @classmethod
     def of(cls, handler_input: HandlerInput) -> Turn:
-        return handler_input.attributes_manager.request_attributes[TURN_KEY]
+        turn = handler_input.attributes_manager.request_attributes[TURN_KEY]
+        assert isinstance(turn, Turn), "the turn interceptor keeps a Turn under TURN_KEY"
+        return turn
 
     # ---- request ------------------------------------------------------------------------
 
@@ -58,7 +60,9 @@ class Turn:
         only, so code that reads the session (e.g. a can_handle) never fails on such a request."""
         if self.handler_input.request_envelope.session is None:
             return self._sessionless
-        return self.handler_input.attributes_manager.session_attributes
+        attributes = self.handler_input.attributes_manager.session_attributes
+        assert attributes is not None, "ask-sdk gives every session a dict of attributes"
+        return attributes
 
     @property
     def locale(self) -> str:
@@ -67,12 +71,15 @@ class Turn:
 
     @property
     def request_id(self) -> str:
-        return self.handler_input.request_envelope.request.request_id or ""
+        request = self.handler_input.request_envelope.request
+        return (request.request_id if request else None) or ""
 
     @property
     def intent_name(self) -> str | None:
         request = self.handler_input.request_envelope.request
-        return request.intent.name if isinstance(request, IntentRequest) else None
+        return (
+            request.intent.name if isinstance(request, IntentRequest) and request.intent else None
+        )
 
     def slot_value(self, name: str) -> str | None:
         """The words the user said for a slot, or None."""
@@ -87,13 +94,14 @@ class Turn:
         resolutions = slot.resolutions
         for authority in (resolutions.resolutions_per_authority or []) if resolutions else []:
             status = authority.status.code if authority.status else None
-            if status == StatusCode.ER_SUCCESS_MATCH and authority.values:
-                return authority.values[0].value.id
+            value = authority.values[0].value if authority.values else None
+            if status == StatusCode.ER_SUCCESS_MATCH and value is not None:
+                return value.id
         return self._match_catalog(name, slot.value)
 
-    def _slot(self, name: str) -> Any:
+    def _slot(self, name: str) -> Slot | None:
         request = self.handler_input.request_envelope.request
-        if not isinstance(request, IntentRequest) or not request.intent.slots:
+        if not isinstance(request, IntentRequest) or not request.intent or not request.intent.slots:
             return None
         return request.intent.slots.get(name)
 

@@ -128,7 +128,7 @@ class Composer:
     def voice(self, place: Place) -> ExerciseVoice:
         return self.player.voice(place.exercise, place.reps, self.phrase)
 
-    def _side_values(self, place: Place, flat: int) -> dict[str, str]:
+    def _side_values(self, place: Place, flat: int) -> dict[str, str | None]:
         """{side} and {body_part} of the set that starts at flat rep ``flat``."""
         sides = place.exercise.sides
         return {

@@ -73,7 +73,7 @@ def longest_phrases(catalog: Catalog, language: str = "en") -> Phrase:
     return phrase
 
 
-class _LongestFiller(dict):
+class _LongestFiller(dict[str, str]):
     """Fills any placeholder: names with the longest catalog name, the rest with a long number."""
 
     def __init__(self, longest_name: str) -> None:

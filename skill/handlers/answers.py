@@ -104,7 +104,8 @@ def anything_else(turn: Turn) -> Speech:
 
 
 def pending_offer(handler_input: HandlerInput) -> dict[str, Any] | None:
-    offer = handler_input.attributes_manager.session_attributes.get(OFFER_KEY)
+    attributes = handler_input.attributes_manager.session_attributes
+    offer = attributes.get(OFFER_KEY) if attributes else None
     return offer if isinstance(offer, dict) else None
 
 
@@ -557,8 +558,8 @@ class TipYesHandler(AbstractRequestHandler):
         if topic is None or topic.sensitive:
             topic, point = next_general_tip(turn)
             return give_tip(turn, topic, point)
-        point = offer.get("point")
-        return give_tip(turn, topic, point if isinstance(point, int) else None)
+        offered = offer.get("point")
+        return give_tip(turn, topic, offered if isinstance(offered, int) else None)
 
 
 class DeclineOfferHandler(AbstractRequestHandler):

@@ -97,8 +97,9 @@ class SessionEndedHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         request = handler_input.request_envelope.request
         reason = getattr(request, "reason", None)
-        if getattr(request, "error", None) is not None:
-            logger.warning("session ended with error: %s", request.error)
+        error = getattr(request, "error", None)
+        if error is not None:
+            logger.warning("session ended with error: %s", error)
         logger.debug("session ended: %s", reason)
         return handler_input.response_builder.response
 
@@ -125,7 +126,8 @@ class OtherRequestHandler(AbstractRequestHandler):
         return True
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        logger.info("ignoring request type %s", handler_input.request_envelope.request.object_type)
+        request = handler_input.request_envelope.request
+        logger.info("ignoring request type %s", request.object_type if request else None)
         return handler_input.response_builder.response
 
 
@@ -139,7 +141,7 @@ class ApologyExceptionHandler(AbstractExceptionHandler):
         logger.error("error while handling a request", exc_info=exception)
         turn = handler_input.attributes_manager.request_attributes.get("turn")
         key_speech, key_reprompt = "common.error", "common.error_reprompt"
-        if turn is None:
+        if not isinstance(turn, Turn):
             from skill.catalog.loader import default_catalog  # noqa: PLC0415 - only on the error path
 
             speech = default_catalog().phrases(key_speech)[0]

@@ -78,10 +78,14 @@ class SkipExerciseHandler(AbstractRequestHandler):
         words = composer(turn, coach)
         wanted = turn.slot_id("exercise")
         skipped = turn.slot_id("skipped")
-        if skipped in turn.catalog.exercises and skipped != place.exercise.id:
+        if (
+            skipped is not None
+            and skipped in turn.catalog.exercises
+            and skipped != place.exercise.id
+        ):
             name = turn.catalog.exercises[skipped].name
             return turn.send(words.skip_refused(place, "later", name))
-        if wanted in turn.catalog.exercises and wanted != place.exercise.id:
+        if wanted is not None and wanted in turn.catalog.exercises and wanted != place.exercise.id:
             steps = [step.exercise for step in place.routine.steps] if place.routine else []
             later = [i for i, e in enumerate(steps) if e == wanted and i > place.step]
             anywhere = later or [i for i, e in enumerate(steps) if e == wanted]

@@ -338,7 +338,7 @@ def ask_permission(turn: Turn, plan: Plan) -> Response:
     goes in the request's token, and is remembered with the user's record (Alexa's answer comes
     in a new session): the answer sets exactly that, only when it was asked for, and once."""
     turn.session.pop(OFFER_KEY, None)
-    payload = {
+    payload: dict[str, object] = {
         "@type": "AskForPermissionsConsentRequest",
         "@version": "2",
         "permissionScopes": [{"permissionScope": reminders.PERMISSION, "consentLevel": "ACCOUNT"}],

@@ -266,7 +266,7 @@ class StartRoutineHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
         routine_id = turn.slot_id("routine")
-        if routine_id in turn.catalog.routines:
+        if routine_id is not None and routine_id in turn.catalog.routines:
             return start_routine(turn, routine_id)
         words = turn.slot_value("routine")
         if words is None:
@@ -287,7 +287,7 @@ class GuideExerciseHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
         exercise_id = turn.slot_id("exercise")
-        if exercise_id in turn.catalog.exercises:
+        if exercise_id is not None and exercise_id in turn.catalog.exercises:
             return start_guided_exercise(turn, exercise_id)
         return _unknown_exercise(turn, turn.slot_value("exercise"))
 
