@@ -28,6 +28,7 @@ from ask_sdk_model.interfaces.system import SystemState
 from ask_sdk_model.user import User
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from skill.builder import build_skill
 from skill.catalog.loader import default_catalog
@@ -87,6 +88,12 @@ class AlexaRequest(flask.Request):
         self.alexa_intent: Any = None
         self.alexa_user: str | None = None
         self.outcome: str | None = None  # why it was refused or apologised for
+
+    @staticmethod
+    def current() -> AlexaRequest:
+        """The request being answered (create_app makes this Flask's request class)."""
+        # Flask types its ``request`` proxy as a plain Request, without the proxy's own methods.
+        return request._get_current_object()  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -180,7 +187,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def alexa(webhook: Webhook) -> Response:
-    this: AlexaRequest = request._get_current_object()  # type: ignore[attr-defined]
+    this = AlexaRequest.current()
     body = this.get_data(cache=False)
     if webhook.verifier is not None:
         # On the raw bytes, before anything reads them: the signature covers exactly these.
@@ -296,11 +303,11 @@ def _parse_envelope(body: bytes) -> dict[str, Any]:
 
 
 def _rejected(error: VerificationFailedError) -> tuple[Response, int]:
-    request.outcome = error.reason
+    AlexaRequest.current().outcome = error.reason
     return jsonify(error=f"request verification failed: {error.reason}"), 400
 
 
-def _http_error(error: HTTPException) -> Response:
+def _http_error(error: HTTPException) -> WerkzeugResponse:
     code = error.code or 500
     if isinstance(error, NotAnEnvelopeError):
         reason = error.description or "not an Alexa request envelope"
@@ -309,7 +316,7 @@ def _http_error(error: HTTPException) -> Response:
         reason = f"request body is larger than {cap_kib} KiB"
     else:
         reason = HTTP_REASONS.get(code, error.description or error.name)
-    request.outcome = reason
+    AlexaRequest.current().outcome = reason
     response = error.get_response()  # keeps headers such as Allow on a 405
     response.set_data(json.dumps({"error": reason}))
     response.content_type = "application/json"
@@ -320,7 +327,7 @@ def _unexpected_error(error: Exception) -> tuple[Response, int]:
     """Anything the skill's own exception handler did not catch: the stack trace goes to the
     server log, and the user hears an apology in a valid Alexa response."""
     logger.error("unexpected error while answering %s", request.path, exc_info=error)
-    request.outcome = f"unexpected {type(error).__name__}, apologised"
+    AlexaRequest.current().outcome = f"unexpected {type(error).__name__}, apologised"
     return jsonify(Webhook.current().apology), 200
 
 
@@ -360,7 +367,7 @@ def _log_request(response: Response) -> Response:
 
 
 def _write_request_line(response: Response) -> None:
-    this: AlexaRequest = request._get_current_object()  # type: ignore[attr-defined]
+    this = AlexaRequest.current()
     status = response.status_code
     # Health probes arrive every few seconds; at INFO they would drown the requests that matter.
     level = logging.DEBUG if status == 200 and this.path == "/healthz" else logging.INFO

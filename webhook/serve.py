@@ -12,7 +12,7 @@ from logging.handlers import QueueHandler, QueueListener
 from types import FrameType
 from typing import Any
 
-import waitress
+from waitress.server import create_server
 
 from skill.settings import Settings
 from skill.stores import StoreURLError
@@ -87,7 +87,7 @@ def serve(settings: Settings, host: str, port: int, threads: int) -> int:
         )
         return 2
     try:
-        server: Any = waitress.create_server(
+        server: Any = create_server(
             app,
             host=host,
             port=port,

@@ -61,7 +61,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import certifi
@@ -107,6 +107,13 @@ MAX_REMEMBERED_REQUESTS = 100_000
 
 ChainFetcher = Callable[[str], bytes]
 Clock = Callable[[], dt.datetime]
+
+
+class HeaderLookup(Protocol):
+    """Request headers, read by name: Werkzeug's (any case) or a plain dict."""
+
+    def get(self, key: str, /) -> str | None: ...
+
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 
@@ -348,7 +355,7 @@ class AlexaRequestVerifier:
         return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
     # Steps 1–3 need only the headers and the raw bytes, so they run before the body is parsed.
-    def verify_signature(self, headers: Mapping[str, str], body: bytes) -> None:
+    def verify_signature(self, headers: HeaderLookup, body: bytes) -> None:
         cert_url = (headers.get(CERT_URL_HEADER) or "").strip()
         signature = (headers.get(SIGNATURE_HEADER) or "").strip()
         if not cert_url:
