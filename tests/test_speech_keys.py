@@ -34,6 +34,7 @@ CODE = [ROOT / "skill", ROOT / "webhook", ROOT / "coach_dev"]
 CONTENT = ROOT / "skill" / "content"
 DEPTH = 8  # how many steps a part is followed back (caller of a caller of …)
 Values = frozenset[str] | None  # None: cannot tell
+Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 @dataclass
@@ -84,7 +85,7 @@ class Scanner:
         self.imports: dict[tuple[str, str], tuple[str, str]] = {}  # from X import NAME
         self.module: dict[ast.AST, str] = {}
         self.enums: dict[str, dict[str, str]] = {}  # class → member → value
-        self.functions: dict[str, list[ast.FunctionDef]] = {}
+        self.functions: dict[str, list[Function]] = {}
         self.calls: dict[str, list[ast.Call]] = {}
         self.fields: dict[str, set[str]] = {}  # content field → every string it holds
         self.from_content = False
@@ -100,8 +101,8 @@ class Scanner:
         for node in ast.walk(tree):
             for child in ast.iter_child_nodes(node):
                 self.parent[child] = node
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                self.functions.setdefault(node.name, []).append(node)  # type: ignore[arg-type]
+            if isinstance(node, Function):
+                self.functions.setdefault(node.name, []).append(node)
             elif isinstance(node, ast.Call) and (name := _called(node.func)):
                 self.calls.setdefault(name, []).append(node)
             elif isinstance(node, ast.ClassDef) and any(
@@ -165,7 +166,7 @@ class Scanner:
                     self._built(node, where, found)
         return found
 
-    def _built(self, node: ast.expr, where: str, found: Found) -> None:
+    def _built(self, node: ast.JoinedStr | ast.BinOp, where: str, found: Found) -> None:
         if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Add):
             return
         self.from_content = False
@@ -182,9 +183,9 @@ class Scanner:
         if pattern is not None and self.key_shape.match(pattern.replace("\\", "")):
             found.patterns.setdefault(pattern, where)
 
-    def _pattern(self, node: ast.expr) -> str | None:
+    def _pattern(self, node: ast.JoinedStr | ast.BinOp) -> str | None:
         """A regex for a built key whose literal head names a speech file (``answers.x_*``)."""
-        parts = node.values if isinstance(node, ast.JoinedStr) else [node.left, node.right]  # type: ignore[attr-defined]
+        parts = node.values if isinstance(node, ast.JoinedStr) else [node.left, node.right]
         pieces = []
         for part in parts:
             if isinstance(part, ast.Constant) and isinstance(part.value, str):
@@ -288,9 +289,10 @@ class Scanner:
         return self.values(part, depth - 1)
 
     def _joined(self, parts: list[Values]) -> Values:
-        if any(p is None for p in parts):
+        known = [p for p in parts if p is not None]
+        if len(known) < len(parts):
             return None
-        return frozenset("".join(combination) for combination in itertools.product(*parts))  # type: ignore[arg-type]
+        return frozenset("".join(combination) for combination in itertools.product(*known))
 
     def _name(self, node: ast.AST, name: str, depth: int, iterated: bool = False) -> Values:
         """What a name can hold where ``node`` uses it: bound by a loop, assigned in the
@@ -316,7 +318,7 @@ class Scanner:
         constant = self.constant(node, name)
         return pick(constant, depth) if constant is not None else None
 
-    def _passed(self, function: ast.FunctionDef, name: str, depth: int, iterated: bool) -> Values:
+    def _passed(self, function: Function, name: str, depth: int, iterated: bool) -> Values:
         """What the callers of ``function`` pass for its parameter ``name`` (or its default)."""
         names = [a.arg for a in [*function.args.posonlyargs, *function.args.args]]
         method = bool(names) and names[0] in {"self", "cls"}
@@ -334,18 +336,19 @@ class Scanner:
             passed.append(pick(default, depth))
         return _union(passed) if passed else None
 
-    def _enclosing(self, node: ast.AST) -> ast.FunctionDef | None:
-        while (node := self.parent.get(node)) is not None:  # type: ignore[assignment]
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                return node  # type: ignore[return-value]
-        return None
+    def _enclosing(self, node: ast.AST) -> Function | None:
+        parent = self.parent.get(node)
+        while parent is not None and not isinstance(parent, Function):
+            parent = self.parent.get(parent)
+        return parent
 
 
 def _union(values: Iterable[Values]) -> Values:
     values = list(values)
-    if not values or any(v is None for v in values):
+    known = [v for v in values if v is not None]
+    if not values or len(known) < len(values):
         return None
-    return frozenset().union(*values)  # type: ignore[arg-type]
+    return frozenset[str]().union(*known)
 
 
 def _known(value: str | None) -> Values:
@@ -356,7 +359,7 @@ def _called(func: ast.expr) -> str | None:
     return func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
 
 
-def _parameters(function: ast.FunctionDef) -> set[str]:
+def _parameters(function: Function) -> set[str]:
     arguments = function.args
     return {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
 
@@ -397,7 +400,7 @@ def _loop_over(node: ast.AST, name: str) -> ast.expr | None:
     return None
 
 
-def _default(function: ast.FunctionDef, name: str) -> ast.expr | None:
+def _default(function: Function, name: str) -> ast.expr | None:
     positional = [*function.args.posonlyargs, *function.args.args]
     defaults = dict(
         zip([a.arg for a in positional[::-1]], function.args.defaults[::-1], strict=False)
