@@ -51,13 +51,16 @@ run: $(STAMP)
 
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/rls-coach validate
 	$(BIN)/rls-coach model build --check
 	$(BIN)/pytest -n auto
 
+# mypy checks skill/ and webhook/ (pyproject.toml, [tool.mypy]); a few seconds once it has a cache.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The quick loop while working: lint and every test not marked slow (those start servers, Node or
 # other processes). make test still runs everything.
@@ -100,4 +103,4 @@ deploy: package
 	RLS_COACH_LAMBDA_ZIP=$(abspath $(LAMBDA_ZIP)) $(OSLS) deploy $(OSLS_ARGS) --package $(PACKAGE_DIR)
 
 clean:
-	rm -rf $(VENV) node_modules .serverless build .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules .serverless build .pytest_cache .ruff_cache .mypy_cache .hypothesis
