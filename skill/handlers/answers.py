@@ -104,8 +104,7 @@ def anything_else(turn: Turn) -> Speech:
 
 
 def pending_offer(handler_input: HandlerInput) -> dict[str, Any] | None:
-    attributes = handler_input.attributes_manager.session_attributes
-    offer = attributes.get(OFFER_KEY) if attributes else None
+    offer = (handler_input.attributes_manager.session_attributes or {}).get(OFFER_KEY)
     return offer if isinstance(offer, dict) else None
 
 
