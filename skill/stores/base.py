@@ -40,7 +40,9 @@ def user_key(request_envelope: RequestEnvelope) -> str:
     system = getattr(getattr(request_envelope, "context", None), "system", None)
     account = getattr(getattr(system, "user", None), "user_id", None)
     if not account:
-        raise PersistenceException("the request has no context.System.user.userId")
+        raise PersistenceException(
+            "Couldn't retrieve user id from the request (context.System.user.userId)"
+        )
     person = getattr(getattr(system, "person", None), "person_id", None)
     return person_key(account, person) if person else account
 

@@ -70,11 +70,13 @@ def erase_account(store: Any, account: str) -> int:
     return store.delete_account(account)
 
 
-def purge(store: Any, days: int, now: dt.datetime, *, dry_run: bool) -> tuple[int, dt.datetime]:
+def purge(
+    store: Any, days: int, now: dt.datetime, *, dry_run: bool
+) -> tuple[int, dt.datetime] | None:
     """Erase (or with ``dry_run`` only count) the records untouched for ``days``: how many, and
-    the moment before which a record counts as untouched. TypeError for a store that expires
-    records itself or keeps none."""
+    the moment before which a record counts as untouched. None for a store that has no such
+    records to purge (DynamoDB expires its own; memory keeps nothing between runs)."""
     if not isinstance(store, Purgeable):
-        raise TypeError(type(store).__name__)
+        return None
     before = now - dt.timedelta(days=days)
     return store.untouched_since(before, delete=not dry_run), before
