@@ -195,6 +195,11 @@ def test_two_people_and_the_account_keep_three_separate_places(kind, make_store,
     assert "your bedtime of 11 PM" in said(skill, "PrivacySummaryIntent", person=BOB).text
     assert "your bedtime of 9:30 PM" in said(skill, "PrivacySummaryIntent").text
 
+    # The skill disabled on the account: Bob's record goes with the account's.
+    invoke(skill, skill_event(*DISABLED))
+    assert "don't keep anything" in said(skill, "PrivacySummaryIntent", person=BOB).text
+    assert "don't keep anything" in said(skill, "PrivacySummaryIntent").text
+
 
 # ---- erasing when reminders cannot be reached --------------------------------------------------
 
