@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from skill.catalog.loader import collect_errors
 from skill.catalog.model import CONTENT_DIR
@@ -124,6 +125,11 @@ def _cmd_purge(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     days = settings.retention_days
+    parts = urlsplit(settings.store_url)
+    if parts.scheme.lower() == "sqlite" and parts.path[1:] and not Path(parts.path[1:]).is_file():
+        # Opening it would create an empty store; there is nothing to purge in none.
+        print(f"rls-coach purge: no store at {parts.path[1:]}", file=sys.stderr)
+        return 1
     try:
         store = open_store(settings.store_url)
         outcome = purge(store, days, dt.datetime.now(dt.UTC), dry_run=args.dry_run)

@@ -409,5 +409,8 @@ def test_purge_explains_bad_settings_and_stores_that_expire_by_themselves(tmp_pa
     bad = purge_command(url, RLS_COACH_RETENTION_DAYS="soon")
     assert bad.returncode == 2 and "RLS_COACH_RETENTION_DAYS" in bad.stderr
     assert "Traceback" not in bad.stderr
+    missing = purge_command(url, "--dry-run")
+    assert missing.returncode == 1 and "no store at" in missing.stderr
+    assert not (tmp_path / "users.sqlite3").exists()  # nothing was created
     memory = purge_command("memory://", "--dry-run")
     assert memory.returncode == 0 and "nothing to purge" in memory.stdout
