@@ -71,6 +71,9 @@ class UserState:
     # The local date ("YYYY-MM-DD") the user last said something hurt: on that day every start or
     # resume first asks whether they feel fine. A "yes" clears it.
     hurt_on: str | None = None
+    # What Alexa last told the skill (a skill event) about the reminders permission: "granted",
+    # "revoked", or None when no event has come.
+    reminder_consent: str | None = None
 
     def bedtime_time(self) -> dt.time | None:
         if not self.bedtime:
@@ -214,6 +217,9 @@ class UserStateSchema(Schema):
     )
     hurt_on = fields.String(
         allow_none=True, load_default=None, validate=validate.Regexp(r"\A\d{4}-\d{2}-\d{2}\Z")
+    )
+    reminder_consent = fields.String(
+        allow_none=True, load_default=None, validate=validate.OneOf(("granted", "revoked"))
     )
 
     @post_load

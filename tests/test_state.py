@@ -22,6 +22,7 @@ def test_a_state_is_stored_with_every_field_and_read_back_the_same():
         reminder_tokens=["amzn1.alert.one"],
         reminder_offered=True,
         hurt_on="2026-11-17",
+        reminder_consent="granted",
     )
     record = state.to_record()
     assert record == {
@@ -45,6 +46,7 @@ def test_a_state_is_stored_with_every_field_and_read_back_the_same():
         "reminder_offered": True,
         "reminder_asked": None,
         "hurt_on": "2026-11-17",
+        "reminder_consent": "granted",
     }
     assert state_from_record(record) == state
 
