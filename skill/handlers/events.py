@@ -46,7 +46,10 @@ class SkillDisabledHandler(AbstractRequestHandler):
         return is_request_type(SKILL_DISABLED)(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        account = handler_input.request_envelope.context.system.user.user_id
+        context = handler_input.request_envelope.context
+        user = context.system.user if context and context.system else None
+        account = user.user_id if user else None
+        assert account, "the envelope check requires context.System.user.userId"
         handler_input.attributes_manager.request_attributes[ERASED_KEY] = True
         if self.store is not None:
             gone = erase_account(self.store, account)

@@ -58,7 +58,8 @@ KNOWN_FIELDS = frozenset(
 
 def is_person(turn: Turn) -> bool:
     """Whether Alexa recognised the speaker, so that the record is this person's own."""
-    system = turn.handler_input.request_envelope.context.system
+    context = turn.handler_input.request_envelope.context
+    system = context.system if context else None
     return bool(getattr(getattr(system, "person", None), "person_id", None))
 
 
@@ -77,9 +78,13 @@ def stored_fields(state: UserState) -> list[str]:
 def _place_name(turn: Turn) -> str:
     place = turn.state.progress or turn.state.routine_place
     catalog = turn.catalog
-    if place is not None and place.routine_id in catalog.routines:
+    if place is not None and place.routine_id is not None and place.routine_id in catalog.routines:
         return catalog.routines[place.routine_id].name
-    if place is not None and place.exercise_id in catalog.exercises:
+    if (
+        place is not None
+        and place.exercise_id is not None
+        and place.exercise_id in catalog.exercises
+    ):
         return catalog.exercises[place.exercise_id].name
     return next(iter(catalog.routines.values())).name
 
@@ -93,10 +98,8 @@ def _count_words(turn: Turn, count: int, one: str, many: str) -> str:
 def spoken_items(turn: Turn, fields: list[str]) -> list[str]:
     """A short spoken list of what is kept: the things a user would recognise as theirs."""
     state, items = turn.state, []
-    if "bedtime" in fields and state.bedtime_time() is not None:
-        items.append(
-            turn.phrase("privacy.item_bedtime", clock=clock_words(turn, state.bedtime_time()))
-        )
+    if "bedtime" in fields and (bedtime := state.bedtime_time()) is not None:
+        items.append(turn.phrase("privacy.item_bedtime", clock=clock_words(turn, bedtime)))
     if "pace" in fields:
         items.append(
             turn.phrase("privacy.item_pace", pace=turn.phrase(f"privacy.pace_{state.pace}"))
@@ -128,8 +131,8 @@ def card_lines(turn: Turn, fields: list[str]) -> list[str]:
     state, phrase = turn.state, turn.phrase
     who = "privacy.card_kept_for_person" if is_person(turn) else "privacy.card_kept_for_account"
     lines = [phrase(who)]
-    if "bedtime" in fields and state.bedtime_time() is not None:
-        lines.append(phrase("privacy.card_bedtime", clock=clock_words(turn, state.bedtime_time())))
+    if "bedtime" in fields and (bedtime := state.bedtime_time()) is not None:
+        lines.append(phrase("privacy.card_bedtime", clock=clock_words(turn, bedtime)))
     if "pace" in fields:
         lines.append(phrase("privacy.card_pace", pace=phrase(f"privacy.pace_{state.pace}")))
     place = state.progress or state.routine_place

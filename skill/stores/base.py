@@ -32,6 +32,8 @@ UNDECODABLE_KEY = "_undecodable"
 
 class SaveConflictError(PersistenceException):
     """The save was refused because another turn saved first (see :func:`conflict`)."""
+
+
 # Between the account's user id and a recognised person's id in that person's record key. Alexa
 # ids are letters, digits, dots, dashes and underscores, so it cannot occur inside either.
 PERSON_SEPARATOR = "#person#"

@@ -78,6 +78,7 @@ from skill.stores.retention import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBServiceResource
+    from mypy_boto3_dynamodb.type_defs import TableAttributeValueTypeDef
 
 logger = logging.getLogger(__name__)
 
@@ -189,12 +190,14 @@ class CoachDynamoDbAdapter(DynamoDbAdapter):
 
         def delete() -> int:
             table = self.dynamodb.Table(self.table_name)
-            keys, start = [account], None
+            keys: list[TableAttributeValueTypeDef] = [account]
+            start = None
             while True:
+                page_after: dict[str, Any] = {"ExclusiveStartKey": start} if start else {}
                 page = table.query(
                     IndexName=ACCOUNT_INDEX,
                     KeyConditionExpression=Key(ACCOUNT_ATTRIBUTE).eq(account),
-                    **({"ExclusiveStartKey": start} if start else {}),
+                    **page_after,
                 )
                 keys += [item[self.partition_key_name] for item in page.get("Items", [])]
                 start = page.get("LastEvaluatedKey")
