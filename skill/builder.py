@@ -22,7 +22,7 @@ from skill.alexa_api import TimeoutApiClient
 from skill.catalog.loader import default_catalog
 from skill.catalog.model import Catalog
 from skill.clock import local_now
-from skill.handlers import answers, care, common, free_text, navigate, reminders, routine
+from skill.handlers import answers, care, common, free_text, navigate, reminders, routine, sounds
 from skill.screens import TouchInterceptor
 from skill.settings import Settings, SettingsError
 from skill.speech import Speech, SpeechError, prefixed
@@ -168,6 +168,7 @@ def handler_list() -> list[AbstractRequestHandler]:
         navigate.NotGuidingHandler(),
         *answers.HANDLERS,
         *care.HANDLERS,
+        *sounds.HANDLERS,
         *reminders.HANDLERS,
         *common.HANDLERS,
     ]

@@ -68,6 +68,8 @@ class UserState:
     # The local date ("YYYY-MM-DD") the user last said something hurt: on that day every start or
     # resume first asks whether they feel fine. A "yes" clears it.
     hurt_on: str | None = None
+    # Sound cues during guided sets ("no sounds" turns them off, "sounds on" back on).
+    sounds: bool = True
 
     def bedtime_time(self) -> dt.time | None:
         if not self.bedtime:
@@ -164,6 +166,7 @@ class UserStateSchema(Schema):
     hurt_on = fields.String(
         allow_none=True, load_default=None, validate=validate.Regexp(r"\A\d{4}-\d{2}-\d{2}\Z")
     )
+    sounds = fields.Boolean(load_default=True)  # records from before it had sounds on
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> UserState:

@@ -22,6 +22,7 @@ def test_a_state_is_stored_with_every_field_and_read_back_the_same():
         reminder_tokens=["amzn1.alert.one"],
         reminder_offered=True,
         hurt_on="2026-11-17",
+        sounds=False,
     )
     record = state.to_record()
     assert record == {
@@ -44,6 +45,7 @@ def test_a_state_is_stored_with_every_field_and_read_back_the_same():
         "reminder_tokens": ["amzn1.alert.one"],
         "reminder_offered": True,
         "hurt_on": "2026-11-17",
+        "sounds": False,
     }
     assert state_from_record(record) == state
 
@@ -90,3 +92,9 @@ def test_a_damaged_record_gives_a_fresh_start_and_a_warning(record, caplog):
 def test_a_bedtime_that_is_no_time_of_day_falls_back_to_the_default():
     assert state_from_record({"bedtime": "99:99"}).bedtime_time() is None
     assert state_from_record({"bedtime": "21:45"}).bedtime_time() == dt.time(21, 45)
+
+
+def test_a_record_from_before_sound_cues_loads_with_sounds_on():
+    state = state_from_record({"version": 1, "pace": "slower"})
+    assert state.sounds is True
+    assert state.pace == "slower"
