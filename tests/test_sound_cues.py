@@ -20,12 +20,14 @@ import pytest
 from coach_dev.alexa_response import parse_ssml, response_problems
 from skill.builder import build_skill
 from skill.catalog.loader import default_catalog
+from skill.settings import Settings
 from skill.speech import MAX_AUDIO_SECONDS, MAX_AUDIO_TAGS, MAX_SSML_CHARS
 from skill.stores import MemoryAdapter
 from tests.conftest import NEW_YORK
 from tests.support import Conversation, Reply
 
 CATALOG = default_catalog()
+SETTINGS = Settings(store_url="memory://", verify=False, default_timezone="America/New_York")
 RULES = CATALOG.rules
 PACES = [pace.id for pace in RULES.paces]
 # From the normal pace, the words that reach each pace.
@@ -53,7 +55,7 @@ def test_each_moment_has_its_own_clip_from_the_sound_library():
 def walk(routine_id: str, pace: str, *, at: dt.datetime, before: tuple[str, ...] = ()) -> list:
     """Every response of a routine, from its start to its last set, for a new user at ``pace``
     who first said ``before`` (e.g. "no sounds")."""
-    talk = Conversation(skill=build_skill(CATALOG, MemoryAdapter()), now=at)
+    talk = Conversation(skill=build_skill(CATALOG, MemoryAdapter(), SETTINGS), now=at)
     for intent in (*before, *PACE_WORDS[pace]):
         talk.one_shot(intent)
     routine = CATALOG.routines[routine_id]
@@ -202,7 +204,7 @@ def test_at_night_a_routine_started_anyway_has_no_cues_and_slower_speech():
 
 
 def test_no_sounds_is_remembered_and_said_in_the_routine_without_stopping_it():
-    talk = Conversation(skill=build_skill(CATALOG, MemoryAdapter()), now=DAYTIME)
+    talk = Conversation(skill=build_skill(CATALOG, MemoryAdapter(), SETTINGS), now=DAYTIME)
     talk.one_shot("StartRoutineIntent", routine=("morning stretches", "morning_stretches"))
     reply = talk.intent("SoundsOffIntent")
     assert "no sounds" in reply.text.lower() and not reply.ends_session
