@@ -17,7 +17,7 @@ from collections import Counter
 
 import pytest
 
-from coach_dev.alexa_response import parse_ssml, response_problems
+from coach_dev.alexa_response import parse_ssml, response_problems, spoken_text
 from skill.builder import build_skill
 from skill.catalog.loader import default_catalog
 from skill.settings import Settings
@@ -219,3 +219,26 @@ def test_no_sounds_is_remembered_and_said_in_the_routine_without_stopping_it():
         talk.wait(minutes=2)
         replies.append(talk.intent("AMAZON.NextIntent"))
     assert not any("<audio" in reply.ssml for reply in replies)
+
+
+def _body(ssml: str) -> dict:
+    return {
+        "version": "1.0",
+        "response": {"outputSpeech": {"type": "SSML", "ssml": ssml}, "shouldEndSession": True},
+    }
+
+
+def test_the_response_checker_refuses_a_sixth_clip_and_audio_from_elsewhere():
+    clip = '<audio src="soundbank://soundlibrary/musical/amzn_sfx_bell_short_chime_02"/>'
+    assert response_problems(_body(f"<speak>{clip * 5}</speak>")) == []
+    assert any(
+        "6 <audio> clips" in p for p in response_problems(_body(f"<speak>{clip * 6}</speak>"))
+    )
+    plain_http = '<speak><audio src="http://example.com/bell.mp3"/></speak>'
+    assert any("sound library" in p for p in response_problems(_body(plain_http)))
+
+
+def test_the_device_shows_a_clip_by_its_name():
+    clip = '<audio src="soundbank://soundlibrary/musical/amzn_sfx_bell_short_chime_02"/>'
+    ssml = f"<speak>Hold {clip} and release</speak>"
+    assert spoken_text(ssml) == "Hold [bell short chime] and release"
