@@ -50,6 +50,13 @@ class _Words:
 
 
 @dataclass(frozen=True)
+class _Clip:
+    """An <audio> clip: shown by name in text, no words in the time it takes to speak."""
+
+    label: str
+
+
+@dataclass(frozen=True)
 class _Break:
     seconds: float | None  # None: a break given only by strength, e.g. strength="medium"
 
@@ -84,7 +91,7 @@ def _local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _pieces(element: ET.Element) -> Iterator[_Words | _Break]:
+def _pieces(element: ET.Element) -> Iterator[_Words | _Break | _Clip]:
     """Words and breaks in document order."""
     name = _local_name(element.tag)
     if name == "break":
@@ -94,7 +101,7 @@ def _pieces(element: ET.Element) -> Iterator[_Words | _Break]:
         except ValueError:
             yield _Break(None)
     elif name == "audio":
-        yield _Words(f"[{audio_label(element.get('src') or '')}]")
+        yield _Clip(audio_label(element.get("src") or ""))
     elif name == "sub" and element.get("alias") is not None:
         yield _Words(element.get("alias") or "")
     else:
@@ -148,6 +155,9 @@ def spoken_text(ssml: str) -> str:
                 pending_unknown = True
             else:
                 pending = (pending or 0.0) + piece.seconds
+        elif isinstance(piece, _Clip):
+            flush()
+            out.append(f"[{piece.label}]")
         elif piece.text.strip():
             flush()
             out.append(piece.text)
@@ -167,7 +177,8 @@ def output_text(speech: dict[str, Any] | None) -> str:
 def spoken_seconds(speech: dict[str, Any] | None) -> float:
     """Roughly how long Alexa takes to say an ``outputSpeech``: its timed breaks plus its words at
     the speaking rate the skill itself assumes (``skill.speech.WORDS_PER_SECOND``). A break given
-    only by strength counts as no time; SSML that cannot be parsed counts its words alone."""
+    only by strength, or a sound clip (whose length is not in the SSML), counts as no time;
+    SSML that cannot be parsed counts its words alone."""
     if not speech:
         return 0.0
     if speech.get("type") == "PlainText" or "ssml" not in speech:

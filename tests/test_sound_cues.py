@@ -17,11 +17,11 @@ from collections import Counter
 
 import pytest
 
-from coach_dev.alexa_response import parse_ssml, response_problems, spoken_text
+from coach_dev.alexa_response import parse_ssml, response_problems, spoken_seconds, spoken_text
 from skill.builder import build_skill
 from skill.catalog.loader import default_catalog
 from skill.settings import Settings
-from skill.speech import MAX_AUDIO_SECONDS, MAX_AUDIO_TAGS, MAX_SSML_CHARS
+from skill.speech import MAX_AUDIO_SECONDS, MAX_AUDIO_TAGS, MAX_SSML_CHARS, WORDS_PER_SECOND
 from skill.stores import MemoryAdapter
 from tests.conftest import NEW_YORK
 from tests.support import Conversation, Reply
@@ -242,3 +242,5 @@ def test_the_device_shows_a_clip_by_its_name():
     clip = '<audio src="soundbank://soundlibrary/musical/amzn_sfx_bell_short_chime_02"/>'
     ssml = f"<speak>Hold {clip} and release</speak>"
     assert spoken_text(ssml) == "Hold [bell short chime] and release"
+    # The clip's name is no words the device's clock should count as speech.
+    assert spoken_seconds({"type": "SSML", "ssml": ssml}) == pytest.approx(3 / WORDS_PER_SECOND)
