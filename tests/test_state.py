@@ -23,6 +23,7 @@ def test_a_state_is_stored_with_every_field_and_read_back_the_same():
         reminder_offered=True,
         hurt_on="2026-11-17",
         reminder_consent="granted",
+        sounds=False,
     )
     record = state.to_record()
     assert record == {
@@ -47,6 +48,7 @@ def test_a_state_is_stored_with_every_field_and_read_back_the_same():
         "reminder_asked": None,
         "hurt_on": "2026-11-17",
         "reminder_consent": "granted",
+        "sounds": False,
     }
     assert state_from_record(record) == state
 
@@ -93,3 +95,9 @@ def test_a_damaged_record_gives_a_fresh_start_and_a_warning(record, caplog):
 def test_a_bedtime_that_is_no_time_of_day_falls_back_to_the_default():
     assert state_from_record({"bedtime": "99:99"}).bedtime_time() is None
     assert state_from_record({"bedtime": "21:45"}).bedtime_time() == dt.time(21, 45)
+
+
+def test_a_record_from_before_sound_cues_loads_with_sounds_on():
+    state = state_from_record({"version": 1, "pace": "slower"})
+    assert state.sounds is True
+    assert state.pace == "slower"

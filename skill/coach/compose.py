@@ -291,6 +291,7 @@ class Composer:
                 card=card,
                 screen=answer_screen(capitalized(place.exercise.name), closing.words()),
             )
+        closing.mark("routine_end")  # a moment for a sound cue (skill.coach.cues)
         closing.say(
             self.phrase("routine.finished", routine=place.routine.name),
             self.counted("routine.days_this_week", finish.days_this_week),

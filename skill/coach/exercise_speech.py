@@ -179,6 +179,7 @@ class ExerciseVoice:
         if rep == 1 and side_index == 0:
             speech.say(*(self.fill(sentence, side) for sentence in self.exercise.setup))
         elif rep == 1:
+            speech.mark("side_switch")  # a moment for a sound cue (skill.coach.cues)
             speech.say(self.phrase("routine.switch_side", side=side, body_part=body_part))
             speech.say(*(self.fill(sentence, side) for sentence in self.exercise.switch))
         speech.say(*(self.fill(sentence, side) for sentence in self.exercise.movement))
@@ -203,7 +204,10 @@ class ExerciseVoice:
             seconds = (
                 self.hold_seconds(phase.seconds) if phase.hold else phase.seconds * self.factor
             )
-            speech.say(cue).pause(seconds)
+            if phase.hold:  # the moments a hold starts and ends, for sound cues
+                speech.say(cue).mark("hold_start").pause(seconds).mark("hold_end")
+            else:
+                speech.say(cue).pause(seconds)
 
     # ---- card --------------------------------------------------------------------------------
 

@@ -132,9 +132,13 @@ def speak_place(
     if place.is_last:
         finish = _finish(turn, place.routine)
         return turn.send(
-            words.guided_set(place, opening, name_it=name_it, introduce=introduce, finish=finish)
+            turn.cued(
+                words.guided_set(
+                    place, opening, name_it=name_it, introduce=introduce, finish=finish
+                )
+            )
         )
-    composed = words.guided_set(place, opening, name_it=name_it, introduce=introduce)
+    composed = turn.cued(words.guided_set(place, opening, name_it=name_it, introduce=introduce))
     # The set is finished once its speech has run; a request before then interrupted it.
     unpaused = dataclasses.replace(progress, paused=False)
     turn.state.progress = coach.spoken(unpaused, turn.now, composed.set_seconds)
