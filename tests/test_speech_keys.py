@@ -29,6 +29,8 @@ from typing import Any
 import pytest
 import yaml
 
+from skill.turn import NIGHT_SUFFIX
+
 ROOT = Path(__file__).resolve().parent.parent
 CODE = [ROOT / "skill", ROOT / "webhook", ROOT / "coach_dev"]
 CONTENT = ROOT / "skill" / "content"
@@ -61,6 +63,10 @@ def check(sources: Mapping[str, str], keys: Iterable[str], content: Iterable[Any
     keys = set(keys)
     found = Scanner(sources, {key.split(".")[0] for key in keys}, content).scan()
     patterns = {re.compile(p): where for p, where in found.patterns.items()}
+
+    def asked(key: str) -> bool:
+        return key in found.keys or any(p.fullmatch(key) for p in patterns)
+
     return Report(
         missing=sorted(f"{key} ({where})" for key, where in found.keys.items() if key not in keys),
         unmatched=sorted(
@@ -68,10 +74,13 @@ def check(sources: Mapping[str, str], keys: Iterable[str], content: Iterable[Any
             for p, where in patterns.items()
             if not any(p.fullmatch(key) for key in keys)
         ),
+        # A night variant ("common.help_night") is spoken wherever its key is, at night: Turn
+        # picks it (skill.turn.NIGHT_SUFFIX), so it is reachable when its key is.
         unreachable=sorted(
             key
             for key in keys
-            if key not in found.keys and not any(p.fullmatch(key) for p in patterns)
+            if not asked(key)
+            and not (key.endswith(NIGHT_SUFFIX) and asked(key.removesuffix(NIGHT_SUFFIX)))
         ),
     )
 
@@ -459,6 +468,12 @@ def speak(turn):
 
 def test_code_that_speaks_every_key_that_exists_passes():
     assert not check({"a.py": CODE_USING_ALL}, KEYS)
+
+
+def test_a_night_variant_is_spoken_where_its_key_is_and_nowhere_else():
+    code = {"a.py": 'turn.phrase("common.help")'}
+    keys = ["common.help", "common.help_night", "common.orphan_night"]
+    assert check(code, keys).unreachable == ["common.orphan_night"]
 
 
 def test_a_string_no_code_speaks_is_unreachable():
