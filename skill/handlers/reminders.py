@@ -23,7 +23,7 @@ from skill import reminders
 from skill.advice import parse_clock
 from skill.clock import device_zone, effective_bedtime
 from skill.coach.exercise_speech import number_words
-from skill.handlers.answers import clock_words, spoken_list
+from skill.handlers.speaking import clock_words, spoken_list
 from skill.reminders import Fault, Plan, ReminderApiError, Repeat
 from skill.speech import Speech
 from skill.turn import OFFER_KEY, Turn
