@@ -26,6 +26,7 @@ import pytest
 
 from coach_dev.chat import InProcessTransport, SimulatedDevice, load_model, stable_id, timestamp
 from coach_dev.corpus_report import CORPUS, HELDOUT, Line, load_corpus, report
+from coach_dev.corpus_report import main as corpus_report_main
 from coach_dev.model import SEARCH_QUERY, model_file
 from coach_dev.nlu import TIME_TYPE, Resolution, recognized
 from skill.builder import build_skill
@@ -203,6 +204,13 @@ def test_every_held_out_line_reaches_an_intent_and_gets_its_answer(settings):
         problems = answer_problems(case, text, FALLBACKS + NOT_FOUND)
         failures += [f"{case.name}: {problem}" for problem in problems]
     assert failures == [], "\n".join(failures)
+
+
+def test_the_report_runs_as_a_command(capsys):
+    assert corpus_report_main([]) == 0
+    assert "Exact-match coverage by intent" in capsys.readouterr().out
+    assert corpus_report_main(["no-such-corpus.yaml"]) == 2
+    assert "no-such-corpus.yaml" in capsys.readouterr().err
 
 
 def test_the_report_shows_coverage_by_intent_and_the_step_of_each_free_text_line(catalog):
