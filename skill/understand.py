@@ -120,13 +120,13 @@ class TwoRequests:
 def two_requests(catalog: Catalog, text: str | None) -> TwoRequests | None:
     """Where a second request begins in ``text``: at the first joint word ("then", "and after
     that") with words on both sides, where the words after it make a request of their own that
-    is not the first one again ("my legs jump and I can't sleep" is one), and the words before it
-    are what the whole sentence is about. None for one request, and for words about safety or
-    the doctor, which are answered whole."""
+    is not the first one again. None for one request, and for words about safety, the doctor or
+    restless legs now, which are answered whole ("it's three in the morning and my legs are
+    going" is about the legs)."""
     if not text:
         return None
     whole = interpret(catalog, text)
-    if whole is not None and whole.step in (SAFETY, DOCTOR):
+    if whole is not None and whole.step in (SAFETY, DOCTOR, SYMPTOMS):
         return None
     said, plain = words(text), plain_words(text)
     joints = sorted((words(j) for j in catalog.understanding.joints), key=len, reverse=True)
@@ -142,10 +142,6 @@ def two_requests(catalog: Catalog, text: str | None) -> TwoRequests | None:
         if reading_two is None or reading_two.step in (SAFETY, DOCTOR):
             continue
         if reading_one is not None and _same(reading_one, reading_two):
-            continue
-        # The first request is what the sentence as a whole is about: "it's three in the
-        # morning and my legs are going" is about the legs, one request.
-        if whole is not None and reading_one is not None and not _same(whole, reading_one):
             continue
         return TwoRequests(first, second, reading_two)
     return None

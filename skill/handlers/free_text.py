@@ -20,6 +20,7 @@ from ask_sdk_model import Response
 
 from skill.advice import read_clock
 from skill.handlers.answers import (
+    LAST_ACTIVITY_KEY,
     answer_about,
     can_i_answer,
     limit_answer,
@@ -107,6 +108,11 @@ def _answer(
     handler_input: HandlerInput, turn: Turn, words: str | None, reading: Reading | None
 ) -> Response:
     if reading is None:
+        # "What about tonight?" straight after a "can I …?": that activity at that time.
+        when = time_phrase_in(turn.catalog, words)
+        last = turn.catalog.activities.get(str(turn.session.get(LAST_ACTIVITY_KEY)))
+        if when is not None and last is not None:
+            return can_i_answer(turn, last, when=when)
         return nothing_found(turn, words)
     logger.info("free words answered by the %s step (heard '%s')", reading.step, reading.heard)
     if reading.step == SAFETY:
@@ -144,6 +150,9 @@ def entry_name(turn: Turn, reading: Reading, words: str = "") -> str:
     bridge", "a tip"), never the words as said."""
     found = reading.found
     catalog = turn.catalog
+    if reading.step == START and (found is None or found.kind == ROUTINE):
+        routine = catalog.routines.get(found.id if found else routine_for_now(turn))
+        return turn.phrase("answers.then_start", routine=routine.name if routine else "")
     if found is None or (found.kind == TIP and found.id not in catalog.tips):
         return turn.phrase("answers.then_a_tip")
     if found.kind == ACTIVITY:
