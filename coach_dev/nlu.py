@@ -54,6 +54,9 @@ _OPEN_VERBS = (("open",), ("launch",), ("start",), ("begin",), ("load",), ("run"
 _ASK_VERBS = (("ask",), ("tell",))
 _CONNECTING = ("to", "for", "about", "if", "whether", "and", "that")
 _ARTICLES = ("a", "an", "the", "my", "some")
+# Hesitations speech recognition leaves out of the text it hands the model ("um, start my
+# stretches" reaches Alexa's NLU as "start my stretches").
+_DISFLUENCIES = frozenset(("um", "umm", "uh", "uhm", "er", "erm", "hmm"))
 
 
 class SlotMatch(NamedTuple):
@@ -115,6 +118,11 @@ def words_of(text: str) -> list[str]:
     return [word.strip("'") for word in text.split() if word.strip("'")]
 
 
+def recognized(utterance: str) -> str:
+    """The text speech recognition hands the model for ``utterance``: hesitations left out."""
+    return " ".join(w for w in utterance.split() if w.lower().strip(",.") not in _DISFLUENCIES)
+
+
 class Resolver:
     """A compiled interaction model. Build it once per model and reuse it."""
 
@@ -174,7 +182,7 @@ class Resolver:
 
     def candidates(self, utterance: str) -> list[Resolution]:
         """Every reading of ``utterance`` the samples allow, best first, one per sample."""
-        words = tuple(words_of(utterance))
+        words = tuple(words_of(recognized(utterance)))
         if not words:
             return []
         exact = self._exact.get(words)
@@ -352,7 +360,8 @@ def _clock(words: Sequence[str]) -> tuple[int, int] | None:
         if digits:
             hour, minute = int(digits.group(1)), int(digits.group(2) or 0)
             return (hour, minute) if hour <= 23 and minute <= 59 else None
-    if len(words) == 2 and words[0] == "half":  # British "half ten": half past ten
+    if len(words) == 2 and words[0] == "half":
+        # "Half ten" is half past ten in British, Irish and Australian English.
         hour = _hour(words[1:])
         return (hour, 30) if hour is not None else None
     for joint in ("past", "after", "to", "before"):

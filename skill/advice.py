@@ -80,6 +80,13 @@ TIME_PERIOD_PHRASES = {
     "EV": "this_evening",
     "NI": "tonight",
 }
+# Time phrases that name a part of the day rather than a moment in it: "can I swim this evening"
+# is about the whole evening (rules.yaml's day parts), not the moment its clock time stands for.
+DAY_PART_PHRASES = {
+    "this_morning": "morning",
+    "this_afternoon": "afternoon",
+    "this_evening": "evening",
+}
 # A time with its a.m. or p.m. still in words ("5 pm", "6:30 a.m."), as some clients send it.
 _SPOKEN_CLOCK = re.compile(r"^(1[0-2]|0?[1-9])(?::([0-5]\d))?\s*([ap])\.?\s*m\.?$", re.IGNORECASE)
 _DAY = dt.timedelta(days=1)
@@ -88,11 +95,15 @@ _DAY = dt.timedelta(days=1)
 @dataclass(frozen=True, slots=True)
 class Moment:
     """The moment a question is about. ``understood`` is False when words were given for the time
-    but could not be read, and "now" was used instead; ``clock`` is set for an explicit time."""
+    but could not be read, and "now" was used instead; ``clock`` is set for an explicit time.
+    For a part of the day ("this evening"), ``day_part`` names it and ``span`` is its start and
+    end; ``at`` stays the phrase's own clock time."""
 
     at: dt.datetime
     understood: bool = True
     clock: dt.time | None = None
+    day_part: str | None = None
+    span: tuple[dt.datetime, dt.datetime] | None = None
 
 
 def parse_clock(value: str | None) -> dt.time | None:
@@ -155,7 +166,9 @@ def resolve_moment(
     if phrase_id is not None and phrase_id in catalog.time_phrases:
         phrase = catalog.time_phrases[phrase_id]
         if phrase.at is not None:
-            return Moment(_on_day(now, phrase.at))
+            part = DAY_PART_PHRASES.get(phrase.id)
+            span = _day_part_span(catalog.rules, now, part) if part else None
+            return Moment(_on_day(now, phrase.at), day_part=part if span else None, span=span)
         if phrase.before_bed_minutes is not None:
             bed = next_bedtime(now, bedtime)
             return Moment(bed - dt.timedelta(minutes=phrase.before_bed_minutes))
@@ -163,6 +176,33 @@ def resolve_moment(
     if phrase_id or phrase_words:
         return Moment(now, understood=False)
     return Moment(now)
+
+
+def _day_part_span(
+    rules: Rules, now: dt.datetime, part: str
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """Today's start and end of the day part ``part`` (the next part's start); None if the
+    rules have no such part or it is the last."""
+    parts = list(rules.day_parts)
+    at = next((i for i, p in enumerate(parts) if p.id == part), None)
+    if at is None or at + 1 >= len(parts):
+        return None
+    return _on_day(now, parts[at].starts), _on_day(now, parts[at + 1].starts)
+
+
+def bedtime_edge(
+    moment: Moment, now: dt.datetime, bedtime: dt.time, rules: Rules
+) -> dt.datetime | None:
+    """For a part of the day still to come, the moment inside it from which it is close to
+    bedtime (the bedtime buffer begins): earlier is fine, later is not. None when the whole
+    part is on one side of that moment, or the question named no part of the day."""
+    if moment.span is None:
+        return None
+    start, end = max(moment.span[0], now), moment.span[1]
+    if start >= end:
+        return None
+    edge = next_bedtime(start, bedtime) - dt.timedelta(hours=float(rules.bedtime_buffer_hours))
+    return edge if start < edge < end else None
 
 
 def _on_day(now: dt.datetime, clock: dt.time) -> dt.datetime:

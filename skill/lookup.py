@@ -65,8 +65,13 @@ def _stem(word: str) -> str:
 
 def words(text: str) -> tuple[str, ...]:
     """Lower-case, stemmed words, with punctuation dropped and "-" as a space."""
+    return tuple(_stem(w) for w in plain_words(text))
+
+
+def plain_words(text: str) -> tuple[str, ...]:
+    """The words of :func:`words`, one for one, before stemming."""
     plain = re.sub(r"[^a-z0-9']+", " ", text.lower().replace("\u2019", "'").replace("-", " "))
-    return tuple(_stem(w.strip("'")) for w in plain.split() if w.strip("'"))
+    return tuple(w.strip("'") for w in plain.split() if w.strip("'"))
 
 
 class Lookup:

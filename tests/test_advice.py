@@ -16,6 +16,7 @@ import pytest
 from skill.advice import Reason, Verdict, advise, likely_bedtime, read_clock, resolve_moment
 from skill.catalog.loader import default_catalog
 from skill.catalog.model import Catalog
+from tests.support import Conversation
 
 ZONE = ZoneInfo("America/New_York")
 DAY = dt.date(2026, 11, 17)
@@ -206,3 +207,36 @@ def test_a_spoken_bedtime_is_read_as_the_likely_clock_time(said: str, stored: st
     parsed = read_clock(said)
     assert parsed is not None
     assert likely_bedtime(parsed[0], meridiem_said=parsed[1]).strftime("%H:%M") == stored
+
+
+# ---- a part of the day with no clock time ------------------------------------------------------
+
+
+def test_this_evening_is_answered_as_a_range_up_to_the_bedtime_buffer(skill):
+    morning = dt.datetime(2026, 11, 17, 9, 0, tzinfo=ZoneInfo("America/New_York"))
+    talk = Conversation(skill=skill, now=morning)
+    heard = talk.intent(
+        "CanIDoIntent", activity=("swim", "swimming"), when=("this evening", "this_evening")
+    ).text
+    # Bedtime 10:30 PM, three hours kept free: fine earlier, close to bedtime from 7:30.
+    assert "Earlier in the evening is fine; from about 7:30 PM" in heard
+    assert not heard.startswith("I'd save that for another time")
+
+
+def test_an_evening_wholly_before_the_buffer_is_no_range(skill):
+    morning = dt.datetime(2026, 11, 17, 9, 0, tzinfo=ZoneInfo("America/New_York"))
+    talk = Conversation(skill=skill, now=morning)
+    talk.intent("SetBedtimeIntent", bedtime="01:00")
+    heard = talk.intent(
+        "CanIDoIntent", activity=("swim", "swimming"), when=("this evening", "this_evening")
+    ).text
+    assert "from about" not in heard and "close to your bedtime" not in heard
+
+
+def test_an_evening_already_past_the_edge_is_close_to_bedtime(skill):
+    late = dt.datetime(2026, 11, 17, 20, 15, tzinfo=ZoneInfo("America/New_York"))
+    talk = Conversation(skill=skill, now=late)
+    heard = talk.intent(
+        "CanIDoIntent", activity=("swim", "swimming"), when=("this evening", "this_evening")
+    ).text
+    assert "close to your bedtime" in heard and "Earlier in the evening is fine" not in heard

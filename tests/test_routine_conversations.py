@@ -242,9 +242,16 @@ def test_next_back_repeat_and_start_over(talk, store):
     assert "Stand with your left leg forward" in back.text
     assert progress_of(store) == ("calf_stretch", 0, 0, False)
 
+    # "Repeat" is the set again: not what the last turn said before it ("okay, going back").
     again = talk.intent("AMAZON.RepeatIntent")
-    assert again.ssml == back.ssml and again.reprompt == back.reprompt
-    assert again.card == back.card
+    assert not again.text.startswith("Okay, going back.")
+    assert spoken_counts(again.text) == spoken_counts(back.text)
+    assert again.reprompt == back.reprompt and again.card == back.card
+    repeated_start = talk.one_shot("StartRoutineIntent", routine=MORNING)
+    first_set = talk.intent("AMAZON.RepeatIntent")
+    assert "morning stretches" in repeated_start.text.lower()
+    assert "morning stretches" not in first_set.text.lower()  # no introduction
+    assert spoken_counts(first_set.text) == spoken_counts(repeated_start.text)
 
     talk.intent("AMAZON.NextIntent")
     lunge = talk.intent("AMAZON.NextIntent")
@@ -411,11 +418,13 @@ def test_help_and_fallback_mid_routine_keep_the_place(talk, store):
 
     missed = talk.intent("AMAZON.FallbackIntent")
     # The words not understood may have been "ow, my calf": never just "say next to carry on".
-    assert "still on the calf stretch" in missed.text and "hurts, stop and rest" in missed.text
+    assert (
+        "still on the calf stretch" in missed.text and "feel unwell, stop and rest" in missed.text
+    )
     assert not missed.ends_session and missed.reprompt
     stray_no = talk.intent("AMAZON.NoIntent")
     assert "calf stretch" in stray_no.text and not stray_no.ends_session
-    assert "missed" not in stray_no.text and "hurts, stop and rest" in stray_no.text
+    assert "missed" not in stray_no.text and "feel unwell, stop and rest" in stray_no.text
     assert progress_of(store) == ("calf_stretch", 0, 1, False)
 
     # "Okay" or "yes" when nothing was asked goes on, as every set ends with "say next for …".

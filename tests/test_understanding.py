@@ -15,8 +15,9 @@ import yaml
 
 from skill.catalog.loader import load_catalog
 from skill.catalog.model import CONTENT_DIR
-from skill.understand import interpret
-from tests.support import Conversation
+from skill.state import state_from_record
+from skill.understand import interpret, two_requests
+from tests.support import Conversation, stored_record
 
 NEW_YORK = ZoneInfo("America/New_York")
 EVERYDAY = yaml.safe_load((CONTENT_DIR / "everyday_activities.yaml").read_text())
@@ -103,3 +104,98 @@ def test_an_everyday_activity_added_in_yaml_gets_a_verdict(tmp_path):
     added = load_catalog(content).activities["line_dancing"]
     assert (added.intensity, added.allowed, added.met) == ("moderate", True, 4.5)
     assert added.about.startswith("Line dancing counts as moderate exercise")
+
+
+# ---- two requests, start requests, "this exercise" -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("words", "first", "second_step"),
+    [
+        ("how do I do a bridge and can I do it tonight", "how do i do a bridge", "activity"),
+        ("can I swim and then cycle tonight", "can i swim", "activity"),
+        ("what causes restless legs and how do I sleep better", "what causes restless legs", "tip"),
+    ],
+)
+def test_a_second_request_begins_at_a_joint_word(catalog, words, first, second_step):
+    split = two_requests(catalog, words)
+    assert split is not None and split.first == first
+    assert split.second_reading.step == second_step
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "my legs are jumping and I can't sleep",  # one request, said twice
+        "it's three in the morning and my legs are going",  # about the legs, not the morning
+        "I have diabetes and can I swim",  # a condition: only ever the doctor answer
+        "my knee hurts and can I still walk",  # safety first, whole
+    ],
+)
+def test_one_request_with_a_joint_word_is_not_split(catalog, words):
+    assert two_requests(catalog, words) is None
+
+
+def test_this_exercise_is_the_one_being_done_only_mid_routine(catalog):
+    assert interpret(catalog, "why are we doing this", guiding=True).step == "this_exercise"
+    assert interpret(catalog, "why are we doing this", guiding=False).step != "this_exercise"
+    # Another exercise named is about that one, mid-routine or not.
+    assert interpret(catalog, "what's the bridge good for", guiding=True).step != "this_exercise"
+
+
+@pytest.mark.parametrize(
+    "words", ["let's crack on with the stretches", "okay do my routine", "begin the calf stretch"]
+)
+def test_a_request_to_start_the_stretches_starts_them(catalog, skill, words):
+    assert interpret(catalog, words).step == "start"
+    talk = Conversation(skill=skill, now=dt.datetime(2026, 11, 17, 8, 15, tzinfo=NEW_YORK))
+    heard = talk.intent("SayingIntent", words=words).text
+    assert "calf stretch" in heard and "lift your" in heard
+
+
+def test_starting_an_activity_is_not_a_routine(catalog):
+    assert interpret(catalog, "can I start swimming again").step == "activity"
+
+
+# ---- words that look like something else ------------------------------------------------------
+
+
+def _morning(skill) -> Conversation:
+    return Conversation(skill=skill, now=dt.datetime(2026, 11, 17, 9, 0, tzinfo=NEW_YORK))
+
+
+@pytest.mark.parametrize(
+    ("intent", "slot", "words", "expected"),
+    [
+        ("CanIDoIntent", "activity", "take the stairs", "climbing the stairs"),
+        ("CanIDoIntent", "activity", "take a walk", "walk"),
+        ("MedicationIntent", "medicine", "a walk", "walk"),
+        ("MedicationIntent", "medicine", "the stairs", "stairs"),
+        ("MedicationIntent", "medicine", "a warm bath", "bath"),
+    ],
+)
+def test_taking_the_stairs_a_walk_or_a_bath_is_no_medicine(skill, intent, slot, words, expected):
+    heard = _morning(skill).intent(intent, **{slot: words}).text
+    assert expected in heard.lower() and "doctor" not in heard.lower(), heard
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("in the evening", "what time do you usually go to bed"),  # no clock time: asks
+        ("in bed", "bed"),  # the words as free words: a tip about bed, not a bedtime
+        ("after dinner", "what time do you usually go to bed"),
+    ],
+)
+def test_a_bedtime_with_no_clock_time_sets_no_bedtime(skill, store, words, expected):
+    talk = _morning(skill)
+    heard = talk.intent("SetBedtimeIntent", bedtime=words).text
+    assert expected in heard.lower(), heard
+    assert "your bedtime is" not in heard.lower()
+    assert state_from_record(stored_record(store)).bedtime is None
+
+
+def test_my_legs_worse_in_the_evening_is_restless_legs_not_a_bedtime(skill, store):
+    heard = _morning(skill).intent("SayingIntent", words="legs are worse in the evening").text
+    assert "doctor" in heard and "your bedtime is" not in heard.lower()
+    assert state_from_record(stored_record(store)).bedtime is None

@@ -225,9 +225,16 @@ class Understanding:
     safety: tuple[str, ...] = ()
     doctor: tuple[DoctorGroup, ...] = ()
     symptoms: tuple[str, ...] = ()
+    symptoms_unless: tuple[str, ...] = ()  # "why do my legs …": a question, not symptoms now
     negations: tuple[str, ...] = ()  # within three words before a phrase
     negations_right_after: tuple[str, ...] = ()  # only straight before it
     limits: tuple[str, ...] = ()  # "how fast", "too far": with an activity, its limit
+    this_exercise: tuple[str, ...] = ()  # mid-routine: "why are we doing this" is about it
+    joints: tuple[str, ...] = ()  # "and then", "after that": where a second request begins
+    how_to: tuple[str, ...] = ()  # "how do I do …": an exercise before an activity of that name
+    any_tip: tuple[str, ...] = ()  # "give me a tip": a tip, when no topic is named
+    start: tuple[str, ...] = ()  # "let's crack on with": a request to start …
+    the_stretches: tuple[str, ...] = ()  # … the stretches in general, when no routine is named
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,11 @@ class _DoctorGroupSchema(StrictSchema):
         return DoctorGroup(data["topic"], tuple(data["phrases"]))
 
 
+class _SymptomsSchema(StrictSchema):
+    phrases = _phrases(required=True)
+    unless = fields.List(_PHRASE, load_default=list)
+
+
 class _NegationsSchema(StrictSchema):
     within_three_words = fields.List(_PHRASE, required=True)
     right_after = fields.List(_PHRASE, load_default=list)
@@ -53,8 +58,14 @@ class UnderstandingSchema(StrictSchema):
     negations = fields.Nested(_NegationsSchema, required=True)
     safety = fields.Nested(_PhrasesSchema, required=True)
     doctor = fields.List(fields.Nested(_DoctorGroupSchema), required=True)
-    symptoms = fields.Nested(_PhrasesSchema, required=True)
+    symptoms = fields.Nested(_SymptomsSchema, required=True)
     limits = fields.Nested(_PhrasesSchema, required=True)
+    this_exercise = fields.Nested(_PhrasesSchema, load_default=None)
+    joints = fields.Nested(_PhrasesSchema, load_default=None)
+    how_to = fields.Nested(_PhrasesSchema, load_default=None)
+    any_tip = fields.Nested(_PhrasesSchema, load_default=None)
+    start = fields.Nested(_PhrasesSchema, load_default=None)
+    the_stretches = fields.Nested(_PhrasesSchema, load_default=None)
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Understanding:
@@ -62,9 +73,16 @@ class UnderstandingSchema(StrictSchema):
             safety=tuple(data["safety"]["phrases"]),
             doctor=tuple(data["doctor"]),
             symptoms=tuple(data["symptoms"]["phrases"]),
+            symptoms_unless=tuple(data["symptoms"]["unless"]),
             negations=tuple(data["negations"]["within_three_words"]),
             negations_right_after=tuple(data["negations"]["right_after"]),
             limits=tuple(data["limits"]["phrases"]),
+            this_exercise=tuple((data["this_exercise"] or {}).get("phrases", ())),
+            joints=tuple((data["joints"] or {}).get("phrases", ())),
+            how_to=tuple((data["how_to"] or {}).get("phrases", ())),
+            any_tip=tuple((data["any_tip"] or {}).get("phrases", ())),
+            start=tuple((data["start"] or {}).get("phrases", ())),
+            the_stretches=tuple((data["the_stretches"] or {}).get("phrases", ())),
         )
 
 

@@ -1,5 +1,4 @@
-"""Answers that need care: pain or feeling unwell, restless legs right now, progress, the stored
-bedtime, and thanks.
+"""Answers that need care: pain or feeling unwell, restless legs right now, progress, and thanks.
 
 Pain comes first of every handler in the skill: whatever is going on, "ow, that hurts" stops it.
 Every sentence comes from ``speech/en/care.yaml``. (Medicines go to the doctor answer in
@@ -15,15 +14,8 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name
 from ask_sdk_model import Response
 
-from skill.advice import read_clock
-from skill.clock import effective_bedtime
 from skill.coach.exercise_speech import number_words
-from skill.handlers.answers import (
-    BEDTIME_CHECK_OFFER,
-    clock_words,
-    confirm_bedtime,
-    offer_kind_is,
-)
+from skill.handlers.aside import answered
 from skill.handlers.routine import GUIDING_KEY, guiding, near_bedtime, player
 from skill.screens import answer_screen
 from skill.speech import Speech
@@ -82,18 +74,20 @@ class SymptomsNowHandler(AbstractRequestHandler):
         speech = Speech()
         if not relax:
             speech.say(turn.phrase("care.symptoms_sorry"))
+        if guiding(turn):
+            # An aside mid-routine: the stretches are what helps now; then where they are.
+            return answered(turn, speech.say(turn.phrase("care.symptoms_in_routine")))
         if turn.night:
             if relax:
                 speech.say(_bedtime_stretch(turn))
             speech.say(turn.phrase("care.symptoms_tonight"))
-        elif near_bedtime(turn):  # close to bedtime, or the small hours
+        elif near_bedtime(turn):  # close to or past bedtime, or the small hours
             speech.say(turn.phrase("care.symptoms_night"), turn.phrase("care.symptoms_not_now"))
         else:
             speech.say(turn.phrase("care.symptoms_day"))
         if not (relax and turn.night):  # asked to help relax at night: short, and sleep
             speech.say(turn.phrase("care.symptoms_doctor"))
-        closing = _closing(turn)
-        return turn.respond(speech.extend(closing), closing)
+        return answered(turn, speech)
 
 
 def _bedtime_stretch(turn: Turn) -> str:
@@ -127,45 +121,7 @@ class ProgressHandler(AbstractRequestHandler):
             if turn.state.done_on(None, today):
                 speech.say(turn.phrase("care.progress_today"))
         speech.say(turn.phrase("care.progress_keep_going"))
-        closing = _closing(turn)
-        return turn.respond(speech.extend(closing), closing)
-
-
-class BedtimeQueryHandler(AbstractRequestHandler):
-    """ "What's my bedtime?": the stored one, or the default and how to set one."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("BedtimeQueryIntent")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        turn = Turn.of(handler_input)
-        stored = turn.state.bedtime_time()
-        if stored is not None:
-            sentence = turn.phrase("care.bedtime_is", clock=clock_words(turn, stored))
-        else:
-            default = effective_bedtime(None, turn.settings, turn.catalog.rules.default_bedtime)
-            sentence = turn.phrase("care.bedtime_default", clock=clock_words(turn, default))
-        screen = answer_screen(turn.phrase("screen.bedtime_headline"), sentence)
-        closing = _closing(turn)
-        return turn.respond(Speech().say(sentence).extend(closing), closing, screen=screen)
-
-
-class BedtimeCheckHandler(AbstractRequestHandler):
-    """ "Yes" or "no" to "your bedtime is 6 PM, is that right?": no means the morning time."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return (
-            is_intent_name("AMAZON.YesIntent")(handler_input)
-            or is_intent_name("AMAZON.NoIntent")(handler_input)
-        ) and offer_kind_is(handler_input, BEDTIME_CHECK_OFFER)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        turn = Turn.of(handler_input)
-        morning = read_clock(str((turn.offer or {}).get("morning")))
-        if is_intent_name("AMAZON.NoIntent")(handler_input) and morning is not None:
-            return confirm_bedtime(turn, morning[0])
-        closing = _closing(turn)
-        return turn.respond(Speech().say(turn.phrase("care.bedtime_kept")).extend(closing), closing)
+        return answered(turn, speech)
 
 
 class ThanksHandler(AbstractRequestHandler):
@@ -189,9 +145,7 @@ class ThanksHandler(AbstractRequestHandler):
 # intents that no routine state changes the meaning of.
 SAFETY_HANDLERS: list[AbstractRequestHandler] = [PainHandler()]
 HANDLERS: list[AbstractRequestHandler] = [
-    BedtimeCheckHandler(),
     SymptomsNowHandler(),
     ProgressHandler(),
-    BedtimeQueryHandler(),
     ThanksHandler(),
 ]

@@ -327,6 +327,8 @@ class RepeatHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
+        if guiding(turn) and _opens_the_routine(turn):
+            return repeat_set(turn)
         replayed = turn.replay_last()
         if replayed is not None:
             progress = turn.state.progress
@@ -337,6 +339,24 @@ class RepeatHandler(AbstractRequestHandler):
         if turn.state.progress is not None:
             return not_guiding(turn)
         return nothing(turn, "repeat")
+
+
+def _opens_the_routine(turn: Turn) -> bool:
+    """The set at hand is a routine's first, which its introduction came before."""
+    progress = turn.state.progress
+    return (
+        progress is not None
+        and progress.routine_id is not None
+        and progress.step == 0
+        and progress.segment == 0
+        and progress.from_rep == 0
+    )
+
+
+def repeat_set(turn: Turn) -> Response:
+    """ "Repeat" at a routine's first set: that set again, not the routine's introduction (the
+    last response said both). Any other set is replayed exactly."""
+    return speak_place(turn)
 
 
 class NotGuidingHandler(AbstractRequestHandler):

@@ -21,7 +21,7 @@ from ask_sdk_model import Response
 
 from skill import reminders
 from skill.coach.exercise_speech import number_words
-from skill.handlers.answers import clock_words, spoken_list
+from skill.handlers.speaking import clock_words, spoken_list
 from skill.reminders import ReminderApiError
 from skill.state import UserState
 from skill.turn import Turn

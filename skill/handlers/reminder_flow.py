@@ -22,7 +22,7 @@ from ask_sdk_model.ui import AskForPermissionsConsentCard
 from skill import reminders
 from skill.clock import device_zone, effective_bedtime
 from skill.coach.exercise_speech import number_words
-from skill.handlers.answers import spoken_list
+from skill.handlers.speaking import spoken_list
 from skill.reminder_words import vocabulary, words_of
 from skill.reminders import Fault, Plan, ReminderApiError, Repeat
 from skill.turn import OFFER_KEY, Turn

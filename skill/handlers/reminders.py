@@ -24,7 +24,7 @@ from ask_sdk_model import Response
 from skill import reminders
 from skill.coach.exercise_speech import number_words
 from skill.handlers import reminder_flow as flow
-from skill.handlers.answers import spoken_list
+from skill.handlers.speaking import spoken_list
 from skill.reminder_words import read
 from skill.reminders import Fault, Plan, ReminderApiError, Repeat
 from skill.speech import Speech
