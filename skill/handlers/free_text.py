@@ -16,7 +16,8 @@ import logging
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name
-from ask_sdk_model import Response, SsmlOutputSpeech
+from ask_sdk_model import Response
+from ask_sdk_model.ui import SsmlOutputSpeech
 
 from skill.advice import read_clock
 from skill.handlers.answers import (
