@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +92,30 @@ def test_a_damaged_record_gives_a_fresh_start_and_a_warning(record, caplog):
 def test_a_bedtime_that_is_no_time_of_day_falls_back_to_the_default():
     assert state_from_record({"bedtime": "99:99"}).bedtime_time() is None
     assert state_from_record({"bedtime": "21:45"}).bedtime_time() == dt.time(21, 45)
+
+
+RECORDS = Path(__file__).parent / "records"
+
+
+def test_a_record_saved_by_the_first_version_still_loads_as_it_was_saved():
+    """A record exactly as version 1 stored it (the store's own revision beside it)."""
+    record = json.loads((RECORDS / "version1.json").read_text(encoding="utf-8"))
+    state = state_from_record(record)
+    assert state.progress == Progress(
+        "morning_stretches",
+        "lunge_and_stretch",
+        step=1,
+        segment=1,
+        paused=True,
+        updated_at="2026-11-17T13:15:00+00:00",
+        spoken_until="2026-11-17T13:16:02+00:00",
+    )
+    assert state.pace == "slower"
+    assert state.bedtime == "22:30"
+    assert state.completions == {
+        "gentle_strength": ["2026-11-16"],
+        "morning_stretches": ["2026-11-10", "2026-11-12"],
+    }
+    assert state.disclaimer_heard and state.reminder_offered
+    assert state.reminder_tokens == ["amzn1.alert.one"]
+    assert state.version == STATE_VERSION
