@@ -201,14 +201,15 @@ def test_sides_are_filled_in_and_switched(catalog):
     assert "{" not in text
 
 
-def test_holds_are_pauses_of_the_hold_time_scaled_by_pace(catalog):
+def test_the_hold_the_coach_says_is_the_hold_it_gives_at_every_pace(catalog):
+    """The movement says "hold for three seconds": three it is, at every pace."""
     exercise = catalog.exercises["lunge_and_stretch"]
-    for factor in (1.0, 1.5, 2.0):
-        voice = ExerciseVoice(exercise, 5, factor, plain_phrase(catalog))
+    for pace in catalog.rules.paces:
+        voice = ExerciseVoice(exercise, 5, pace.factor, plain_phrase(catalog))
         text = voice.body(Segment(0, 4)).plain()
-        hold = f"({3 * factor:g} s)"
-        assert text.count(f"rock back, and hold {hold}") == 5
-        assert text.count(f"rock forward, and hold {hold}") == 5
+        assert "hold for three seconds" in text
+        assert text.count("rock back, and hold (3 s)") == 5
+        assert text.count("rock forward, and hold (3 s)") == 5
         assert text.count("and release") == 1  # once, at the end of the set
 
 

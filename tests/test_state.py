@@ -24,7 +24,12 @@ def test_a_state_is_stored_with_every_field_and_read_back_the_same():
         reminder_tokens=["amzn1.alert.one"],
         reminder_offered=True,
         hurt_on="2026-11-17",
+        left_out=["lunge_and_stretch"],
+        reps={"bridge": 12},
+        ready_mode=True,
+        exercise_days=["2026-11-15"],
     )
+    state.progress.skipped = ["standing_quad_stretch"]
     record = state.to_record()
     assert record == {
         "version": STATE_VERSION,
@@ -37,6 +42,9 @@ def test_a_state_is_stored_with_every_field_and_read_back_the_same():
             "updated_at": "2026-11-17T13:15:00",
             "from_rep": 0,
             "spoken_until": "",
+            "skipped": ["standing_quad_stretch"],
+            "later": [],
+            "prepared": False,
         },
         "routine_place": None,
         "pace": "slower",
@@ -46,6 +54,10 @@ def test_a_state_is_stored_with_every_field_and_read_back_the_same():
         "reminder_tokens": ["amzn1.alert.one"],
         "reminder_offered": True,
         "hurt_on": "2026-11-17",
+        "left_out": ["lunge_and_stretch"],
+        "reps": {"bridge": 12},
+        "ready_mode": True,
+        "exercise_days": ["2026-11-15"],
     }
     assert state_from_record(record) == state
 
@@ -61,6 +73,19 @@ def test_a_newer_record_is_read_for_what_is_known(caplog):
         state = state_from_record(record)
     assert state == UserState(pace="faster", progress=Progress(None))
     assert state.version == STATE_VERSION
+    # The choices version 2 added: none made yet.
+    assert (state.left_out, state.reps, state.ready_mode, state.exercise_days) == ([], {}, False, [])
+    assert state.progress.skipped == [] and not state.progress.prepared
+
+
+def test_the_week_counts_days_with_any_finished_routine_or_guided_exercise():
+    state = UserState()
+    state.record_completion("gentle_strength", dt.date(2026, 11, 16))  # Monday
+    state.record_exercise(dt.date(2026, 11, 15))  # the Sunday before
+    state.record_completion("morning_stretches", dt.date(2026, 11, 17))  # Tuesday
+    assert state.days_this_week(None, dt.date(2026, 11, 17)) == 2
+    assert state.days_in_a_row(dt.date(2026, 11, 17)) == 3
+    assert state.days_in_a_row(dt.date(2026, 11, 18)) == 3  # today not done yet
     assert "newer version 7" in caplog.text
 
 
@@ -119,3 +144,16 @@ def test_a_record_saved_by_the_first_version_still_loads_as_it_was_saved():
     assert state.disclaimer_heard and state.reminder_offered
     assert state.reminder_tokens == ["amzn1.alert.one"]
     assert state.version == STATE_VERSION
+    # The choices version 2 added: none made yet.
+    assert (state.left_out, state.reps, state.ready_mode, state.exercise_days) == ([], {}, False, [])
+    assert state.progress.skipped == [] and not state.progress.prepared
+
+
+def test_the_week_counts_days_with_any_finished_routine_or_guided_exercise():
+    state = UserState()
+    state.record_completion("gentle_strength", dt.date(2026, 11, 16))  # Monday
+    state.record_exercise(dt.date(2026, 11, 15))  # the Sunday before
+    state.record_completion("morning_stretches", dt.date(2026, 11, 17))  # Tuesday
+    assert state.days_this_week(None, dt.date(2026, 11, 17)) == 2
+    assert state.days_in_a_row(dt.date(2026, 11, 17)) == 3
+    assert state.days_in_a_row(dt.date(2026, 11, 18)) == 3  # today not done yet

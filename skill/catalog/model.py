@@ -116,6 +116,11 @@ class Reps:
     max: int
     count: int
     spoken: str | None = None
+    limit: str | None = None  # the source's words for the range ("only do a few at a time")
+
+    @property
+    def lowest(self) -> int:
+        return self.min or 1
 
     @property
     def guided(self) -> int:
@@ -278,6 +283,7 @@ class DayPart:
 class Pace:
     id: str
     factor: float
+    rate: int = 100  # how fast instructions are spoken: percent of the normal rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +297,7 @@ class Rules:
     mph_locales: tuple[str, ...] = ("en-US", "en-GB")
     # Part of the day → the clock time a reminder asked for by that part alone is set for.
     reminder_times: Mapping[str, dt.time] = field(default_factory=dict)
+    quick_minutes: float = 5  # "just a quick one": how long a short session may run
 
     def day_part(self, clock: dt.time) -> str:
         """The part of the day ("morning", …) a local clock time falls in."""

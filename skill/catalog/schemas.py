@@ -137,6 +137,8 @@ class RepsSchema(StrictSchema):
     to = fields.Integer(validate=validate.Range(min=1, max=50, error="must be 1 to 50 reps"))
     count = fields.Integer(validate=validate.Range(min=1, max=50, error="must be 1 to 50 reps"))
     spoken = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+    # The source's own words for the range, said when a count outside it is asked for.
+    limit = fields.String(load_default=None, validate=validate.Length(min=3, max=200))
 
     @validates_schema
     def one_form(self, data: dict[str, Any], **_: Any) -> None:
@@ -176,14 +178,22 @@ class RepsSchema(StrictSchema):
     def make(self, data: dict[str, Any], **_: Any) -> Reps:
         if "up_to" not in data and "from_" not in data:
             exact = data["count"]
-            return Reps(min=exact, max=exact, count=exact, spoken=data.get("spoken"))
+            return Reps(
+                min=exact,
+                max=exact,
+                count=exact,
+                spoken=data.get("spoken"),
+                limit=data.get("limit"),
+            )
         if "up_to" in data:
             low, high = None, data["up_to"]
         else:
             low, high = data["from_"], data["to"]
         # Without an explicit count: the top of "up to N", the bottom of a range.
         count = data.get("count") or (high if low is None else low)
-        return Reps(min=low, max=high, count=count, spoken=data.get("spoken"))
+        return Reps(
+            min=low, max=high, count=count, spoken=data.get("spoken"), limit=data.get("limit")
+        )
 
 
 _NUMBER_WORDS = (
@@ -284,9 +294,24 @@ class ExerciseSchema(StrictSchema):
                 "switch",
             )
 
+    @validates_schema
+    def limit_in_source(self, data: dict[str, Any], **_: Any) -> None:
+        """The words said for the range of reps are the source's own, as its `says` quotes."""
+        reps, source = data.get("reps"), data.get("source")
+        if reps is None or not reps.limit or source is None:
+            return
+        if _plain(reps.limit) not in _plain(source.says or ""):
+            raise ValidationError(
+                f"'{reps.limit}' is not in what the source says (source.says)", "reps"
+            )
+
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Exercise:
         return Exercise(**_tupled(data))
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower()).split())
 
 
 class RoutineStepSchema(StrictSchema):
@@ -454,6 +479,8 @@ class DayPartSchema(StrictSchema):
 class PaceSchema(StrictSchema):
     id = _id_field()
     factor = fields.Float(required=True, validate=validate.Range(min=0.5, max=3.0))
+    # How fast the instructions are spoken, in percent of Alexa's normal rate (SSML prosody).
+    rate = fields.Integer(load_default=100, validate=validate.Range(min=50, max=150))
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Pace:
@@ -482,6 +509,7 @@ class RulesSchema(StrictSchema):
     reminder_times = fields.Dict(
         keys=fields.String(validate=validate.OneOf(DAY_PARTS)), values=ClockTime(), required=True
     )
+    quick_minutes = fields.Float(load_default=5, validate=validate.Range(min=1, max=60))
 
     @validates_schema
     def ordered(self, data: dict[str, Any], **_: Any) -> None:
