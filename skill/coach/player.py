@@ -64,6 +64,7 @@ class Place:
     segment_index: int
     next_exercise: Exercise | None  # the routine's next exercise, if any
     steps: tuple[Step, ...] = ()  # every step of what it is in, as the user does it
+    later: tuple[Exercise, ...] = ()  # what a short session keeps for later
 
     @property
     def segment(self) -> Segment:
@@ -137,7 +138,9 @@ class RoutinePlayer:
 
     def left_out_of(self, routine: Routine) -> list[Exercise]:
         """The routine's exercises this user left out, in its order."""
-        ids = dict.fromkeys(s.exercise for s in routine.steps if s.exercise in self.choices.left_out)
+        ids = dict.fromkeys(
+            s.exercise for s in routine.steps if s.exercise in self.choices.left_out
+        )
         return [self.catalog.exercises[e] for e in ids]
 
     def segments(self, exercise: Exercise, reps: int) -> tuple[Segment, ...]:
@@ -196,6 +199,9 @@ class RoutinePlayer:
             segment_index=min(progress.segment, len(segments) - 1),
             next_exercise=steps[next_step][0] if next_step < len(steps) else None,
             steps=tuple(steps),
+            later=tuple(
+                self.catalog.exercises[e] for e in progress.later if e in self.catalog.exercises
+            ),
         )
 
     def remaining_seconds(self, place: Place) -> float:

@@ -33,6 +33,7 @@ from skill.handlers.guiding import (
     lost_place,
     near_bedtime,
     nothing,
+    nothing_left,
     offer_kind,
     past_bedtime,
     player,
@@ -65,18 +66,34 @@ def _pain_check(turn: Turn, pending: str) -> Response:
     return turn.send(composer(turn).pain_check())
 
 
-def start_routine(turn: Turn, routine_id: str, *, anyway: bool = False) -> Response:
-    """Start a routine from its first exercise (after the pain check on a day something hurt,
-    and the bedtime check unless ``anyway`` or the routine is one its author marked as suiting
-    bedtime)."""
+def start_routine(
+    turn: Turn, routine_id: str, *, anyway: bool = False, skipped: tuple[str, ...] = ()
+) -> Response:
+    """Start a routine from its first exercise, as this user does it (without what they left
+    out, or ``skipped`` for a short session), after the pain check on a day something hurt, and
+    the bedtime check unless ``anyway`` or the routine is one its author marked as suiting
+    bedtime. Another routine under way keeps its place for later ("actually, let's do the
+    gentle strength one instead")."""
     if hurt_today(turn):
         return _pain_check(turn, f"routine:{routine_id}")
     suits_bedtime = turn.catalog.routines[routine_id].suits_bedtime
     if not anyway and not suits_bedtime and near_bedtime(turn):
         return _bedtime_warning(turn, f"routine:{routine_id}")
     turn.session.pop(PENDING_START_KEY, None)
-    turn.state.routine_place = None
-    turn.state.progress = player(turn).start_routine(routine_id, turn.now)
+    coach = player(turn)
+    started = coach.start_routine(routine_id, turn.now, skipped)
+    if started is None:
+        turn.session.pop(GUIDING_KEY, None)
+        return nothing_left(turn, routine_id)
+    if skipped:
+        started.later = list(skipped)
+    current = turn.state.progress
+    if current is not None and current.routine_id not in (None, routine_id):
+        aside = coach.interrupted(current, turn.now)
+        turn.state.routine_place = dataclasses.replace(aside, paused=True, prepared=False)
+    else:
+        turn.state.routine_place = None
+    turn.state.progress = started
     return speak_place(turn, introduce=True)
 
 
