@@ -22,7 +22,16 @@ from skill.alexa_api import TimeoutApiClient
 from skill.catalog.loader import default_catalog
 from skill.catalog.model import Catalog
 from skill.clock import local_now
-from skill.handlers import answers, care, common, free_text, navigate, reminders, routine
+from skill.handlers import (
+    answers,
+    care,
+    choices,
+    common,
+    free_text,
+    navigate,
+    reminders,
+    routine,
+)
 from skill.screens import TouchInterceptor
 from skill.settings import Settings, SettingsError
 from skill.speech import Speech, SpeechError, prefixed
@@ -143,13 +152,18 @@ def handler_list() -> list[AbstractRequestHandler]:
     return [
         *care.SAFETY_HANDLERS,
         *free_text.HANDLERS,
+        # A skip that gives pain as its reason is pain first, in any state.
+        choices.PainSkipHandler(),
         routine.PainCheckAnswerHandler(),
+        *choices.OFFER_HANDLERS,
         routine.YesToCoachOfferHandler(),
         routine.NoToCoachOfferHandler(),
         routine.LaunchWithProgressHandler(),
         routine.StartRoutineHandler(),
         routine.GuideExerciseHandler(),
         routine.StartAnywayHandler(),
+        routine.ShortSessionHandler(),
+        *choices.HANDLERS,
         navigate.NextHandler(),
         routine.ResumeHandler(),
         routine.NothingToResumeHandler(),
@@ -164,6 +178,7 @@ def handler_list() -> list[AbstractRequestHandler]:
         navigate.RoutineHelpHandler(),
         navigate.RoutineFallbackHandler(),
         navigate.PaceHandler(),
+        navigate.NormalPaceHandler(),
         navigate.RepeatHandler(),
         navigate.NotGuidingHandler(),
         *answers.HANDLERS,

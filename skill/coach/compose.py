@@ -46,6 +46,7 @@ OPENINGS: dict[str, tuple[str, ...]] = {
     "start_over": ("routine.start_over",),
     "slower_again": ("routine.slower", "routine.pace_again"),
     "faster_again": ("routine.faster", "routine.pace_again"),
+    "new_count": ("routine.reps_again",),
 }
 # Why there is nothing to navigate: the sentence that says so.
 NOTHING = {

@@ -56,6 +56,17 @@ def number_words(number: int, language: str = "en") -> str:
     return words[number] if 0 <= number < len(words) else str(number)
 
 
+def spoken_number(words: str | None, language: str = "en") -> int | None:
+    """A number as a slot carries it, "8" or "eight" → 8; None for anything else."""
+    if not words:
+        return None
+    words = words.strip().lower()
+    if words.isdigit():
+        return int(words)
+    table = SPOKEN_NUMBERS.get(language) or SPOKEN_NUMBERS["en"]
+    return table.index(words) if words in table else None
+
+
 def fill_sides(text: str, side: str | None, other_side: str | None) -> str:
     """Put the sides into an exercise sentence's {side} and {other_side} (the only placeholders
     the catalog allows there); a sentence of an exercise not done per side is left as it is."""

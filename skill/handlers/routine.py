@@ -17,6 +17,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
 
+from skill.coach.exercise_speech import spoken_number
 from skill.handlers.common import LaunchHandler
 from skill.handlers.guiding import (
     FRESH_OFFER,
@@ -26,6 +27,7 @@ from skill.handlers.guiding import (
     PENDING_START_KEY,
     RESUME_INTENTS,
     RESUME_OFFER,
+    choice_words,
     composer,
     guiding,
     hurt_today,
@@ -353,6 +355,37 @@ class ResumeHandler(AbstractRequestHandler):
         ):
             return _offer_comeback(turn)
         return resume(turn)
+
+
+class ShortSessionHandler(AbstractRequestHandler):
+    """ "I've only got five minutes", "just a quick one": the whole exercises of the routine for
+    now that fit, in order (a set is never cut short); the rest wait for later."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("ShortSessionIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        routine_id = routine_for_now(turn)
+        routine = turn.catalog.routines[routine_id]
+        coach = player(turn)
+        steps = coach.routine_steps(routine)
+        if not steps:
+            return nothing_left(turn, routine_id)
+        minutes = spoken_number(turn.slot_value("minutes")) or turn.catalog.rules.quick_minutes
+        room = minutes * 60
+        lengths = [(exercise.id, coach.step_seconds(exercise, reps)) for exercise, reps in steps]
+        chosen = []
+        for exercise_id, seconds in lengths:
+            if seconds <= room:
+                chosen.append(exercise_id)
+                room -= seconds
+        if not chosen:
+            shortest = min(seconds for _, seconds in lengths)
+            turn.make_offer("tip", topic="bedtime")
+            return turn.send(choice_words(turn, coach).none_fit(routine, shortest))
+        later = tuple(exercise_id for exercise_id, _ in lengths if exercise_id not in chosen)
+        return start_routine(turn, routine_id, skipped=later)
 
 
 class NothingToResumeHandler(AbstractRequestHandler):
