@@ -74,7 +74,12 @@ def test_a_newer_record_is_read_for_what_is_known(caplog):
     assert state == UserState(pace="faster", progress=Progress(None))
     assert state.version == STATE_VERSION
     # The choices version 2 added: none made yet.
-    assert (state.left_out, state.reps, state.ready_mode, state.exercise_days) == ([], {}, False, [])
+    assert (state.left_out, state.reps, state.ready_mode, state.exercise_days) == (
+        [],
+        {},
+        False,
+        [],
+    )
     assert state.progress.skipped == [] and not state.progress.prepared
 
 
@@ -145,7 +150,12 @@ def test_a_record_saved_by_the_first_version_still_loads_as_it_was_saved():
     assert state.reminder_tokens == ["amzn1.alert.one"]
     assert state.version == STATE_VERSION
     # The choices version 2 added: none made yet.
-    assert (state.left_out, state.reps, state.ready_mode, state.exercise_days) == ([], {}, False, [])
+    assert (state.left_out, state.reps, state.ready_mode, state.exercise_days) == (
+        [],
+        {},
+        False,
+        [],
+    )
     assert state.progress.skipped == [] and not state.progress.prepared
 
 

@@ -191,6 +191,8 @@ class PainSkipHandler(AbstractRequestHandler):
     coach offers to leave the exercise out from now on. In any state: pain is never ignored."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
+        if is_intent_name("PainSkipIntent")(handler_input):
+            return True
         if not is_intent_name("SkipExerciseIntent")(handler_input):
             return False
         turn = Turn.of(handler_input)
@@ -199,11 +201,12 @@ class PainSkipHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
-        words = _skip_words(turn)
-        found = lookup_for(turn.catalog).find(words, kinds=(EXERCISE,))
         coach = player(turn)
         progress = turn.state.progress
-        exercise = turn.catalog.exercises.get(found.id) if found else None
+        exercise = exercise_in(turn, "exercise")
+        if exercise is None:
+            found = lookup_for(turn.catalog).find(_skip_words(turn), kinds=(EXERCISE,))
+            exercise = turn.catalog.exercises.get(found.id) if found else None
         if exercise is None and progress is not None and guiding(turn):
             exercise = turn.catalog.exercises.get(progress.exercise_id or "")
         if exercise is None:
