@@ -73,24 +73,6 @@ def test_a_newer_record_is_read_for_what_is_known(caplog):
         state = state_from_record(record)
     assert state == UserState(pace="faster", progress=Progress(None))
     assert state.version == STATE_VERSION
-    # The choices version 2 added: none made yet.
-    assert (state.left_out, state.reps, state.ready_mode, state.exercise_days) == (
-        [],
-        {},
-        False,
-        [],
-    )
-    assert state.progress.skipped == [] and not state.progress.prepared
-
-
-def test_the_week_counts_days_with_any_finished_routine_or_guided_exercise():
-    state = UserState()
-    state.record_completion("gentle_strength", dt.date(2026, 11, 16))  # Monday
-    state.record_exercise(dt.date(2026, 11, 15))  # the Sunday before
-    state.record_completion("morning_stretches", dt.date(2026, 11, 17))  # Tuesday
-    assert state.days_this_week(None, dt.date(2026, 11, 17)) == 2
-    assert state.days_in_a_row(dt.date(2026, 11, 17)) == 3
-    assert state.days_in_a_row(dt.date(2026, 11, 18)) == 3  # today not done yet
     assert "newer version 7" in caplog.text
 
 
