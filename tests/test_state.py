@@ -12,6 +12,10 @@ import pytest
 
 from skill.state import STATE_VERSION, Progress, UserState, state_from_record
 from skill.stores import REVISION_KEY
+from skill.stores.dynamodb import ENDPOINT_VARIABLE, open_dynamodb_store
+from skill.stores.sqlite import SQLiteAdapter
+from tests.lambda_support import FAKE_CREDENTIALS, REGION, create_users_table, moto_dynamodb
+from tests.support import user_envelope
 
 
 def test_a_state_is_stored_with_every_field_and_read_back_the_same():
@@ -149,3 +153,41 @@ def test_the_week_counts_days_with_any_finished_routine_or_guided_exercise():
     assert state.days_this_week(None, dt.date(2026, 11, 17)) == 2
     assert state.days_in_a_row(dt.date(2026, 11, 17)) == 3
     assert state.days_in_a_row(dt.date(2026, 11, 18)) == 3  # today not done yet
+
+
+# ---- the choices, through both stores ---------------------------------------------------------
+
+
+def _with_choices() -> UserState:
+    state = UserState(
+        progress=Progress("morning_stretches", "standing_quad_stretch", 1, prepared=True),
+        pace="slowest",
+        left_out=["lunge_and_stretch", "bridge"],
+        reps={"inner_thigh_stretch": 7},
+        ready_mode=True,
+        exercise_days=["2026-11-16"],
+    )
+    state.progress.skipped = ["inner_thigh_stretch"]
+    state.progress.later = ["inner_thigh_stretch"]
+    return state
+
+
+def test_the_choices_round_trip_through_sqlite(tmp_path):
+    store = SQLiteAdapter(tmp_path / "coach.sqlite3")
+    try:
+        store.save_attributes(user_envelope(), _with_choices().to_record())
+        assert state_from_record(store.get_attributes(user_envelope())) == _with_choices()
+    finally:
+        store.close()
+
+
+def test_the_choices_round_trip_through_dynamodb(monkeypatch):
+    with moto_dynamodb() as endpoint:
+        for name, value in FAKE_CREDENTIALS.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("AWS_REGION", REGION)
+        monkeypatch.setenv(ENDPOINT_VARIABLE, endpoint)
+        store = open_dynamodb_store(create_users_table(endpoint))
+        store.save_attributes(user_envelope(), _with_choices().to_record())
+        # Numbers come back from DynamoDB as Decimal: the schema reads them as plain ints.
+        assert state_from_record(store.get_attributes(user_envelope())) == _with_choices()
