@@ -1,8 +1,9 @@
 """Does every set fit one response? Measured on what the composer actually composes.
 
 ``rls-coach validate`` runs :func:`fit_problems`: a set is never cut, so every side of every
-exercise, guided on its own and as each routine step, at every pace, must fit Alexa's 8,000
-characters of speech with whatever a turn says around it. The words around it are not listed
+exercise, guided on its own and as each routine step, at every pace, and at the most reps a user
+may choose (the top of the source's range), must fit Alexa's 8,000 characters of speech with
+whatever a turn says around it. The words around it are not listed
 here: :meth:`skill.coach.compose.Composer.set_variants` composes each way the set can be spoken,
 with the longest variant of every sentence, and the longest of those is the measure.
 """
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from skill.catalog.model import Catalog, ContentError
 from skill.coach.compose import Composer
 from skill.coach.exercise_speech import longest_phrases
-from skill.coach.player import Place, RoutinePlayer
+from skill.coach.player import Choices, Place, RoutinePlayer
 from skill.speech import MAX_SSML_CHARS
 from skill.state import Progress
 
@@ -31,8 +32,9 @@ def fit_problems(catalog: Catalog, language: str = "en") -> list[ContentError]:
     phrase = longest_phrases(catalog, language)
     longest: dict[tuple[str, int], int] = {}
     wheres: dict[tuple[str, int], str] = {}  # where each count is first met, for the message
-    for pace in catalog.rules.paces:
-        player = RoutinePlayer(catalog, pace, language)
+    most = Choices(reps={e.id: e.reps.max for e in catalog.exercises.values()})
+    for pace, choices in ((p, c) for p in catalog.rules.paces for c in (Choices(), most)):
+        player = RoutinePlayer(catalog, pace, language, choices)
         composer = Composer(catalog, player, phrase, language)
         starts = [
             (player.start_exercise(exercise_id, _EPOCH), "exercises.yaml")
@@ -63,7 +65,7 @@ def fit_problems(catalog: Catalog, language: str = "en") -> list[ContentError]:
     return problems
 
 
-def walk(player: RoutinePlayer, start: Progress) -> Iterator[Place]:
+def walk(player: RoutinePlayer, start: Progress | None) -> Iterator[Place]:
     """Every place from ``start`` to the end, as "next" after "next" reaches them."""
     progress: Progress | None = start
     while progress is not None:
