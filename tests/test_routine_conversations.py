@@ -669,3 +669,25 @@ def test_a_record_from_before_the_choices_loads_and_runs(talk, store):
     )
     reply = talk.one_shot("StartRoutineIntent", routine=MORNING)
     assert "four exercises" in reply.text and "slower pace" in reply.text
+
+
+def test_a_quick_session_runs_whole_exercises_that_fit_and_keeps_the_rest(talk, store):
+    quick = talk.one_shot("ShortSessionIntent")
+    assert "In the time you have" in quick.text and "for later" in quick.text
+    later = state_from_record(stored_record(store)).progress.later
+    # the calf stretch and the lunge fit five minutes; with the quad stretch they would not
+    assert later == ["standing_quad_stretch", "inner_thigh_stretch"]
+    reply, replies = quick, [quick]
+    while "short session done" not in reply.text:
+        assert len(replies) < 10
+        reply = talk.intent("AMAZON.NextIntent")
+        replies.append(reply)
+    # whole sets only: every side counted to five, and the kept exercise never started
+    assert [sets(spoken_counts(r.text)) for r in replies] == [[[1, 2, 3, 4, 5]]] * 4
+    said = " ".join(r.text for r in replies).lower()
+    assert "hip-width" not in said and "reach toward your toes" not in said
+    assert "The standing quad stretch and the inner thigh stretch will wait for you" in reply.text
+    kept = state_from_record(stored_record(store)).progress
+    assert kept.paused and kept.exercise_id == "standing_quad_stretch"
+    resumed = talk.one_shot("ResumeRoutineIntent")
+    assert card_title(resumed) == "Standing quad stretch"
