@@ -121,10 +121,12 @@ class RoutinePlayer:
         )
 
     def reps_for(self, exercise: Exercise, step_reps: int | None = None) -> int:
-        """Reps per side: the user's own count, else the routine step's, else the exercise's;
-        always within the source's range."""
-        wanted = self.choices.reps.get(exercise.id) or step_reps or exercise.reps.guided
-        return min(max(wanted, exercise.reps.lowest), exercise.reps.max)
+        """Reps per side: the user's own count (kept within the source's range), else the
+        routine step's, else the exercise's."""
+        chosen = self.choices.reps.get(exercise.id)
+        if chosen is None:
+            return step_reps or exercise.reps.guided
+        return min(max(chosen, exercise.reps.lowest), exercise.reps.max)
 
     def routine_steps(self, routine: Routine, skipped: tuple[str, ...] = ()) -> list[Step]:
         """The routine as this user does it: without what they left out (and ``skipped``)."""
