@@ -147,19 +147,25 @@ class InteractionModel:
         dialog = self.data["interactionModel"].get("dialog") or {}
         return any(entry.get("name") == intent for entry in dialog.get("intents") or [])
 
+    @functools.cached_property
+    def resolver(self) -> nlu.Resolver:
+        """The model compiled for resolving typed text, built on first use and kept with it."""
+        return nlu.Resolver(self.data)
+
     def resolve(self, text: str) -> Resolution | None:
         """Typed text said inside a session → intent and slots (with entity ids), or None."""
-        return nlu.resolve(self.data, text)
+        return self.resolver.resolve(text)
 
     def resolve_invocation(self, text: str) -> Resolution | None:
         """Text that names the skill ("open …", "ask … to …") → a launch or an intent, or None."""
-        return nlu.resolve_invocation(self.data, text)
+        return self.resolver.resolve_invocation(text)
 
     def suggestions(self) -> list[str]:
         """Things to try saying that this model resolves to an intent."""
         return [phrase for phrase in TRY_SAYING if self.resolve(phrase) is not None]
 
 
+@functools.cache
 def load_model(locale: str) -> InteractionModel:
     """The interaction model for a locale, generated from the content (the same pure function
     writes the committed skill-package/ models, whose drift ``make test`` checks), so it

@@ -10,8 +10,9 @@ does not resolve may still work on a real device. The tests use it to prove that
 phrasings reach the intended intent and entity id; the terminal chat uses it to turn what you
 type into real request envelopes.
 
-Use :func:`resolve` (or :func:`resolver_for` to keep the compiled resolver): the model is
-compiled once into per-sample patterns indexed by first word, so a lookup is fast.
+Build a :class:`Resolver` once per model and keep it with the model (the chat's
+``InteractionModel.resolver`` does): compiling takes about a second, and then each lookup is fast,
+as the samples are kept as patterns indexed by first word.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def words_of(text: str) -> list[str]:
 
 
 class Resolver:
-    """A compiled interaction model. Build it once (:func:`resolver_for`) and reuse it."""
+    """A compiled interaction model. Build it once per model and reuse it."""
 
     def __init__(self, model: Mapping[str, Any]) -> None:
         try:
@@ -351,6 +352,9 @@ def _clock(words: Sequence[str]) -> tuple[int, int] | None:
         if digits:
             hour, minute = int(digits.group(1)), int(digits.group(2) or 0)
             return (hour, minute) if hour <= 23 and minute <= 59 else None
+    if len(words) == 2 and words[0] == "half":  # British "half ten": half past ten
+        hour = _hour(words[1:])
+        return (hour, 30) if hour is not None else None
     for joint in ("past", "after", "to", "before"):
         if joint in words:
             at = words.index(joint)
@@ -407,32 +411,3 @@ def _number(words: Sequence[str]) -> int | None:
         if first in _TENS:
             return _TENS[first] + unit
     return None
-
-
-# --------------------------------------------------------------------------------------------
-# Module-level helpers
-# --------------------------------------------------------------------------------------------
-
-_CACHE: dict[int, tuple[Mapping[str, Any], Resolver]] = {}
-
-
-def resolver_for(model: Mapping[str, Any]) -> Resolver:
-    """The compiled resolver for ``model``, built on first use and kept for the same object."""
-    cached = _CACHE.get(id(model))
-    if cached is not None and cached[0] is model:
-        return cached[1]
-    if len(_CACHE) >= 16:
-        _CACHE.clear()
-    resolver = Resolver(model)
-    _CACHE[id(model)] = (model, resolver)
-    return resolver
-
-
-def resolve(model: Mapping[str, Any], utterance: str) -> Resolution | None:
-    """The intent and slots ``model`` gives ``utterance`` (said inside a session), or None."""
-    return resolver_for(model).resolve(utterance)
-
-
-def resolve_invocation(model: Mapping[str, Any], phrase: str) -> Resolution | None:
-    """Like :func:`resolve`, for a phrase that names the skill ("Alexa, ask … to …")."""
-    return resolver_for(model).resolve_invocation(phrase)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
+import datetime as dt
 import logging
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.dispatch_components import (
@@ -14,11 +19,11 @@ from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
-from ask_sdk_model import Response
+from ask_sdk_model import IntentRequest, RequestEnvelope, Response, ResponseEnvelope
 from ask_sdk_model.services import ApiClient
 from ask_sdk_model.ui import SsmlOutputSpeech
 
-from skill.alexa_api import TimeoutApiClient
+from skill.alexa_api import TimeoutApiClient, start_turn_budget, turn_changed_something
 from skill.catalog.loader import default_catalog
 from skill.catalog.model import Catalog
 from skill.clock import local_now
@@ -32,20 +37,91 @@ from skill.handlers import (
     reminders,
     routine,
 )
+from skill.logsafe import hashed
 from skill.screens import TouchInterceptor
 from skill.settings import Settings, SettingsError
 from skill.speech import Speech, SpeechError, prefixed
-from skill.state import state_from_record
-from skill.stores import REVISION_KEY, open_store
+from skill.state import UnreadableRecordError, UserState, load_state, record_problems
+from skill.stores import (
+    QUARANTINE_KEY,
+    REVISION_KEY,
+    UNDECODABLE_KEY,
+    SaveConflictError,
+    open_store,
+)
 from skill.turn import TURN_KEY, Turn
 
 logger = logging.getLogger(__name__)
 LOADED_RECORD_KEY = "loaded_record"
 LOADED_REVISION_KEY = "loaded_revision"
+UNREADABLE_KEY = "record_unreadable"
+
+
+# What no one can see or hear but can still reorder or hide text: format characters (right-to-
+# left overrides, zero-width spaces and joiners, byte-order marks, tag characters), control,
+# private-use, surrogate and unassigned code points, variation selectors and the Hangul fillers.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Co", "Cs", "Cn"})
+_INVISIBLE_EXTRA = frozenset({"\u115f", "\u1160", "\u3164", "\uffa0", "\u034f"})
+_LINE_BREAKS = frozenset({"Zl", "Zp"})
+
+
+def visible_text(text: str) -> str:
+    """``text`` without invisible characters; line and paragraph separators and control
+    whitespace become spaces, so words on either side stay apart."""
+    if text.isascii() and text.isprintable():
+        return text
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category in _LINE_BREAKS or (category == "Cc" and char.isspace()):
+            kept.append(" ")
+        elif not (
+            category in _INVISIBLE_CATEGORIES
+            or char in _INVISIBLE_EXTRA
+            or 0xFE00 <= ord(char) <= 0xFE0F
+            or 0xE0100 <= ord(char) <= 0xE01EF
+        ):
+            kept.append(char)
+    return "".join(kept)
+
+
+class VisibleWordsInterceptor(AbstractRequestInterceptor):
+    """Removes invisible characters from what the user said (every slot's words, its resolved
+    names, its multi-value words) where the words enter the skill, so no handler, speech, card
+    or screen ever sees them."""
+
+    def process(self, handler_input: HandlerInput) -> None:
+        request = handler_input.request_envelope.request
+        if not isinstance(request, IntentRequest) or request.intent is None:
+            return
+        for slot in (request.intent.slots or {}).values():
+            if slot is not None:
+                _clean_slot_value(slot)
+
+
+def _clean_slot_value(node: Any) -> None:
+    """Clean ``value`` on a slot or slot value, its resolutions' names, and nested values."""
+    if isinstance(getattr(node, "value", None), str):
+        node.value = visible_text(node.value)
+    resolutions = getattr(node, "resolutions", None)
+    for authority in getattr(resolutions, "resolutions_per_authority", None) or []:
+        for wrapper in authority.values or []:
+            if wrapper.value is not None and isinstance(wrapper.value.name, str):
+                wrapper.value.name = visible_text(wrapper.value.name)
+    nested = getattr(node, "slot_value", None)
+    if nested is not None:
+        _clean_slot_value(nested)
+    for item in getattr(node, "values", None) or []:
+        _clean_slot_value(item)
 
 
 class TurnInterceptor(AbstractRequestInterceptor):
-    """Loads the user's stored state and gathers the turn's context, once per request."""
+    """Loads the user's stored state and gathers the turn's context, once per request.
+
+    A stored record that cannot be read (it fails the schema, or the store could not decode it)
+    is never overwritten: the turn starts from a fresh state, the record is kept aside under
+    ``QUARANTINE_KEY`` of the record saved in its place (and carried on by every later save), the
+    log says so, and the user hears that something went wrong."""
 
     def __init__(self, catalog: Catalog, settings: Settings) -> None:
         self.catalog = catalog
@@ -54,7 +130,7 @@ class TurnInterceptor(AbstractRequestInterceptor):
     def process(self, handler_input: HandlerInput) -> None:
         attributes = handler_input.attributes_manager
         store_failed = False
-        record: dict = {}
+        record: Any = {}
         try:
             record = attributes.persistent_attributes or {}
         except PersistenceException:
@@ -62,7 +138,7 @@ class TurnInterceptor(AbstractRequestInterceptor):
             store_failed = True
         request = handler_input.request_envelope.request
         locale = (getattr(request, "locale", None) or "en-US").split("-")[0].lower()
-        state = state_from_record(record)
+        state, quarantine, state_unreadable = _read_record(record, handler_input)
         turn = Turn(
             handler_input=handler_input,
             catalog=self.catalog,
@@ -78,6 +154,37 @@ class TurnInterceptor(AbstractRequestInterceptor):
         # The save is conditional on it: progress this turn did not read is never overwritten.
         revision = record.get(REVISION_KEY, 0) if isinstance(record, dict) else 0
         attributes.request_attributes[LOADED_REVISION_KEY] = revision
+        if quarantine is not None:
+            attributes.request_attributes[QUARANTINE_KEY] = quarantine
+        attributes.request_attributes[UNREADABLE_KEY] = state_unreadable
+
+
+def _read_record(record: Any, handler_input: HandlerInput) -> tuple[UserState, Any, bool]:
+    """The state in ``record``, what the next save must keep aside (None: nothing), and whether
+    the record could not be read."""
+    kept = record.get(QUARANTINE_KEY) if isinstance(record, dict) else None
+    try:
+        if isinstance(record, dict) and UNDECODABLE_KEY in record:
+            raise UnreadableRecordError("the store could not decode it")
+        return load_state(record), kept, False
+    except UnreadableRecordError as exc:
+        user = handler_input.request_envelope.context.system.user.user_id
+        logger.error(
+            "the stored record of user %s cannot be read (%s); keeping it aside and starting fresh",
+            hashed(user or ""),
+            exc,
+        )
+        unreadable = record.get(UNDECODABLE_KEY, record) if isinstance(record, dict) else record
+        if isinstance(unreadable, dict):
+            unreadable = {
+                key: value
+                for key, value in unreadable.items()
+                if key not in (REVISION_KEY, QUARANTINE_KEY)
+            }
+        at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        aside = {"at": at, "reason": str(exc), "record": unreadable}
+        # An earlier quarantine stays with the newest: nothing kept aside is ever dropped.
+        return UserState(), ({**aside, "earlier": kept} if kept is not None else aside), True
 
 
 class FirstTurnInterceptor(AbstractResponseInterceptor):
@@ -85,8 +192,11 @@ class FirstTurnInterceptor(AbstractResponseInterceptor):
     tonight?"), opens with the one-sentence disclaimer; after that, only "disclaimer" replays it."""
 
     def process(self, handler_input: HandlerInput, response: Response | None) -> None:
-        turn: Turn | None = handler_input.attributes_manager.request_attributes.get(TURN_KEY)
+        request_attributes = handler_input.attributes_manager.request_attributes
+        turn: Turn | None = request_attributes.get(TURN_KEY)
         if turn is None or response is None or turn.state.disclaimer_heard or turn.store_failed:
+            return
+        if request_attributes.get(UNREADABLE_KEY):  # the turn ends in an apology instead
             return
         speech = response.output_speech
         if not isinstance(speech, SsmlOutputSpeech) or not speech.ssml:
@@ -102,8 +212,11 @@ class FirstTurnInterceptor(AbstractResponseInterceptor):
 class SaveStateInterceptor(AbstractResponseInterceptor):
     """Saves the user's state after every turn in which it changed (not only at SessionEnded,
     which some devices never send). If the store fails, the user hears that instead of silence.
-    Nothing is saved after a failed read, and a save carries the revision the turn read, so the
-    store refuses it if another device saved in the meantime (see :mod:`skill.stores.base`)."""
+    Nothing is saved after a failed read, nor a record that could not be read back (a value from
+    outside, such as a reminder token, that fails the schema). A save carries the revision the
+    turn read, so the store refuses it if another device saved in the meantime (see
+    :mod:`skill.stores.base`); the turn is then run once more on the fresh record
+    (:class:`CoachSkill`) before the user hears an apology."""
 
     def process(self, handler_input: HandlerInput, response: Response | None) -> None:
         attributes = handler_input.attributes_manager
@@ -114,14 +227,35 @@ class SaveStateInterceptor(AbstractResponseInterceptor):
         if turn.store_failed:
             self._apologise(turn, response)
             return
-        if record == attributes.request_attributes.get(LOADED_RECORD_KEY):
+        quarantine = attributes.request_attributes.get(QUARANTINE_KEY)
+        newly_unreadable = attributes.request_attributes.get(UNREADABLE_KEY, False)
+        if record == attributes.request_attributes.get(LOADED_RECORD_KEY) and not newly_unreadable:
+            return
+        problems = record_problems(record)
+        if problems:
+            logger.error("not saving a record that could not be read back: %s", problems)
+            self._apologise(turn, response)
             return
         try:
             revision = attributes.request_attributes[LOADED_REVISION_KEY]
-            attributes.persistent_attributes = {**record, REVISION_KEY: revision}
+            saved = {**record, REVISION_KEY: revision}
+            if quarantine is not None:
+                saved[QUARANTINE_KEY] = quarantine
+            attributes.persistent_attributes = saved
             attributes.save_persistent_attributes()
+        except SaveConflictError:
+            attempt = _ATTEMPT.get()
+            if attempt is not None and attempt.retry_on_conflict():
+                logger.info("another device saved first; running the turn again on its record")
+                return
+            logger.exception("could not save the user's state")
+            self._apologise(turn, response)
+            return
         except PersistenceException:
             logger.exception("could not save the user's state")
+            self._apologise(turn, response)
+            return
+        if newly_unreadable:
             self._apologise(turn, response)
 
     @staticmethod
@@ -188,6 +322,58 @@ def handler_list() -> list[AbstractRequestHandler]:
     ]
 
 
+@dataclass
+class _Attempt:
+    """One run of a turn through the skill: the first may be run again after a lost save."""
+
+    first: bool
+    conflicted: bool = False
+
+    def retry_on_conflict(self) -> bool:
+        """Whether a save conflict should run the turn again (and so nothing is apologised for
+        now): only the first run, and only if the turn asked no Alexa API to change anything,
+        which a second run would do again."""
+        if not self.first or turn_changed_something():
+            return False
+        self.conflicted = True
+        return True
+
+
+_ATTEMPT: contextvars.ContextVar[_Attempt | None] = contextvars.ContextVar(
+    "turn_attempt", default=None
+)
+
+
+class CoachSkill(CustomSkill):
+    """The SDK's skill, running a turn once more when its save lost a race with another device
+    of the same user (two Echos in one household): the second run reads the record the other
+    device saved, so both turns count, rather than one of them ending in an apology. The turn's
+    budget for Alexa API calls covers both runs."""
+
+    def invoke(self, request_envelope: RequestEnvelope, context: Any) -> ResponseEnvelope:
+        start_turn_budget()
+        first = _Attempt(first=True)
+        token = _ATTEMPT.set(first)
+        try:
+            response = super().invoke(request_envelope=request_envelope, context=context)
+        finally:
+            _ATTEMPT.reset(token)
+        if not first.conflicted:
+            return response
+        token = _ATTEMPT.set(_Attempt(first=False))
+        try:
+            return super().invoke(request_envelope=request_envelope, context=context)
+        finally:
+            _ATTEMPT.reset(token)
+
+
+class CoachSkillBuilder(CustomSkillBuilder):
+    """The SDK's builder, making a :class:`CoachSkill`."""
+
+    def create(self) -> CoachSkill:
+        return CoachSkill(skill_configuration=self.skill_configuration)
+
+
 def skill_builder(
     catalog: Catalog | None = None,
     store: AbstractPersistenceAdapter | None = None,
@@ -211,7 +397,7 @@ def skill_builder(
             "RLS_COACH_SKILL_ID is not set: it is required here so that only your skill is "
             "answered (amzn1.ask.skill.xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"
         )
-    builder = CustomSkillBuilder(
+    builder = CoachSkillBuilder(
         persistence_adapter=store or open_store(settings.store_url),
         api_client=api_client or TimeoutApiClient(timeout=settings.settings_api_timeout),
     )
@@ -222,6 +408,7 @@ def skill_builder(
     builder.add_exception_handler(common.ApologyExceptionHandler())
     # A tapped button becomes its spoken word's intent before the turn is read and routed.
     builder.add_global_request_interceptor(TouchInterceptor())
+    builder.add_global_request_interceptor(VisibleWordsInterceptor())
     builder.add_global_request_interceptor(TurnInterceptor(catalog, settings))
     # Order matters: the disclaimer marks the state as heard before the state is saved.
     builder.add_global_response_interceptor(FirstTurnInterceptor())

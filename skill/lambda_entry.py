@@ -68,32 +68,25 @@ def _container_skill() -> Any:
 
 # ---- reading the event -----------------------------------------------------------------------
 
-# What the skill reads of every envelope; without these it is not an Alexa request.
-REQUIRED_FIELDS = (
-    ("request", "type"),
-    ("context", "System", "application", "applicationId"),
-)
-
 
 def _read_envelope(serializer: Any, event: Any) -> Any:
     """The event as ask-sdk's ``RequestEnvelope``, or RequestRejectedError saying what is wrong."""
     from ask_sdk_core.exceptions import SerializationException  # noqa: PLC0415 - loaded
     from ask_sdk_model import Request, RequestEnvelope  # noqa: PLC0415 - already loaded
 
-    if not isinstance(event, dict):
-        raise _rejected(
-            "refused an event that is not an Alexa request envelope: it is not a JSON object"
-        )
-    missing = [".".join(path) for path in REQUIRED_FIELDS if not _text_at(event, path)]
-    if missing:
-        raise _rejected(
-            f"refused an event that is not an Alexa request envelope: missing {', '.join(missing)}"
-        )
+    from skill.envelope import EnvelopeError, check_envelope, readable_envelope  # noqa: PLC0415
+
+    try:
+        check_envelope(event)
+    except EnvelopeError as exc:
+        raise _rejected(f"refused an event that is not an Alexa request envelope: {exc}") from None
     request_type = event["request"]["type"]
     if request_type not in Request.discriminator_value_class_map:
         raise _rejected(f"refused a request of unknown type {clip(request_type, 100)}")
     try:
-        return serializer.deserialize(json.dumps(event), RequestEnvelope)
+        return readable_envelope(serializer, event)
+    except EnvelopeError as exc:
+        raise _rejected(f"refused an event that is not an Alexa request envelope: {exc}") from None
     except SerializationException:
         where = _malformed_part(serializer, event, RequestEnvelope, ()) or "the envelope"
         raise _rejected(
@@ -126,12 +119,6 @@ def _model(type_name: str) -> Any:
     return getattr(importlib.import_module(module), name, None)
 
 
-def _text_at(data: Any, path: tuple[str, ...]) -> str | None:
-    for key in path:
-        data = data.get(key) if isinstance(data, dict) else None
-    return data if isinstance(data, str) and data.strip() else None
-
-
 # ---- failures --------------------------------------------------------------------------------
 
 
@@ -147,21 +134,13 @@ def _log_start_failure(exc: Exception) -> None:
 
 
 def _apology(event: Any) -> dict[str, Any]:
-    """A response envelope that apologises and ends the session, built without the SDK."""
-    request = event.get("request") if isinstance(event, dict) else None
-    if isinstance(request, dict) and request.get("type") == "SessionEndedRequest":
-        return {"version": "1.0", "response": {}}  # Alexa accepts no speech here
-    response: dict[str, Any] = {"shouldEndSession": True}
-    try:
-        from skill.catalog.loader import default_catalog  # noqa: PLC0415
-        from skill.speech import Speech  # noqa: PLC0415
+    """The apology for a skill that could not start; the session ends, as a retry would fail
+    the same way."""
+    from skill.envelope import apology  # noqa: PLC0415
 
-        sentence = default_catalog().phrases("common.error")[0]
-        response["outputSpeech"] = {"type": "SSML", "ssml": Speech().say(sentence).ssml()}
-    except Exception:
-        # The content itself is unreadable: end the session silently rather than fail.
-        logger.exception("could not load the apology from the content")
-    return {"version": "1.0", "response": response}
+    request = event.get("request") if isinstance(event, dict) else None
+    request_type = request.get("type") if isinstance(request, dict) else None
+    return apology(None, request_type, end_session=True)
 
 
 def _rejected(message: str) -> RequestRejectedError:

@@ -30,11 +30,13 @@ from ask_sdk_model.services.reminder_management import (
     Trigger,
     TriggerType,
 )
+from dateutil import rrule
 
 from skill.advice import parse_clock
-from skill.catalog.model import Catalog, Rules, TimePhrase
+from skill.catalog.model import Catalog, Rules
 from skill.clock import is_near_bedtime
 from skill.logsafe import clip
+from skill.reminder_words import Heard, vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -42,18 +44,6 @@ PERMISSION = "alexa::alerts:reminders:skill:readwrite"
 REMINDERS_PATH = "/v1/alerts/reminders"
 ERROR_TYPE = "ask_sdk_model.services.reminder_management.error.Error"
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")  # RFC 5545 day codes, Monday first
-# AMAZON.TIME sends a part of the day as these codes.
-PART_CODES = {"MO": "morning", "AF": "afternoon", "EV": "evening", "NI": "night"}
-# AMAZON.DayOfWeek values → day codes.
-DAY_NAMES = {
-    "monday": "MO",
-    "tuesday": "TU",
-    "wednesday": "WE",
-    "thursday": "TH",
-    "friday": "FR",
-    "saturday": "SA",
-    "sunday": "SU",
-}
 
 
 class Repeat(StrEnum):
@@ -65,13 +55,17 @@ class Repeat(StrEnum):
 
 @dataclass(frozen=True)
 class Plan:
-    """A reminder to create: ``first`` is the local date it first rings."""
+    """A reminder to create: ``first`` is the local date it first rings; ``interval`` 2 is every
+    other day (or week); ``wind_down`` names a wind-down reminder (reminder_words.yaml) rather
+    than one to exercise."""
 
     routine_id: str
     clock: dt.time
     repeat: Repeat
     first: dt.date
     days: tuple[str, ...] = ()  # day codes, for Repeat.WEEKLY
+    interval: int = 1
+    wind_down: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -86,7 +80,11 @@ class Plan:
         try:
             clock = parse_clock(str(data["clock"]))
             days = tuple(str(d) for d in data.get("days") or ())
-            if clock is None or any(d not in WEEKDAYS for d in days):
+            interval = int(data.get("interval") or 1)
+            wind_down = data.get("wind_down")
+            if clock is None or any(d not in WEEKDAYS for d in days) or not 1 <= interval <= 7:
+                return None
+            if wind_down is not None and str(wind_down) not in vocabulary()["wind_down"]:
                 return None
             return cls(
                 routine_id=str(data["routine_id"]),
@@ -94,6 +92,8 @@ class Plan:
                 repeat=Repeat(data["repeat"]),
                 first=dt.date.fromisoformat(str(data["first"])),
                 days=days,
+                interval=interval,
+                wind_down=str(wind_down) if wind_down else None,
             )
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
@@ -101,6 +101,22 @@ class Plan:
     def starts(self) -> dt.datetime:
         """The local (naive) moment it first rings."""
         return dt.datetime.combine(self.first, self.clock)
+
+    def schedule(self) -> tuple[dt.time, Repeat, tuple[str, ...], int]:
+        """What makes two reminders the same one: when they ring."""
+        return self.clock, self.repeat, self.days, self.interval
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A reminder read from the user's words. ``inferred``: the coach chose its time or days, so
+    it is read back and asked about before it is set. ``ask_days``: "three times a week" — how
+    many days to ask the user to name."""
+
+    plan: Plan
+    inferred: bool = False
+    chose_half: bool = False  # a bare hour was given a half of the day: say which
+    ask_days: int | None = None
 
 
 # ---- understanding what was asked ----------------------------------------------------------------
@@ -112,66 +128,100 @@ def part_of_routine(catalog: Catalog, routine_id: str | None) -> str | None:
     return routine.default_for[0] if routine is not None and routine.default_for else None
 
 
-def part_of_phrase(phrase: TimePhrase | None, rules: Rules) -> str | None:
-    if phrase is None or phrase.at is None:
-        return None
-    return rules.day_part(phrase.at)
-
-
-def choose_clock(
-    time_value: str | None,
-    phrase: TimePhrase | None,
-    part: str | None,
+def plan_from_words(
+    heard: Heard,
+    routine_id: str | None,
+    catalog: Catalog,
     now: dt.datetime,
-    rules: Rules,
-    bedtime: dt.time | None = None,
-) -> dt.time:
-    """The clock time a reminder rings at.
+    bedtime: dt.time,
+    base: Plan | None = None,
+) -> Planned:
+    """The reminder ``heard`` asks for, at local time ``now``. With ``base`` (a reminder being
+    changed: "make it 8", "weekdays only"), what the words do not say stays as it was."""
+    rules = catalog.rules
+    local = now.replace(tzinfo=None, second=0, microsecond=0)
+    repeat, days, interval = _repeat_of_words(heard, base)
+    inferred = chose_half = False
+    if heard.wind_down and not heard.says_days and base is None:
+        repeat, inferred = Repeat.DAILY, True  # a wind-down habit, unless a day was said
+    part = heard.part or part_of_routine(catalog, routine_id)
+    said = heard.clock_as_said()
+    first: dt.date | None = None
+    if heard.relative is not None:
+        moment = local + heard.relative
+        clock, first = moment.time(), moment.date()
+    elif heard.before_bed is not None:
+        clock = (dt.datetime.combine(local.date(), bedtime) - heard.before_bed).time()
+    elif said is not None and said[1]:
+        clock = said[0]
+    elif said is not None and part is not None:
+        clock = said[0].replace(hour=said[0].hour % 12 + (0 if part == "morning" else 12))
+    elif said is not None:
+        clock, chose_half = _next_reading(said[0], local, rules, bedtime), True
+        inferred = base is None or said[0].hour != base.clock.hour % 12
+    elif base is not None:
+        clock = base.clock
+    elif part is not None:
+        clock, inferred = rules.reminder_times[part], True
+    else:
+        stretch_times = [rules.reminder_times["morning"], rules.reminder_times["afternoon"]]
+        clock = next((t for t in stretch_times if t > local.time()), stretch_times[0])
+        inferred = True
+    if routine_id is None:
+        routine_id = catalog.routine_for_day_part(rules.day_part(clock)).id
+    if first is None:
+        first = _first_of_words(heard, clock, local, repeat, days, base)
+    wind_down = heard.wind_down or (base.wind_down if base else None)
+    plan = Plan(routine_id, clock, repeat, first, days, interval, wind_down)
+    return Planned(plan, inferred or bool(heard.times_a_week), chose_half, heard.times_a_week)
 
-    An AMAZON.TIME part of the day ("MO") or a time phrase ("tomorrow morning") means the
-    content's time for it. A clock time without a.m. or p.m. (Alexa sends "05:00" for "at five")
-    takes the reading inside the part of the day asked for ("morning stretches at eight" → 8 AM),
-    else the next such time from now (at 9 AM, "at five" → 5 PM) unless that falls close to
-    ``bedtime`` and the other reading does not ("at seven thirty" said at 8 AM → 7:30 AM, when
-    7:30 PM is inside the bedtime buffer). Nothing at all: the asked-for
-    part's time, else the next of the morning and afternoon times.
-    """
-    if time_value and time_value.upper() in PART_CODES:
-        return rules.reminder_times[PART_CODES[time_value.upper()]]
-    clock = parse_clock(time_value)
-    if clock is not None:
-        return _reading(clock, part, now, rules, bedtime)
-    if phrase is not None and phrase.at is not None:
-        return phrase.at
-    if part is not None:
-        return rules.reminder_times[part]
-    stretch_times = [rules.reminder_times["morning"], rules.reminder_times["afternoon"]]
-    return next((t for t in stretch_times if t > now.time()), stretch_times[0])
+
+def _repeat_of_words(heard: Heard, base: Plan | None) -> tuple[Repeat, tuple[str, ...], int]:
+    if heard.repeat == "daily":
+        return Repeat.DAILY, (), heard.interval
+    if heard.repeat == "weekdays":
+        return Repeat.WEEKDAYS, (), 1
+    if heard.repeat == "weekly":
+        return Repeat.WEEKLY, heard.days, 1
+    if heard.times_a_week:
+        return Repeat.WEEKLY, (), 1
+    if base is not None and not heard.one_off:
+        return base.repeat, base.days, base.interval
+    return Repeat.ONCE, (), 1
 
 
-def _reading(
-    clock: dt.time, part: str | None, now: dt.datetime, rules: Rules, bedtime: dt.time | None
-) -> dt.time:
-    if not 1 <= clock.hour <= 12:
-        return clock  # 0:xx and 13:00 onwards say which half of the day they mean
+def _first_of_words(
+    heard: Heard,
+    clock: dt.time,
+    local: dt.datetime,
+    repeat: Repeat,
+    days: tuple[str, ...],
+    base: Plan | None,
+) -> dt.date:
+    if repeat is Repeat.ONCE and heard.one_off in ("today", "tomorrow"):
+        return local.date() + dt.timedelta(days=int(heard.one_off == "tomorrow"))
+    if repeat is Repeat.ONCE and heard.one_off in WEEKDAYS:
+        return first_day(clock, local, Repeat.WEEKLY, (heard.one_off,))
+    kept = base is not None and base.repeat is Repeat.ONCE and repeat is Repeat.ONCE
+    if kept and dt.datetime.combine(base.first, clock) > local:  # a new time keeps the day
+        return base.first
+    return first_day(clock, local, repeat, days)
+
+
+def _next_reading(clock: dt.time, now: dt.datetime, rules: Rules, bedtime: dt.time) -> dt.time:
+    """A bare hour ("at 7") as the next such time that does not fall in the bedtime window
+    (said at 10 AM: 7 PM is close to a 10 PM bedtime, so 7 AM)."""
     morning = clock.replace(hour=clock.hour % 12)
     evening = clock.replace(hour=clock.hour % 12 + 12)
-    if part is not None:
-        for reading in (clock, morning, evening):
-            if rules.day_part(reading) == part:
-                return reading
     readings = sorted((morning, evening), key=lambda reading: _until(reading, now))
-    if bedtime is not None:
-        day = now.replace(tzinfo=None)
-        allowed = [
-            r
-            for r in readings
-            if not is_near_bedtime(
-                dt.datetime.combine(day.date(), r), bedtime, rules.bedtime_buffer_hours
-            )
-        ]
-        return (allowed or readings)[0]
-    return readings[0]
+    allowed = [
+        r
+        for r in readings
+        if not is_near_bedtime(
+            dt.datetime.combine(now.date(), r), bedtime, rules.bedtime_buffer_hours
+        )
+    ]
+    return (allowed or readings)[0]
 
 
 def _until(clock: dt.time, now: dt.datetime) -> dt.timedelta:
@@ -181,34 +231,29 @@ def _until(clock: dt.time, now: dt.datetime) -> dt.timedelta:
     return wait if wait > dt.timedelta(0) else wait + dt.timedelta(days=1)
 
 
-def day_codes(*values: str | None) -> tuple[str, ...]:
-    """AMAZON.DayOfWeek values ("monday") as day codes, in week order, without repeats."""
-    codes = {DAY_NAMES[v.strip().lower()] for v in values if v and v.strip().lower() in DAY_NAMES}
-    return tuple(code for code in WEEKDAYS if code in codes)
-
-
 def first_day(
     clock: dt.time, now: dt.datetime, repeat: Repeat, days: tuple[str, ...] = ()
 ) -> dt.date:
-    """The first local date on which ``clock`` is still ahead and the repeat allows it."""
-    allowed = (
-        days
-        or {
-            Repeat.ONCE: WEEKDAYS,
-            Repeat.DAILY: WEEKDAYS,
-            Repeat.WEEKDAYS: WEEKDAYS[:5],
-            Repeat.WEEKLY: WEEKDAYS,
-        }[repeat]
+    """The first local date on which ``clock`` is still ahead and the repeat allows it (the
+    weekday arithmetic is dateutil's rrule)."""
+    allowed = days or (WEEKDAYS[:5] if repeat is Repeat.WEEKDAYS else WEEKDAYS)
+    local = now.replace(tzinfo=None)
+    rule = rrule.rrule(
+        rrule.WEEKLY,
+        dtstart=local.replace(hour=0, minute=0, second=0, microsecond=0),
+        byweekday=[getattr(rrule, code) for code in allowed],
+        byhour=clock.hour,
+        byminute=clock.minute,
+        bysecond=0,
     )
-    day = now.date()
-    if clock <= now.time().replace(tzinfo=None):
-        day += dt.timedelta(days=1)
-    while WEEKDAYS[day.weekday()] not in allowed:
-        day += dt.timedelta(days=1)
-    return day
+    following = rule.after(local.replace(microsecond=0))
+    return following.date() if following else local.date()
 
 
 def near_bedtime(plan: Plan, bedtime: dt.time, rules: Rules) -> bool:
+    """An exercise reminder in the bedtime window; a wind-down reminder is meant to be there."""
+    if plan.wind_down is not None:
+        return False
     return is_near_bedtime(plan.starts(), bedtime, rules.bedtime_buffer_hours)
 
 
@@ -230,12 +275,13 @@ def earlier_clock(bedtime: dt.time, rules: Rules) -> dt.time:
 def recurrence_rule(plan: Plan) -> str | None:
     """RFC 5545 rule for a repeating plan ("FREQ=DAILY;BYHOUR=8;…"), None for a one-off."""
     when = f"BYHOUR={plan.clock.hour};BYMINUTE={plan.clock.minute};BYSECOND=0"
+    every = f"INTERVAL={plan.interval}"
     if plan.repeat is Repeat.DAILY:
-        return f"FREQ=DAILY;{when};INTERVAL=1"
+        return f"FREQ=DAILY;{when};{every}"
     if plan.repeat is Repeat.WEEKDAYS:
-        return f"FREQ=WEEKLY;BYDAY={','.join(WEEKDAYS[:5])};{when};INTERVAL=1"
+        return f"FREQ=WEEKLY;BYDAY={','.join(WEEKDAYS[:5])};{when};{every}"
     if plan.repeat is Repeat.WEEKLY:
-        return f"FREQ=WEEKLY;BYDAY={','.join(plan.days)};{when};INTERVAL=1"
+        return f"FREQ=WEEKLY;BYDAY={','.join(plan.days)};{when};{every}"
     return None
 
 
@@ -268,13 +314,18 @@ def reminder_request(
 
 @dataclass(frozen=True)
 class Listed:
-    """One of this skill's reminders, as the API describes it."""
+    """One of this skill's reminders, as the API describes it (``text``: what it says)."""
 
     token: str
     clock: dt.time
     repeat: Repeat
     first: dt.date
     days: tuple[str, ...] = ()
+    interval: int = 1
+    text: str = ""
+
+    def schedule(self) -> tuple[dt.time, Repeat, tuple[str, ...], int]:
+        return self.clock, self.repeat, self.days, self.interval
 
 
 def listed(reminder: Any) -> Listed | None:
@@ -293,13 +344,28 @@ def listed(reminder: Any) -> Listed | None:
         start = dt.datetime.fromisoformat(str(moment))
     except ValueError:
         return None
-    repeat, days = _repeat_of(recurrence)
-    return Listed(str(token), start.time().replace(tzinfo=None), repeat, start.date(), days)
+    repeat, days, interval = _repeat_of(recurrence)
+    return Listed(
+        str(token),
+        start.time().replace(tzinfo=None, second=0, microsecond=0),
+        repeat,
+        start.date(),
+        days,
+        interval,
+        _spoken_text(reminder),
+    )
 
 
-def _repeat_of(recurrence: Mapping[str, Any] | None) -> tuple[Repeat, tuple[str, ...]]:
+def _spoken_text(reminder: Mapping[str, Any]) -> str:
+    try:
+        return str(reminder["alertInfo"]["spokenInfo"]["content"][0]["text"])
+    except (KeyError, IndexError, TypeError):
+        return ""
+
+
+def _repeat_of(recurrence: Mapping[str, Any] | None) -> tuple[Repeat, tuple[str, ...], int]:
     if recurrence is None:
-        return Repeat.ONCE, ()
+        return Repeat.ONCE, (), 1
     rules = recurrence.get("recurrenceRules") or []
     fields: dict[str, str] = {}
     for part in str(rules[0]).split(";") if rules else ():
@@ -309,13 +375,15 @@ def _repeat_of(recurrence: Mapping[str, Any] | None) -> tuple[Repeat, tuple[str,
         by_day = recurrence.get("byDay") or []
         fields = {"FREQ": str(recurrence.get("freq") or ""), "BYDAY": ",".join(map(str, by_day))}
     days = tuple(d for d in WEEKDAYS if d in fields.get("BYDAY", "").split(","))
+    interval = int(fields["INTERVAL"]) if fields.get("INTERVAL", "").isdigit() else 1
+    interval = interval if 1 <= interval <= 7 else 1
     if fields.get("FREQ") == "DAILY" or (fields.get("FREQ") == "WEEKLY" and len(days) == 7):
-        return Repeat.DAILY, ()
+        return Repeat.DAILY, (), interval
     if fields.get("FREQ") == "WEEKLY" and days == WEEKDAYS[:5]:
-        return Repeat.WEEKDAYS, ()
+        return Repeat.WEEKDAYS, (), 1
     if fields.get("FREQ") == "WEEKLY" and days:
-        return Repeat.WEEKLY, days
-    return Repeat.ONCE, ()
+        return Repeat.WEEKLY, days, 1
+    return Repeat.ONCE, (), 1
 
 
 def matches(reminder: Listed, part: str | None, rules: Rules) -> bool:
@@ -336,9 +404,13 @@ class Fault(StrEnum):
 
 
 class ReminderApiError(Exception):
-    def __init__(self, fault: Fault) -> None:
+    """``answered``: the API gave an HTTP answer; without one (a timeout, a dropped connection)
+    a create may still have been made."""
+
+    def __init__(self, fault: Fault, *, answered: bool = True) -> None:
         super().__init__(fault.value)
         self.fault = fault
+        self.answered = answered
 
 
 def has_consent(handler_input: HandlerInput) -> bool:
@@ -362,6 +434,12 @@ def create(handler_input: HandlerInput, request: ReminderRequest) -> str:
         logger.warning("reminders API create answered without a token")
         raise ReminderApiError(Fault.UNAVAILABLE)
     return str(token)
+
+
+def update(handler_input: HandlerInput, token: str, request: ReminderRequest) -> None:
+    """Change a reminder in place (PUT /v1/alerts/reminders/{token}). Raises
+    :class:`ReminderApiError` (GONE when it was deleted meanwhile)."""
+    _call("update", lambda client: client.update_reminder(token, request), handler_input)
 
 
 def list_all(handler_input: HandlerInput) -> list[Any]:
@@ -410,6 +488,11 @@ def _call(operation: str, call: Any, handler_input: HandlerInput) -> Any:
         client = handler_input.service_client_factory.get_reminder_management_service()
         return call(client)
     except ServiceException as exc:
+        if exc.headers is None and exc.body is None:
+            # The SDK's client found no answer at all (a timeout, a dropped connection) and calls
+            # it a 500; a create may still have been made.
+            logger.warning("reminders API %s failed: no answer", operation)
+            raise ReminderApiError(Fault.UNAVAILABLE, answered=False) from None
         fault = classify(exc)
         code = _code(exc)
         logger.warning(
@@ -424,7 +507,7 @@ def _call(operation: str, call: Any, handler_input: HandlerInput) -> Any:
     # to the user; only the kind of failure is logged (a message may quote the bearer token).
     except Exception as exc:
         logger.warning("reminders API %s failed: %s", operation, type(exc).__name__)
-        raise ReminderApiError(Fault.UNAVAILABLE) from None
+        raise ReminderApiError(Fault.UNAVAILABLE, answered=False) from None
 
 
 def classify(exc: ServiceException) -> Fault:

@@ -74,6 +74,9 @@ class UserState:
     # and whether the one-time "shall I remind you?" after a first routine was already asked.
     reminder_tokens: list[str] = field(default_factory=list)
     reminder_offered: bool = False
+    # The reminder the coach asked Alexa's permission for (the request's token), until the answer
+    # comes: an answer that matches nothing asked for, or comes twice, sets nothing.
+    reminder_asked: str | None = None
     # The local date ("YYYY-MM-DD") the user last said something hurt: on that day every start or
     # resume first asks whether they feel fine. A "yes" clears it.
     hurt_on: str | None = None
@@ -152,22 +155,67 @@ class UserState:
         return _SCHEMA.dump(self)
 
 
-def state_from_record(record: Any) -> UserState:
-    """Read a stored record; an unreadable one gives a fresh state and a warning, never an error
-    (one damaged record must not lock its user out)."""
+class UnreadableRecordError(ValueError):
+    """A stored record does not pass the schema; the message says which fields, briefly."""
+
+
+def load_state(record: Any) -> UserState:
+    """Read a stored record (``{}`` or None: a new user), or raise UnreadableRecordError. The
+    turn then keeps the record aside rather than replace it (``skill.builder``)."""
     if not record:
         return UserState()
+    if not isinstance(record, Mapping):
+        raise UnreadableRecordError(f"the record is a {type(record).__name__}, not a mapping")
     try:
-        if not isinstance(record, Mapping):
-            raise ValidationError("not a mapping")
         return _SCHEMA.load(record)
-    except (ValidationError, TypeError, ValueError) as exc:
+    except ValidationError as exc:
+        raise UnreadableRecordError(_summary(exc.messages)) from None
+    except (TypeError, ValueError) as exc:
+        raise UnreadableRecordError(f"{type(exc).__name__}: {exc}"[:200]) from None
+
+
+def state_from_record(record: Any) -> UserState:
+    """Read a stored record; an unreadable one gives a fresh state and a warning, never an error
+    (for tools and tests that only look; a turn uses :func:`load_state`)."""
+    try:
+        return load_state(record)
+    except UnreadableRecordError as exc:
         logger.warning("stored user state is corrupt (%s); starting fresh", exc)
         return UserState()
 
 
 _DATE = fields.String(validate=validate.Regexp(r"\A\d{4}-\d{2}-\d{2}\Z"))
 _ID = fields.String(validate=validate.Regexp(r"\A[a-z][a-z0-9_]{0,63}\Z"))
+
+
+def record_problems(record: Mapping[str, Any]) -> str | None:
+    """Why ``record`` (from :meth:`UserState.to_record`) could not be read back, or None.
+
+    Values from outside (a reminder token from Alexa's API, a bedtime heard) reach the state
+    unchecked; a record that fails the schema would, on the next read, count as unreadable. So a
+    turn checks what it is about to save, and saves nothing that it could not read again."""
+    errors = _SCHEMA.validate(record)
+    return _summary(errors) if errors else None
+
+
+def _summary(messages: Any) -> str:
+    """Which fields failed, e.g. ``reminder_tokens.0: Longer than maximum length 200.``; the
+    values themselves are not quoted (they can be long, or the user's)."""
+    parts: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                walk(value, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, list) and all(isinstance(item, str) for item in node):
+            parts.append(f"{path or 'record'}: {' '.join(node)}")
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                walk(item, f"{path}.{index}")
+
+    walk(messages, "")
+    text = "; ".join(parts[:5]) + ("; …" if len(parts) > 5 else "")
+    return text[:300]
 
 
 class ProgressSchema(Schema):
@@ -214,6 +262,9 @@ class UserStateSchema(Schema):
         validate=validate.Length(max=MAX_REMINDER_TOKENS),
     )
     reminder_offered = fields.Boolean(load_default=False)
+    reminder_asked = fields.String(
+        allow_none=True, load_default=None, validate=validate.Length(max=MAX_TOKEN_CHARS * 2)
+    )
     hurt_on = fields.String(
         allow_none=True, load_default=None, validate=validate.Regexp(r"\A\d{4}-\d{2}-\d{2}\Z")
     )

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing.process
+import subprocess
+from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +17,52 @@ from skill.stores import MemoryAdapter
 from tests.support import Conversation
 
 NEW_YORK = ZoneInfo("America/New_York")
+
+
+# ---- the slow marker is honest ---------------------------------------------------------------
+# `make check` runs the tests not marked slow, as a quick loop with no Node, no servers and no
+# child processes. So a test that starts a process (directly or through a fixture it is the first
+# to use) without the marker fails here, saying so, rather than slowing the loop unnoticed.
+
+_running: list[pytest.Item] = []
+_unguarded: dict[str, Callable[..., Any]] = {}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    _running.append(item)
+    try:
+        return (yield)
+    finally:
+        _running.pop()
+
+
+def _only_when_slow(what: str, start: Callable[..., Any]) -> Callable[..., Any]:
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _running and _running[-1].get_closest_marker("slow") is None:
+            pytest.fail(
+                f"{_running[-1].nodeid} starts {what} but is not marked slow: add "
+                "@pytest.mark.slow (make check leaves such tests to make test)",
+                pytrace=False,
+            )
+        return start(self, *args, **kwargs)
+
+    return guarded
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _unguarded["popen"] = subprocess.Popen.__init__
+    _unguarded["process"] = multiprocessing.process.BaseProcess.start
+    subprocess.Popen.__init__ = _only_when_slow("a process", _unguarded["popen"])  # type: ignore[method-assign]
+    multiprocessing.process.BaseProcess.start = _only_when_slow(  # type: ignore[method-assign]
+        "a process", _unguarded["process"]
+    )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _unguarded:
+        subprocess.Popen.__init__ = _unguarded.pop("popen")  # type: ignore[method-assign]
+        multiprocessing.process.BaseProcess.start = _unguarded.pop("process")  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")
@@ -78,3 +128,20 @@ def webhook(tmp_path_factory, alexa_api_tls):
     env = {"REQUESTS_CA_BUNDLE": str(alexa_api_tls.ca), "NO_PROXY": "127.0.0.1,localhost"}
     with running_webhook(tmp_path_factory.mktemp("webhook"), env=env) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    """A DynamoDB server (moto's, real HTTP) on 127.0.0.1 for a test module: its endpoint URL."""
+    from tests.lambda_support import moto_dynamodb
+
+    with moto_dynamodb() as url:
+        yield url
+
+
+@pytest.fixture
+def table(endpoint) -> str:
+    """A fresh users table on the DynamoDB ``endpoint``, shaped as serverless.yml declares it."""
+    from tests.lambda_support import create_users_table
+
+    return create_users_table(endpoint)

@@ -5,7 +5,8 @@ the Alexa APIs over the network (the webhook process, the API client itself).
 On top of the stand-in, a test can make the APIs misbehave: ``status``, ``body``, ``delay``,
 ``content_type`` and ``extra_headers`` replace the time-zone answer; ``reminder_fault`` makes every
 Reminders call answer that status and error code (the API's ``{"code": ..., "message": ...}``);
-``reminder_delay`` holds Reminders answers back.
+``reminder_delay`` holds Reminders answers back, and ``create_answer_delay`` holds back only a
+create's answer, after the reminder is made (an answer that comes too late).
 
 The SDK's API client (and so the skill's) refuses plain HTTP, so the server speaks TLS with a
 certificate from a CA made here. Tests make the skill's client trust that CA through
@@ -93,6 +94,16 @@ class FakeAlexaApi:
     reminders: dict[str, dict] = field(default_factory=dict)  # alertToken → the stored reminder
     reminder_fault: tuple[int, str] | None = None  # (status, error code) for every reminders call
     reminder_delay: float = 0.0
+    # Seconds a create waits before answering, after the reminder is made: a late answer.
+    create_answer_delay: float = 0.0
+
+    def reminder_updates(self) -> list[dict]:
+        """The JSON bodies the skill PUT to change reminders, in order."""
+        return [
+            json.loads(r.body)
+            for r in self.seen
+            if r.method == "PUT" and r.path.startswith(REMINDERS_PATH + "/")
+        ]
 
     def reminder_bodies(self) -> list[dict]:
         """The JSON bodies the skill POSTed to create reminders, in order."""
@@ -114,7 +125,10 @@ class FakeAlexaApi:
         except ValueError:
             body = seen.body.decode("utf-8", "replace")
         self.standin.zone = self.zone
-        return self.standin.answer(seen.method, seen.path, seen.headers, body)
+        answer = self.standin.answer(seen.method, seen.path, seen.headers, body)
+        if seen.method == "POST" and seen.path == REMINDERS_PATH and self.create_answer_delay:
+            self._release.wait(self.create_answer_delay)  # made, but answered too late
+        return answer
 
     def __post_init__(self) -> None:
         self._release = threading.Event()

@@ -413,6 +413,7 @@ def test_validate_command_exits_non_zero_and_lists_everything(content, capsys):
     assert "2 problem(s)" in err
 
 
+@pytest.mark.slow
 def test_validate_command_on_good_content_prints_one_line():
     result = subprocess.run(
         [sys.executable, "-m", "skill.cli", "validate"], capture_output=True, text=True, check=False

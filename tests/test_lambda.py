@@ -5,17 +5,19 @@ process standing for a new container."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
 
 from tests.lambda_support import (
+    ROOT,
     ContainerError,
     LambdaContainer,
     closed_port_url,
-    create_users_table,
     lambda_environment,
-    moto_dynamodb,
     stored_items,
 )
 from tests.support import (
@@ -33,16 +35,7 @@ STORE_ERROR = "couldn't reach your saved progress"
 MORNING = ("morning stretches", "morning_stretches")
 OTHER_SKILL = "amzn1.ask.skill.11111111-1111-4111-8111-111111111111"
 
-
-@pytest.fixture(scope="module")
-def endpoint():
-    with moto_dynamodb() as url:
-        yield url
-
-
-@pytest.fixture
-def table(endpoint) -> str:
-    return create_users_table(endpoint)
+pytestmark = pytest.mark.slow  # every test runs the function in a child process
 
 
 @pytest.fixture
@@ -153,10 +146,14 @@ NOT_AN_ENVELOPE = "refused an event that is not an Alexa request envelope"
 @pytest.mark.parametrize(
     ("event", "reason"),
     [
-        ({}, "missing request.type, context.System.application.applicationId"),
         (
-            {"request": {"type": "LaunchRequest"}},
-            "missing context.System.application.applicationId",
+            {},
+            "missing request.type, request.timestamp, context.System.application.applicationId, "
+            "context.System.user.userId",
+        ),
+        (
+            {"request": {"type": "LaunchRequest", "timestamp": "2026-11-17T13:15:00Z"}},
+            "missing context.System.application.applicationId, context.System.user.userId",
         ),
         (["not", "a", "map"], "it is not a JSON object"),
     ],
@@ -202,3 +199,49 @@ def test_an_unknown_request_type_is_refused_by_name(endpoint, table, morning):
         "refused a request of unknown type Alexa.Presentation.NEW.Thing\\nforged line"
     )
     assert "\nforged line" not in container.log
+
+
+def test_a_session_ended_with_an_error_type_newer_than_the_sdk_is_logged_and_answered(env, morning):
+    body = envelope(session_ended_request(morning, reason="ERROR"))
+    body["request"]["error"] = {"type": "SOME_FUTURE_ERROR", "message": "the speaker moved"}
+    with LambdaContainer(env) as container:
+        answer = container.handle(body)
+    assert answer["response"] == {}
+    assert "SOME_FUTURE_ERROR (the speaker moved)" in container.log
+
+
+# A container process that builds the event itself: a 10,000-deep event cannot travel as JSON
+# (the standard library's parser gives up first), but a runtime may still hand one over.
+_DEEP_EVENT = r"""
+import json, sys
+sys.path[:0] = [sys.argv[1]]
+event = json.loads(sys.argv[2])
+deep = {}
+node = deep
+for _ in range(10_000):
+    node["more"] = {}
+    node = node["more"]
+event["session"]["attributes"] = deep
+from skill.lambda_entry import handler
+try:
+    handler(event, None)
+    print("answered")
+except Exception as exc:
+    print(type(exc).__name__, str(exc))
+"""
+
+
+def test_a_ten_thousand_deep_event_is_refused_cleanly_not_with_a_recursion_error(env, morning):
+    event = envelope(launch_request(morning))
+    outcome = subprocess.run(
+        [sys.executable, "-c", _DEEP_EVENT, str(ROOT), json.dumps(event)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert outcome.stdout.strip() == (
+        "RequestRejectedError refused an event that is not an Alexa request envelope: "
+        "it is nested too deeply to be an Alexa request"
+    ), outcome.stderr

@@ -15,7 +15,8 @@ from tests.support import Conversation
 
 TOKEN = "Bearer-SECRET-TOKEN-42\r\nX-Forged: yes"  # not a valid header value: requests quotes it
 DEVICE = "amzn1.ask.device.PRIVATE-DEVICE-7"
-FORGED = "tai chi\n2026-11-17 13:15:00,000 INFO webhook.app: POST /alexa status=200 user=admin"
+# Words that name nothing the coach knows (an activity would be answered, not logged as unknown).
+FORGED = "unicycling\n2026-11-17 13:15:00,000 INFO webhook.app: POST /alexa status=200 user=admin"
 
 
 class Captured(logging.Handler):
@@ -75,7 +76,9 @@ def test_slot_words_are_logged_cut_short_and_escaped(talk, captured, intent, slo
     for line in captured.lines:
         assert "\n" not in line and "\r" not in line
         assert len(line) < 400
-    assert any(clip(FORGED) in line for line in captured.lines)
+    # The newline never reaches a handler (invisible and control characters are removed where
+    # the words enter); what is logged is the words, cut short, on one line.
+    assert any(clip(FORGED.replace("\n", " ")) in line for line in captured.lines)
 
 
 def test_clip_escapes_control_characters_and_marks_the_cut():

@@ -30,7 +30,7 @@ from coach_dev.model import (
     load_manifest_source,
     model_file,
 )
-from coach_dev.nlu import LAUNCH_REQUEST, resolve, resolve_invocation
+from coach_dev.nlu import LAUNCH_REQUEST, Resolver
 from skill.catalog.loader import load_catalog
 from skill.catalog.model import CONTENT_DIR
 from skill.cli import main
@@ -213,7 +213,7 @@ def test_every_custom_intent_has_a_generous_set_of_samples(models):
         if slot_types == {"AMAZON.SearchQuery"}:
             # A free-text carrier has one sample per sentence opening: any words may follow, so
             # more samples would only take sentences from the named intents.
-            assert 1 <= len(intent["samples"]) <= 30, intent["name"]
+            assert 1 <= len(intent["samples"]) <= MAX_SAMPLES_PER_INTENT, intent["name"]
         else:
             assert 20 <= len(intent["samples"]) <= MAX_SAMPLES_PER_INTENT, intent["name"]
 
@@ -245,7 +245,7 @@ def test_a_routine_added_in_yaml_becomes_speakable(tmp_path):
     )
     document = build_models(load_catalog(content))["en-CA"]
     assert check_model(document) == []
-    said = resolve(document, "let's do my wind down routine")
+    said = Resolver(document).resolve("let's do my wind down routine")
     assert said is not None
     assert (said.intent, said.slot_id("routine")) == ("StartRoutineIntent", "wind_down")
 
@@ -426,8 +426,9 @@ def test_every_example_phrase_resolves_to_the_intended_intent(manifest, models, 
         ("TipIntent", "topic", "bedtime"),
     ]
     assert len(phrases) == len(expected)
+    resolver = Resolver(models[locale])
     for phrase, (intent, slot, entity_id) in zip(phrases, expected, strict=True):
-        said = resolve_invocation(models[locale], phrase)
+        said = resolver.resolve_invocation(phrase)
         assert said is not None, phrase
         assert said.intent == intent, phrase
         if slot:

@@ -270,6 +270,7 @@ def test_an_event_the_coach_never_sent_changes_nothing(skill, morning, store, ar
     assert stored_record(store) == before
 
 
+@pytest.mark.slow
 def test_a_tap_through_the_real_webhook_from_the_command_line(webhook):
     # "start anyway": a routine starts at whatever hour the suite runs (no bedtime check).
     result = rls_coach(
@@ -346,6 +347,7 @@ def component_types(node: Any) -> set[str]:
     return found
 
 
+@pytest.mark.slow
 def test_every_document_and_datasource_passes_amazons_apl_validator(catalog, settings, morning):
     replies = every_screen_sent(catalog, settings, morning)
     datasources = {json.dumps(r.screens[0]["datasources"], sort_keys=True) for r in replies}
@@ -360,6 +362,7 @@ def test_every_document_and_datasource_passes_amazons_apl_validator(catalog, set
         assert used <= CORE_COMPONENTS, (name, used - CORE_COMPONENTS)
 
 
+@pytest.mark.slow
 def test_the_validator_is_not_a_rubber_stamp():
     broken = json.loads(json.dumps(document("step")))
     broken["mainTemplate"]["items"][1]["items"][0]["items"][1]["color"] = 9  # not a color
@@ -392,6 +395,7 @@ def test_every_viewport_has_its_sizes_and_every_size_used_is_defined(name):
     assert used and used <= defined, used - defined
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -57,6 +57,7 @@ def test_a_state_is_stored_with_every_field_and_read_back_the_same():
         "disclaimer_heard": True,
         "reminder_tokens": ["amzn1.alert.one"],
         "reminder_offered": True,
+        "reminder_asked": None,
         "hurt_on": "2026-11-17",
         "left_out": ["lunge_and_stretch"],
         "reps": {"bridge": 12},

@@ -30,22 +30,17 @@ from tests.lambda_support import (
     THROTTLE,
     DynamoDBProxy,
     closed_port_url,
-    create_users_table,
     dynamodb,
-    moto_dynamodb,
     stored_items,
 )
 from tests.support import SERIALIZER, Conversation, envelope, launch_request
 
+# A DynamoDB server on loopback, and deadlines and retries waited out in real time.
+pytestmark = pytest.mark.slow
+
 USER = "amzn1.ask.account.TESTUSER"
 STORE_ERROR = "couldn't reach your saved progress"
 DISCLAIMER = "not medical advice"
-
-
-@pytest.fixture(scope="module")
-def endpoint():
-    with moto_dynamodb() as url:
-        yield url
 
 
 @pytest.fixture
@@ -60,8 +55,9 @@ def aws_env(monkeypatch, endpoint):
 
 
 @pytest.fixture
-def table(aws_env, endpoint) -> str:
-    return create_users_table(endpoint)
+def table(aws_env, table) -> str:
+    """The shared fresh table, made with the AWS variables of a developer's shell set."""
+    return table
 
 
 def talk_to(table: str, catalog, settings, morning) -> Conversation:

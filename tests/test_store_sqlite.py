@@ -17,7 +17,7 @@ from ask_sdk_core.exceptions import PersistenceException
 
 from skill.builder import build_skill
 from skill.state import state_from_record
-from skill.stores import REVISION_KEY, open_store
+from skill.stores import QUARANTINE_KEY, REVISION_KEY, open_store
 from skill.stores.sqlite import MAX_RECORD_CHARS, SQLiteAdapter
 from tests.support import Conversation, user_envelope
 
@@ -248,6 +248,7 @@ def _save_from_another_process(path: str, worker: int, count: int) -> int:
     return count
 
 
+@pytest.mark.slow
 def test_two_processes_saving_at_once_lose_nothing(db_path, adapter):
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
@@ -370,8 +371,8 @@ def test_attributes_that_are_not_json_are_refused_clearly(adapter):
         save(adapter, {"when": object()})
 
 
-def test_a_damaged_record_reads_as_a_fresh_start_and_the_next_save_replaces_it(
-    adapter, db_path, caplog
+def test_a_damaged_record_is_kept_aside_not_replaced_and_the_user_is_told(
+    adapter, db_path, caplog, catalog, settings, morning
 ):
     raw = sqlite3.connect(db_path)
     with raw:
@@ -380,10 +381,12 @@ def test_a_damaged_record_reads_as_a_fresh_start_and_the_next_save_replaces_it(
             (USER, "{not json", "2026-11-17T00:00:00+00:00"),
         )
     raw.close()
-    assert record_of(adapter) == {}
+    reply = Conversation(skill=build_skill(catalog, adapter, settings), now=morning).launch()
+    assert "couldn't reach your saved progress" in reply.text
     assert "not a JSON object" in caplog.text
-    save(adapter, {"pace": "faster"})
-    assert record_of(adapter) == {"pace": "faster"}
+    stored = record_of(adapter)
+    assert stored[QUARANTINE_KEY]["record"] == "{not json"  # kept, beside a fresh start
+    assert stored["disclaimer_heard"] is False
 
 
 # ---- the skill on top of it ------------------------------------------------------------------

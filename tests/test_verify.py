@@ -19,8 +19,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from skill.builder import build_skill
 from skill.settings import Settings
+from tests.helpers.webhook_client import webhook_client
 from tests.pki import (
     CERT_URL,
     AlexaPKI,
@@ -34,8 +34,14 @@ from tests.pki import (
     sign,
     url,
 )
-from tests.support import SKILL_ID, Reply, envelope, intent_request, launch_request
-from webhook.app import create_app
+from tests.support import (
+    SKILL_ID,
+    Reply,
+    envelope,
+    intent_request,
+    launch_request,
+    stored_record,
+)
 from webhook.verify import (
     MAX_CHAIN_BYTES,
     AlexaRequestVerifier,
@@ -68,17 +74,14 @@ def client(pki, s3, clock, catalog, store):
     settings = Settings(
         skill_id=SKILL_ID, store_url="memory://", default_timezone="America/New_York"
     )
-    app = create_app(
-        {
-            "SETTINGS": settings,
-            "SKILL": build_skill(catalog, store, settings),
-            "CATALOG": catalog,
-            "TRUST_ROOTS": [pki.root.certificate],
-            "FETCH_CHAIN": s3,
-            "CLOCK": clock,
-        }
+    return webhook_client(
+        settings,
+        catalog=catalog,
+        store=store,
+        TRUST_ROOTS=[pki.root.certificate],
+        FETCH_CHAIN=s3,
+        CLOCK=clock,
     )
-    return app.test_client()
 
 
 def launch_body(moment: dt.datetime = NOW, skill_id: str = SKILL_ID) -> bytes:
@@ -163,6 +166,39 @@ def test_an_unknown_request_type_that_is_signed_gets_an_empty_valid_response(cli
     response = signed(client, pki, json.dumps(body).encode())
     assert response.status_code == 200
     assert response.get_json() == {"version": "1.0", "response": {}}
+
+
+# ---- replays ---------------------------------------------------------------------------------
+
+
+def test_a_signed_request_sent_again_is_refused_and_not_processed(client, pki, store, clock):
+    """Someone who saw a signed "next" sends it again within the 150-second window: the routine
+    must not advance twice."""
+    start = json.dumps(
+        envelope(intent_request("StartRoutineIntent", NOW), new_session=True)
+    ).encode()
+    assert signed(client, pki, start).status_code == 200
+    clock.now = NOW + dt.timedelta(seconds=20)
+    next_body = json.dumps(envelope(intent_request("AMAZON.NextIntent", clock.now))).encode()
+    assert signed(client, pki, next_body).status_code == 200
+    place = stored_record(store)["progress"]
+    for seconds in (30, 90, 140):
+        clock.now = NOW + dt.timedelta(seconds=seconds)
+        reason = rejected_because(signed(client, pki, next_body))
+        assert reason == "request verification failed: request was already received (a replay)"
+    assert stored_record(store)["progress"] == place
+
+
+def test_a_replay_after_the_window_is_refused_for_its_age(client, pki, clock):
+    body = launch_body()
+    assert signed(client, pki, body).status_code == 200
+    clock.now = NOW + dt.timedelta(seconds=151)
+    assert rejected_because(signed(client, pki, body)).endswith("request timestamp is too old")
+
+
+def test_requests_with_their_own_ids_are_all_answered(client, pki):
+    for _ in range(5):
+        assert signed(client, pki, launch_body()).status_code == 200
 
 
 # ---- 1. the certificate chain URL (Amazon's own examples, and a few more) ---------------------

@@ -4,33 +4,43 @@ every kind of bad input answered with a short JSON reason (or, inside the skill,
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import re
 import runpy
+import sqlite3
+import time
 from typing import Any
 
 import pytest
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
-from skill.builder import build_skill
 from skill.settings import Settings, SettingsError
 from skill.stores import MemoryAdapter
-from tests.support import Reply, envelope, intent_request, launch_request
-from webhook.app import MAX_BODY_BYTES, create_app, hash_user_id
+from skill.stores.sqlite import SQLiteAdapter
+from tests.helpers.webhook_client import webhook_client
+from tests.support import (
+    Reply,
+    envelope,
+    intent_request,
+    launch_request,
+    session_ended_request,
+)
+from webhook.app import (
+    HEALTH_OK_SECONDS,
+    MAX_BODY_BYTES,
+    create_app,
+    hash_user_id,
+)
 
 USER = "amzn1.ask.account.PRIVATE-PERSON-42"
 
 
 @pytest.fixture
 def make_client(catalog, settings):
-    def make(store: Any = None, skill: Any = None) -> Any:
-        skill = skill or build_skill(catalog, store or MemoryAdapter(), settings)
-        app = create_app({"SETTINGS": settings, "SKILL": skill, "CATALOG": catalog})
-        return app.test_client()
-
-    return make
+    return functools.partial(webhook_client, settings, catalog=catalog)
 
 
 @pytest.fixture
@@ -103,8 +113,8 @@ def test_post_to_healthz_is_405(client):
         (b'{"version": "1.0", ', "request body is not JSON"),
         (b"\xff\xfe\x00{}", "request body is not UTF-8 text"),
         (b"[" * 100_000, "request body is not JSON"),
-        (b"[1, 2]", "not an Alexa request envelope: the body is not a JSON object"),
-        (b'"LaunchRequest"', "not an Alexa request envelope: the body is not a JSON object"),
+        (b"[1, 2]", "not an Alexa request envelope: it is not a JSON object"),
+        (b'"LaunchRequest"', "not an Alexa request envelope: it is not a JSON object"),
     ],
 )
 def test_a_body_that_is_not_json_is_400(client, body, reason):
@@ -118,6 +128,16 @@ def test_json_that_is_not_an_envelope_is_400_naming_every_missing_field(client):
         "not an Alexa request envelope: missing request.timestamp, "
         "context.System.application.applicationId, context.System.user.userId"
     )
+
+
+def test_a_session_ended_with_an_error_type_newer_than_the_sdk_is_answered(client, morning, caplog):
+    body = envelope(session_ended_request(morning, reason="ERROR"))
+    body["request"]["error"] = {"type": "SOME_FUTURE_ERROR", "message": "the speaker moved"}
+    with caplog.at_level(logging.WARNING, logger="skill"):
+        response = client.post("/alexa", json=body)
+    assert response.status_code == 200
+    assert response.get_json()["response"] == {}
+    assert "SOME_FUTURE_ERROR (the speaker moved)" in caplog.text
 
 
 def test_an_envelope_without_a_request_type_is_400(client, morning):
@@ -247,6 +267,25 @@ def test_health_is_503_when_the_store_does_not_answer(make_client):
     assert response.get_json()["store"] == "unreachable"
 
 
+def test_health_is_503_when_the_store_can_be_read_but_not_written(make_client, tmp_path):
+    """Another process holds the write lock (as a full disk or a read-only file would, every
+    save fails) while reads go on: the health check says so, and says ok again once it can."""
+    path = tmp_path / "coach.sqlite3"
+    client = make_client(store=SQLiteAdapter(path, busy_timeout=0.2))
+    assert client.get("/healthz").status_code == 200
+    blocker = sqlite3.connect(path, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        time.sleep(HEALTH_OK_SECONDS)  # the good result is reused for a few seconds
+        response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.get_json()["store"] == "not writable"
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert client.get("/healthz").status_code == 200  # a failure is not reused
+
+
 # ---- logging ----------------------------------------------------------------------------------
 
 
@@ -291,7 +330,7 @@ LATENCY = r"latency_ms=[0-9]+\.[0-9]"
             b"[1]",
             logging.INFO,
             rf"POST /alexa status=400 type=- intent=- user=- {LATENCY} "
-            r'reason="not an Alexa request envelope: the body is not a JSON object"',
+            r'reason="not an Alexa request envelope: it is not a JSON object"',
         ),
         (
             "GET",

@@ -1,30 +1,35 @@
 """Build the AWS Lambda deployment zip: the ``skill`` package and its runtime dependencies.
 
     python tools/lambda_bundle.py --output build/rls-coach-lambda.zip [--skill-id amzn1.ask.skill…]
+    python tools/lambda_bundle.py --lock requirements/lambda.lock    (what `make lock` runs)
 
 What goes in is decided in one place each:
 
 - the dependencies: the project's own, minus those pyproject.toml declares webhook-only (Flask,
-  waitress, cryptography), plus the ``lambda`` extra;
+  waitress, cryptography), plus the ``lambda`` extra, resolved by ``make lock`` into
+  requirements/lambda.lock: exact versions (the same as requirements/dev.lock, which the tests run
+  on) with the hash of every file, so the zip holds what was tested and nothing PyPI swapped since;
 - the Python version and CPU architecture: ``provider.runtime`` and ``provider.architecture`` in
-  serverless.yml, so the compiled wheels (PyYAML, charset-normalizer) match the function;
+  serverless.yml, for which the lock is resolved and the compiled wheels (PyYAML,
+  charset-normalizer) are fetched;
 - what the Lambda runtime already provides (boto3 and its own dependencies): left out, because a
   second copy would shadow the runtime's and add tens of megabytes.
 
-pip fetches wheels built for the Lambda's platform (never compiling anything), so this works on any
-machine with access to PyPI and no AWS account. The zip is reproducible (sorted entries, fixed
-timestamps), so an unchanged skill gives a byte-identical zip and Serverless skips the upload.
+pip fetches wheels built for the Lambda's platform (never compiling anything: a wheel built here
+would have no hash in the lock), so this works on any machine with access to PyPI and no AWS
+account. The zip is reproducible (sorted entries, fixed timestamps), so an unchanged skill gives a
+byte-identical zip and Serverless skips the upload.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import tomllib
 import zipfile
 from collections.abc import Iterator
@@ -34,12 +39,17 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "skill"
+LOCK = ROOT / "requirements" / "lambda.lock"
+# The lock of the whole development environment: the Lambda's lock takes its versions from it.
+DEV_LOCK = ROOT / "requirements" / "dev.lock"
 # The Lambda Python runtime ships boto3 with these; everything else must be bundled.
 PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer", "jmespath")
 # Console scripts and byte code for another interpreter are of no use in the function.
 SKIPPED_PARTS = frozenset({"__pycache__", "bin"})
 SKIPPED_SUFFIXES = frozenset({".pyc", ".pyo"})
 PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+# The same platforms as uv names them when resolving the lock.
+UV_PLATFORMS = {"arm64": "aarch64-manylinux2014", "x86_64": "x86_64-manylinux2014"}
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold: no build time in the bytes
 
 
@@ -73,6 +83,11 @@ def _name(requirement: str) -> str:
 
 def lambda_target(config: Path = ROOT / "serverless.yml") -> tuple[str, str]:
     """(python version, pip platform) of the function, from serverless.yml's provider."""
+    runtime, architecture = _runtime_and_architecture(config)
+    return runtime, PLATFORMS[architecture]
+
+
+def _runtime_and_architecture(config: Path = ROOT / "serverless.yml") -> tuple[str, str]:
     provider = (yaml.safe_load(config.read_text()) or {}).get("provider") or {}
     runtime = str(provider.get("runtime", ""))
     architecture = str(provider.get("architecture", "x86_64"))
@@ -82,7 +97,7 @@ def lambda_target(config: Path = ROOT / "serverless.yml") -> tuple[str, str]:
         raise BundleError(
             f"{config.name}: provider.architecture '{architecture}' is not arm64 or x86_64"
         )
-    return runtime.removeprefix("python"), PLATFORMS[architecture]
+    return runtime.removeprefix("python"), architecture
 
 
 def check_skill_id(skill_id: str) -> None:
@@ -101,41 +116,73 @@ def check_skill_id(skill_id: str) -> None:
         )
 
 
-def install_dependencies(target: Path, requirements: list[str], python: str, platform: str) -> None:
-    """Install ``requirements`` into ``target`` as wheels for the function's Python and platform.
+def install_dependencies(target: Path, lock: Path, python: str, platform: str) -> None:
+    """Install the hashed pins of ``lock`` into ``target`` as wheels for the function's Python and
+    platform; pip refuses any file whose hash the lock does not list."""
+    if not lock.is_file():
+        raise BundleError(f"{_shown(lock)} is missing: run make lock")
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "--quiet",
+        "--quiet",
+        "--disable-pip-version-check",
+        "install",
+        "--require-hashes",
+        "--no-compile",
+        "--target",
+        str(target),
+        "--platform",
+        platform,
+        "--python-version",
+        python,
+        "--implementation",
+        "cp",
+        "--only-binary=:all:",
+        "--requirement",
+        str(lock),
+    ]
+    if subprocess.run(command, check=False).returncode != 0:
+        raise BundleError(
+            f"pip could not install {_shown(lock)} for Python {python} on {platform}: a "
+            "dependency may have no wheel for that platform, or the lock is out of date "
+            "(run make lock)"
+        )
 
-    pip installs for another platform only from wheels, and a few pure-Python dependencies are
-    published only as source. So pip first builds wheels here for
-    whatever has none (a pure-Python wheel fits any platform), then installs for the function
-    with those wheels on hand and PyPI's own wheels for everything else.
-    """
-    pip = [sys.executable, "-m", "pip", "--quiet", "--quiet", "--disable-pip-version-check"]
-    with tempfile.TemporaryDirectory(prefix="lambda-wheels-") as wheels:
-        local = subprocess.run([*pip, "wheel", "--wheel-dir", wheels, *requirements], check=False)
-        if local.returncode != 0:
-            raise BundleError(f"pip could not fetch or build wheels for {', '.join(requirements)}")
-        command = [
-            *pip,
-            "install",
-            "--no-compile",
-            "--target",
-            str(target),
-            "--platform",
-            platform,
-            "--python-version",
-            python,
-            "--implementation",
-            "cp",
-            "--only-binary=:all:",
-            "--find-links",
-            wheels,
-            *requirements,
-        ]
-        if subprocess.run(command, check=False).returncode != 0:
-            raise BundleError(
-                f"pip could not install {', '.join(requirements)} for Python {python} on "
-                f"{platform}: a dependency may have no wheel for that platform"
-            )
+
+def write_lock(lock: Path, dev_lock: Path = DEV_LOCK) -> None:
+    """Resolve :func:`lambda_requirements` for the function's Python and CPU into ``lock``, with
+    hashes, keeping every version ``dev_lock`` pins (so the zip holds what the tests ran on)."""
+    runtime, architecture = _runtime_and_architecture()
+    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+    if uv is None:
+        raise BundleError("uv is not installed: make lock installs it with the test extra")
+    command = [
+        uv,
+        "pip",
+        "compile",
+        "--quiet",
+        "--generate-hashes",
+        "--python-version",
+        runtime,
+        "--python-platform",
+        UV_PLATFORMS[architecture],
+        "--constraint",
+        os.path.relpath(dev_lock, ROOT),
+        "--output-file",
+        os.path.relpath(lock, ROOT),
+        "-",
+    ]
+    requirements = "".join(f"{requirement}\n" for requirement in lambda_requirements())
+    env = {**os.environ, "UV_CUSTOM_COMPILE_COMMAND": "make lock"}
+    result = subprocess.run(command, input=requirements, text=True, cwd=ROOT, env=env, check=False)
+    if result.returncode != 0:
+        raise BundleError(f"uv could not resolve {_shown(lock)}")
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def remove_runtime_provided(target: Path) -> None:
@@ -188,7 +235,7 @@ def build(output: Path, work: Path) -> None:
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    install_dependencies(work, lambda_requirements(), python, platform)
+    install_dependencies(work, LOCK, python, platform)
     remove_runtime_provided(work)
     copy_package(work)
     count = write_zip(work, output)
@@ -198,13 +245,18 @@ def build(output: Path, work: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--output", required=True, help="where to write the zip")
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--output", help="where to write the zip")
+    action.add_argument("--lock", help="write the hashed lock of the zip's dependencies here")
     parser.add_argument("--work", help="staging directory (default: beside the zip)")
     parser.add_argument("--skill-id", help="check this skill id's form before building")
     args = parser.parse_args(argv)
-    output = Path(args.output)
-    work = Path(args.work) if args.work else output.with_suffix("")
     try:
+        if args.lock:
+            write_lock(Path(args.lock).resolve())
+            return 0
+        output = Path(args.output)
+        work = Path(args.work) if args.work else output.with_suffix("")
         if args.skill_id is not None:
             check_skill_id(args.skill_id.strip())
         build(output, work)

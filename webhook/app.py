@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 import flask
 from ask_sdk_core.exceptions import SerializationException
-from ask_sdk_core.response_helper import ResponseFactory
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import Context, Request, RequestEnvelope, ResponseEnvelope
@@ -32,9 +32,10 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from skill.builder import build_skill
 from skill.catalog.loader import default_catalog
 from skill.catalog.model import Catalog
+from skill.envelope import EnvelopeError, apology, check_envelope, readable_envelope
 from skill.logsafe import hashed
 from skill.settings import PREFIX, Settings, SettingsError
-from skill.speech import Speech
+from skill.stores import REVISION_KEY, SaveConflictError
 
 if TYPE_CHECKING:
     from webhook.verify import AlexaRequestVerifier, VerificationFailedError
@@ -48,16 +49,10 @@ SERIALIZER = DefaultSerializer()
 # raises on a type it does not know, so those are answered with an empty response instead.
 KNOWN_REQUEST_TYPES = frozenset(Request.discriminator_value_class_map)
 EMPTY_RESPONSE: dict[str, Any] = {"version": "1.0", "response": {}}
-# Fields the skill relies on; a body without them is not an Alexa request.
-REQUIRED_FIELDS = (
-    ("request", "type"),
-    ("request", "timestamp"),
-    ("context", "System", "application", "applicationId"),
-    ("context", "System", "user", "userId"),
-)
 _UNSAFE_IN_LOG = re.compile(r"[^A-Za-z0-9._:/-]")
 _MAX_LOGGED_NAME = 100
 HEALTH_PROBE_USER = "amzn1.ask.account.rls-coach-health-probe"
+HEALTH_OK_SECONDS = 5.0
 
 DEFAULTS: dict[str, Any] = {
     # Werkzeug enforces this before reading: a larger Content-Length is refused outright, and a
@@ -102,6 +97,7 @@ class Webhook:
     catalog: Catalog
     verifier: AlexaRequestVerifier | None
     apology: dict[str, Any]
+    store_health: StoreHealth
 
     @staticmethod
     def current() -> Webhook:
@@ -149,7 +145,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     catalog = given.get("CATALOG") or default_catalog()
     skill = given.get("SKILL") or build_skill(catalog, settings=settings)
     webhook = app.extensions[EXTENSION] = Webhook(
-        skill=skill, catalog=catalog, verifier=verifier, apology=_apology(catalog)
+        skill=skill,
+        catalog=catalog,
+        verifier=verifier,
+        apology=apology(catalog),
+        store_health=StoreHealth(skill.persistence_adapter),
     )
     # The routes get what they need as an argument rather than from current_app on each request.
     app.add_url_rule(
@@ -185,7 +185,7 @@ def alexa(webhook: Webhook) -> Response:
     if webhook.verifier is not None:
         # On the raw bytes, before anything reads them: the signature covers exactly these.
         webhook.verifier.verify_signature(this.headers, body)
-    text, envelope = _parse_envelope(body)
+    envelope = _parse_envelope(body)
     _describe(this, envelope)
     if webhook.verifier is not None:
         webhook.verifier.verify_envelope(envelope)
@@ -195,10 +195,10 @@ def alexa(webhook: Webhook) -> Response:
             loggable(envelope["request"]["type"]),
         )
         return jsonify(EMPTY_RESPONSE)
-    if _drop_look_alike_keys(envelope):
-        text = json.dumps(envelope)
     try:
-        request_envelope = SERIALIZER.deserialize(text, RequestEnvelope)
+        request_envelope = readable_envelope(SERIALIZER, envelope)
+    except EnvelopeError as exc:
+        raise NotAnEnvelopeError(f"not an Alexa request envelope: {exc}") from None
     except SerializationException:
         # Its message can quote the body, so it is not logged.
         raise NotAnEnvelopeError(
@@ -211,40 +211,73 @@ def alexa(webhook: Webhook) -> Response:
 
 
 def healthz(webhook: Webhook) -> tuple[Response, int]:
-    """Cheap: the process answers, the catalog is loaded, and the store answers one keyed read."""
-    store_ok = _store_answers(webhook.skill)
+    """Cheap: the process answers, the catalog is loaded, and the store can be read and written
+    (a probe record, re-checked at most every few seconds; see :class:`StoreHealth`)."""
+    problem = webhook.store_health.problem()
     body = {
-        "status": "ok" if store_ok else "unavailable",
+        "status": "ok" if problem is None else "unavailable",
         "catalog": webhook.catalog.summary(),
-        "store": "reachable" if store_ok else "unreachable",
+        "store": "reachable" if problem is None else problem,
         "verification": "on" if webhook.verifier is not None else "off",
     }
-    return jsonify(body), 200 if store_ok else 503
+    return jsonify(body), 200 if problem is None else 503
 
 
-def _store_answers(skill: CustomSkill) -> bool:
-    store = skill.persistence_adapter
-    if store is None:
-        return True
-    probe = RequestEnvelope(
-        context=Context(system=SystemState(user=User(user_id=HEALTH_PROBE_USER)))
-    )
-    # A store that keeps records in memory offers a read that bypasses it: the probe must reach
-    # the store itself.
-    read = getattr(store, "check_reachable", store.get_attributes)
-    try:
-        read(probe)
-    except Exception:
-        logger.exception("health check: the store did not answer")
-        return False
-    return True
+class StoreHealth:
+    """Whether the store can be read and written, probed with a record of its own.
+
+    A read alone says "ok" while every save fails (a full disk, a read-only file, a lock held by
+    another process), so the probe reads the probe record and saves it again, as a turn does.
+    Load balancers ask every few seconds: a good result is reused for ``HEALTH_OK_SECONDS``; a
+    failure is probed afresh each time, so recovery shows at once; concurrent checks wait for the
+    probe under way and share its result."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._checked_at = -float("inf")
+        self._problem: str | None = None
+
+    def problem(self) -> str | None:
+        """None if the store is healthy, else what is wrong in a word or two (the server log
+        has the details)."""
+        if self.store is None:
+            return None
+        asked = time.monotonic()
+        with self._lock:
+            fresh = self._problem is None and asked - self._checked_at < HEALTH_OK_SECONDS
+            if fresh or self._checked_at >= asked:  # good lately, or probed while this waited
+                return self._problem
+            self._problem = self._probe()
+            self._checked_at = time.monotonic()
+            return self._problem
+
+    def _probe(self) -> str | None:
+        probe = RequestEnvelope(
+            context=Context(system=SystemState(user=User(user_id=HEALTH_PROBE_USER)))
+        )
+        try:
+            record = self.store.get_attributes(probe)
+        except Exception:
+            logger.exception("health check: the store could not be read")
+            return "unreachable"
+        revision = record.get(REVISION_KEY, 0) if isinstance(record, dict) else 0
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        try:
+            self.store.save_attributes(probe, {"probed_at": stamp, REVISION_KEY: revision})
+        except SaveConflictError:
+            pass  # another server probed at the same moment: the store took a write
+        except Exception:
+            logger.exception("health check: the store could not be written")
+            return "not writable"
+        return None
 
 
 # ---- the envelope ----------------------------------------------------------------------------
 
 
-def _parse_envelope(body: bytes) -> tuple[str, dict[str, Any]]:
-    """The body as text and as JSON, once it has every field the checks and the skill read."""
+def _parse_envelope(body: bytes) -> dict[str, Any]:
+    """The body as JSON, once it has every field the checks and the skill read."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -253,52 +286,10 @@ def _parse_envelope(body: bytes) -> tuple[str, dict[str, Any]]:
         envelope = json.loads(text)
     except (ValueError, RecursionError):  # RecursionError: nesting too deep to be an envelope
         raise NotAnEnvelopeError("request body is not JSON") from None
-    if not isinstance(envelope, dict):
-        raise NotAnEnvelopeError("not an Alexa request envelope: the body is not a JSON object")
-    missing = [".".join(path) for path in REQUIRED_FIELDS if not _text_at(envelope, path)]
-    if missing:
-        raise NotAnEnvelopeError(f"not an Alexa request envelope: missing {', '.join(missing)}")
     try:
-        dt.datetime.fromisoformat(envelope["request"]["timestamp"])
-    except ValueError:
-        raise NotAnEnvelopeError(
-            "not an Alexa request envelope: request.timestamp is not an ISO 8601 time"
-        ) from None
-    return text, envelope
-
-
-def _drop_look_alike_keys(envelope: dict[str, Any]) -> bool:
-    """Remove keys that spell a model attribute's Python name (``user_id`` beside ``userId``)
-    from ``context``, ``context.System`` and ``context.System.user``; whether any were removed.
-
-    The SDK's serializer sets every unknown key as an attribute after the known ones, so
-    ``"user_id": "B"`` would replace the ``userId`` the verifier and the log saw, and the user's
-    record would be read and saved under B. The user id comes from one place only."""
-    context = envelope["context"]
-    system = context["System"]
-    found = False
-    for node, model in ((context, Context), (system, SystemState), (system["user"], User)):
-        for attribute, key in model.attribute_map.items():
-            if attribute != key and attribute in node:
-                del node[attribute]
-                found = True
-    return found
-
-
-def _text_at(data: Any, path: tuple[str, ...]) -> str | None:
-    for key in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data if isinstance(data, str) and data.strip() else None
-
-
-def _apology(catalog: Catalog) -> dict[str, Any]:
-    """What the user hears when something fails outside the skill's own exception handler."""
-    speech = Speech().say(catalog.phrases("common.error")[0]).ssml()
-    reprompt = Speech().say(catalog.phrases("common.error_reprompt")[0]).ssml()
-    response = ResponseFactory().speak(speech).ask(reprompt).set_should_end_session(False).response
-    return SERIALIZER.serialize(ResponseEnvelope(version="1.0", response=response))
+        return check_envelope(envelope)
+    except EnvelopeError as exc:
+        raise NotAnEnvelopeError(f"not an Alexa request envelope: {exc}") from None
 
 
 # ---- errors ----------------------------------------------------------------------------------

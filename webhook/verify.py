@@ -21,6 +21,27 @@ Anyone can send a request naming a certificate URL, so fetching is guarded: a si
 cannot be an RSA signature of 2048 bits or more is refused before any fetch; concurrent requests
 for one URL share one fetch; only a few fetches run at once; a URL whose chain failed is not
 fetched again for a minute; and a URL is logged cut short.
+
+A flood of fresh URLs must neither cost a fetch each nor crowd out Alexa, even right after a
+restart, when not even Alexa's own URL is cached. So a URL needing a fetch goes by one of three
+lanes (:class:`_Lanes`):
+
+- **known**: a URL whose chain validated before in this process (kept after the chain leaves the
+  cache): always fetched, waiting for a free fetch slot rather than being refused;
+- **Amazon's naming** (``echo-api-cert.pem``, ``echo-api-cert-12.pem``, ``…-ats.pem``): what
+  Alexa's first request after a restart names. A bounded set of names, so even a flood that
+  copies the naming can cost at most a fetch per name per failure period; these wait for a token
+  of a generous bucket and for a slot, rather than being refused;
+- **any other URL** under ``/echo.api/``: a small token bucket (a few fetches a minute); once it
+  is empty such URLs are refused at once, without a fetch and without taking a slot.
+
+A genuine request is therefore never refused because a flood took the fetch slots: flood URLs
+that are not in Amazon's naming run out of tokens within a few requests, and never wait.
+
+Replays: a signed request can be sent again by anyone who saw it. Its timestamp keeps it usable
+for 150 seconds either side, so each request id is remembered for that window (300 seconds of the
+verifier's clock) and a second request with the same id is refused. Memory is bounded: at most
+``MAX_REMEMBERED_REQUESTS`` ids (some 20 MB), far more than a skill receives in five minutes.
 """
 
 from __future__ import annotations
@@ -33,6 +54,7 @@ import posixpath
 import re
 import ssl
 import threading
+import time
 import urllib.error
 import urllib.request
 import warnings
@@ -43,7 +65,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import certifi
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -72,6 +94,16 @@ MAX_CONCURRENT_FETCHES = 4
 FAILED_URL_SECONDS = 60.0
 MAX_FAILED_URLS = 1024
 MAX_LOGGED_URL = 100
+# Fetch lanes (see the module docstring): tokens and refill per minute, and how long a request
+# in Amazon's naming waits for a token or a fetch slot before it is refused.
+OTHER_URL_FETCHES = 4
+AMAZON_NAMED_FETCHES = 20
+FETCH_WAIT_SECONDS = 3.0
+MAX_KNOWN_URLS = 64
+AMAZON_CERT_NAME = re.compile(r"/echo\.api/echo-api-cert(?:-[0-9]{1,3})?(?:-ats)?\.pem")
+# Request ids are remembered while their timestamp could still pass (150 s either side of now).
+REPLAY_WINDOW = 2 * TIMESTAMP_TOLERANCE
+MAX_REMEMBERED_REQUESTS = 100_000
 
 ChainFetcher = Callable[[str], bytes]
 Clock = Callable[[], dt.datetime]
@@ -219,6 +251,58 @@ def _dns_names(certificate: x509.Certificate) -> list[str]:
     return names.value.get_values_for_type(x509.DNSName)
 
 
+# ---- fetch budgets ---------------------------------------------------------------------------
+
+
+class _TokenBucket:
+    """``rate`` tokens a minute, at most ``rate`` saved up; by the monotonic clock, so a test's
+    movable clock cannot refill it."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self._tokens = float(rate)
+        self._at = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self, wait: float = 0.0) -> bool:
+        """Take a token, waiting up to ``wait`` seconds for one; whether one was taken."""
+        ends = time.monotonic() + wait
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                self._tokens = min(self.rate, self._tokens + (now - self._at) * self.rate / 60)
+                self._at = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return True
+                refill_in = (1 - self._tokens) * 60 / self.rate
+            if now + refill_in > ends:
+                return False
+            time.sleep(refill_in)
+
+
+class _Lanes:
+    """Which URLs may be fetched now (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.known: LRUCache[str, bool] = LRUCache(maxsize=MAX_KNOWN_URLS)
+        self.amazon_named = _TokenBucket(AMAZON_NAMED_FETCHES)
+        self.other = _TokenBucket(OTHER_URL_FETCHES)
+
+    def admit(self, url: str) -> float | None:
+        """How long the fetch may wait for a slot, or None if the URL may not be fetched now."""
+        if url in self.known:
+            return FETCH_WAIT_SECONDS
+        if _amazon_named(url):
+            return FETCH_WAIT_SECONDS if self.amazon_named.take(FETCH_WAIT_SECONDS) else None
+        return 0.0 if self.other.take() else None
+
+
+def _amazon_named(url: str) -> bool:
+    path = urlsplit(url.strip()).path
+    return AMAZON_CERT_NAME.fullmatch(posixpath.normpath(unquote(path))) is not None
+
+
 # ---- the verifier ----------------------------------------------------------------------------
 
 
@@ -251,6 +335,13 @@ class AlexaRequestVerifier:
         self._failed: TTLCache[str, str] = TTLCache(
             maxsize=MAX_FAILED_URLS, ttl=FAILED_URL_SECONDS, timer=lambda: self.now().timestamp()
         )
+        self._lanes = _Lanes()
+        # Request ids seen within the replay window, by the verifier's clock.
+        self._seen: TTLCache[str, bool] = TTLCache(
+            maxsize=MAX_REMEMBERED_REQUESTS,
+            ttl=REPLAY_WINDOW.total_seconds(),
+            timer=lambda: self.now().timestamp(),
+        )
 
     def now(self) -> dt.datetime:
         moment = self._clock()
@@ -275,6 +366,17 @@ class AlexaRequestVerifier:
         application_id = _dig(envelope, "context", "System", "application", "applicationId")
         if application_id != self.skill_id:
             raise VerificationFailedError("request is for a different skill")
+        self._check_first_time(_dig(envelope, "request", "requestId"))
+
+    def _check_first_time(self, request_id: Any) -> None:
+        """Refuse a request id seen within the replay window; remember this one. Only signed
+        requests get here, so only ids Alexa issued are remembered."""
+        if not isinstance(request_id, str) or not request_id:
+            raise VerificationFailedError("request has no requestId")
+        with self._lock:
+            if request_id in self._seen:
+                raise VerificationFailedError("request was already received (a replay)")
+            self._seen[request_id] = True
 
     def _chain_for(self, url: str, now: dt.datetime) -> SigningChain:
         """The validated chain for ``url``: from the cache while every certificate in it is
@@ -311,7 +413,13 @@ class AlexaRequestVerifier:
             fetch.done.set()
 
     def _fetch_and_check(self, url: str, now: dt.datetime) -> SigningChain:
-        if not self._fetch_slots.acquire(blocking=False):
+        wait = self._lanes.admit(url)
+        if wait is None:
+            raise VerificationFailedError(
+                "too many new certificate URLs; this one was not fetched (try again shortly)"
+            )
+        slots = self._fetch_slots
+        if not (slots.acquire(timeout=wait) if wait else slots.acquire(blocking=False)):
             raise VerificationFailedError("too many certificate chains are being fetched")
         try:
             chain = self._download(url)
@@ -351,6 +459,7 @@ class AlexaRequestVerifier:
             if len(self._cache) >= MAX_CACHED_CHAINS:
                 del self._cache[min(self._cache, key=lambda key: self._cache[key].expires_at)]
             self._cache[url] = chain
+            self._lanes.known[url] = True
 
     def _check_chain(self, chain: SigningChain, now: dt.datetime) -> None:
         leaf = chain.leaf

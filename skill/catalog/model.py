@@ -11,10 +11,12 @@ everything is read (:mod:`skill.catalog.checks`). All problems are collected as
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 CONTENT_DIR = Path(__file__).parent.parent / "content"
 
@@ -351,6 +353,17 @@ class Catalog:
     directory: Path = field(compare=False)
     # What free words are about (understanding.yaml); empty when a test builds a catalog by hand.
     understanding: Understanding = field(default_factory=Understanding, compare=False)
+    _derived: dict[Callable[[Catalog], Any], Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def derived(self, build: Callable[[Catalog], T]) -> T:
+        """``build(self)``, made on first use and kept with this catalog: an index over it lives
+        exactly as long as the catalog, and a changed copy (``dataclasses.replace``) makes its
+        own."""
+        if build not in self._derived:
+            self._derived[build] = build(self)
+        return self._derived[build]  # type: ignore[no-any-return]
 
     def phrases(self, key: str, language: str = "en") -> tuple[str, ...]:
         """The variants of a speech string; ``key`` is ``file.key`` (e.g. ``common.welcome``)."""

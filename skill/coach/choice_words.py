@@ -206,7 +206,11 @@ class ChoiceWords:
     # ---- a short session -----------------------------------------------------------------------
 
     def none_fit(self, routine: Routine, shortest_seconds: float) -> Composed:
-        minutes = counted(self.phrase, "routine.minutes", estimated_minutes(shortest_seconds))
+        minutes = counted(
+            self.phrase,
+            ("routine.minutes", "routine.minutes_one"),
+            estimated_minutes(shortest_seconds),
+        )
         return Composed(
             Speech().say(
                 self.phrase("routine.short_none_fit", routine=routine.name, minutes=minutes)
@@ -221,7 +225,7 @@ class ChoiceWords:
         if days == 0:
             text = self.phrase("routine.streak_none")
         else:
-            text = counted(self.phrase, "routine.streak", days)
+            text = counted(self.phrase, ("routine.streak", "routine.streak_one"), days)
         return self._closed(Speech().say(text), None)
 
     def yesterday(self, routines: Sequence[Routine], exercise: bool) -> Composed:
@@ -238,7 +242,7 @@ class ChoiceWords:
         if days == 0:
             text = self.phrase("routine.last_week_none")
         else:
-            text = counted(self.phrase, "routine.last_week", days)
+            text = counted(self.phrase, ("routine.last_week", "routine.last_week_one"), days)
         return self._closed(Speech().say(text), None)
 
     # ---- what you've changed -------------------------------------------------------------------

@@ -31,7 +31,7 @@ from skill.coach.exercise_speech import (
     locate,
     number_words,
 )
-from skill.coach.intro import exercise_names, routine_intro
+from skill.coach.intro import counted, exercise_names, routine_intro
 from skill.coach.player import Place, RoutinePlayer
 from skill.screens import BUTTON_INTENTS, Screen, answer_screen, step_screen
 from skill.speech import Speech, capitalized, spoken_list
@@ -323,7 +323,8 @@ class Composer:
             done = self.phrase("routine.short_done", later=later)
         else:
             done = self.phrase("routine.finished", routine=place.routine.name)
-        out = [done, self.counted("routine.days_this_week", finish.days_this_week)]
+        days = ("routine.days_this_week", "routine.days_this_week_one")
+        out = [done, counted(self.phrase, days, finish.days_this_week, self.language)]
         if finish.kept_routine is not None:
             out.append(self.phrase("routine.routine_kept", routine=finish.kept_routine.name))
         return out

@@ -14,11 +14,13 @@ from skill.coach.player import Place, RoutinePlayer
 from skill.speech import spoken_list
 
 
-def counted(phrase: Phrase, key: str, count: int, language: str = "en") -> str:
-    """ "one exercise" from ``key + "_one"``; "seven exercises" from ``key`` with the count."""
+def counted(phrase: Phrase, keys: tuple[str, str], count: int, language: str = "en") -> str:
+    """ "one exercise" from the second of ``keys``; "seven exercises" from the first, with the
+    count in words."""
+    many, one = keys
     if count == 1:
-        return phrase(f"{key}_one")
-    return phrase(key, count=number_words(count, language))
+        return phrase(one)
+    return phrase(many, count=number_words(count, language))
 
 
 def exercise_names(phrase: Phrase, names: list[str]) -> str:
@@ -45,8 +47,13 @@ def routine_intro(phrase: Phrase, player: RoutinePlayer, place: Place) -> list[s
     minutes = estimated_minutes(player.steps_seconds(list(place.steps)))
     values = {
         "routine": routine.name,
-        "exercises": counted(phrase, "routine.exercise_count", len(place.steps), language),
-        "minutes": counted(phrase, "routine.minutes", minutes, language),
+        "exercises": counted(
+            phrase,
+            ("routine.exercise_count", "routine.exercise_count_one"),
+            len(place.steps),
+            language,
+        ),
+        "minutes": counted(phrase, ("routine.minutes", "routine.minutes_one"), minutes, language),
     }
     left_out = player.left_out_of(routine)
     if left_out:

@@ -32,6 +32,7 @@ from skill.clock import effective_bedtime, is_near_bedtime
 from skill.coach.exercise_speech import fill_sides, number_words
 from skill.logsafe import clip
 from skill.lookup import ACTIVITY, EXERCISE, MEDICINE, ROUTINE, TIP, Found, find
+from skill.reminder_words import read_clock_words
 from skill.screens import answer_screen
 from skill.speech import Speech, capitalized
 from skill.speech import spoken_list as speech_list
@@ -642,11 +643,17 @@ class SetBedtimeHandler(AbstractRequestHandler):
     """ "My bedtime is ten thirty": stored as "22:30", and said back so a wrong guess is heard."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("SetBedtimeIntent")(handler_input)
+        return is_intent_name("SetBedtimeIntent")(handler_input) or is_intent_name(
+            "SetMorningBedtimeIntent"
+        )(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
-        read = read_clock(turn.slot_value("bedtime"))
+        read = read_clock_words(turn.slot_value("bedtime")) or read_clock(
+            turn.slot_value("bedtime")
+        )
+        if read is not None and is_intent_name("SetMorningBedtimeIntent")(handler_input):
+            read = (read[0].replace(hour=read[0].hour % 12), True)  # "8 am": as said
         if read is None:
             logger.info("could not read a bedtime from '%s'", clip(turn.slot_value("bedtime")))
             return turn.respond(

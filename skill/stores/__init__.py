@@ -7,15 +7,35 @@ work it does not need.
 
 from __future__ import annotations
 
+import os
+import stat
 from urllib.parse import urlsplit
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+from ask_sdk_core.exceptions import PersistenceException
 
-from skill.stores.base import REVISION_KEY, StoreURLError, user_key
+from skill.stores.base import (
+    QUARANTINE_KEY,
+    REVISION_KEY,
+    UNDECODABLE_KEY,
+    SaveConflictError,
+    StoreURLError,
+    user_key,
+)
 from skill.stores.memory import MemoryAdapter
 
-__all__ = ["REVISION_KEY", "MemoryAdapter", "StoreURLError", "open_store", "user_key"]
+__all__ = [
+    "QUARANTINE_KEY",
+    "REVISION_KEY",
+    "UNDECODABLE_KEY",
+    "MemoryAdapter",
+    "SaveConflictError",
+    "StoreURLError",
+    "open_store",
+    "user_key",
+]
 SCHEMES = ("sqlite", "memory", "dynamodb")
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 
 
 def open_store(url: str) -> AbstractPersistenceAdapter:
@@ -37,7 +57,11 @@ def open_store(url: str) -> AbstractPersistenceAdapter:
                 f"store URL '{url}' names no file: use sqlite:///relative/path.sqlite3 "
                 "or sqlite:////absolute/path.sqlite3"
             )
-        return SQLiteAdapter(path)
+        check_sqlite_path(url, path)
+        try:
+            return SQLiteAdapter(path)
+        except PersistenceException as exc:
+            raise StoreURLError(f"store URL '{url}': {exc}") from None
     if scheme == "dynamodb":
         from skill.stores.dynamodb import open_dynamodb_store  # noqa: PLC0415
 
@@ -49,3 +73,26 @@ def open_store(url: str) -> AbstractPersistenceAdapter:
         f"unknown store URL '{url}': use sqlite:///path/to/file.sqlite3, dynamodb://table-name "
         "or memory://"
     )
+
+
+def check_sqlite_path(url: str, path: str) -> None:
+    """Refuse, before SQLite touches it, a path that exists and is not a SQLite database: a
+    directory, a device such as /dev/null (SQLite would create /dev/null-journal beside it), a
+    file that cannot be read (/proc/self/mem) or a file with other contents (/etc/passwd). A
+    missing or empty file is fine: SQLite makes the database there."""
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreURLError(f"store URL '{url}': cannot use {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(status.st_mode):
+        kind = "a directory" if stat.S_ISDIR(status.st_mode) else "not a regular file"
+        raise StoreURLError(f"store URL '{url}': {path} is {kind}, not a SQLite database file")
+    try:
+        with open(path, "rb") as file:
+            header = file.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreURLError(f"store URL '{url}': cannot read {path}: {exc.strerror}") from None
+    if header and header != SQLITE_HEADER:
+        raise StoreURLError(f"store URL '{url}': {path} is not a SQLite database file")

@@ -22,6 +22,16 @@ from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_model import RequestEnvelope
 
 REVISION_KEY = "_revision"
+# A record the turn could not read is never overwritten: it is kept aside under this key of the
+# record saved in its place (with when and why), and carried on by every later save.
+QUARANTINE_KEY = "_quarantined"
+# A store that finds a value it cannot decode at all (not JSON, not a map) returns it under this
+# key, so the turn keeps it aside like any other unreadable record.
+UNDECODABLE_KEY = "_undecodable"
+
+
+class SaveConflictError(PersistenceException):
+    """The save was refused because another turn saved first (see :func:`conflict`)."""
 
 
 class StoreURLError(ValueError):
@@ -45,8 +55,8 @@ def split_revision(attributes: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return record, revision
 
 
-def conflict(where: str) -> PersistenceException:
-    return PersistenceException(
+def conflict(where: str) -> SaveConflictError:
+    return SaveConflictError(
         f"the user's progress changed on another device since this turn read it; nothing was "
         f"saved to {where}"
     )

@@ -18,8 +18,17 @@ default session a region (the official module builds a resource from it when imp
 - **Answers**: a successful answer must be a JSON object, and no answer may exceed
   ``MAX_ANSWER_BYTES`` (an item is at most 400 KB). botocore would read a body that is not JSON
   as an empty answer: a GetItem answered with garbage would make the user look new, and the next
-  save replace their progress. botocore reads an answer whole before any hook sees it, so the
-  size cap stops it being parsed or kept, and the deadline bounds how long it can take to come.
+  save replace their progress.
+- **The size cap holds while reading.** botocore's ``URLLib3Session.send`` reads the whole body
+  (``AWSResponse.content``) before any response event (``before-parse``, ``needs-retry``,
+  ``response-received``) fires, so no hook after the send can stop a 50 MB answer being read.
+  botocore's own extension point for the send is the ``before-send`` event: a handler that
+  returns a response replaces the send. :func:`_send_capped` uses it to do the send itself with
+  the client's own HTTP session (so proxies, CA bundle, pool and timeouts stay botocore's), asks
+  it not to read the body (``stream_output``, as botocore does for streaming operations), then
+  reads the body chunk by chunk and stops at the cap, refusing a declared ``Content-Length``
+  over it before reading at all. The body read within the cap goes on to botocore's parser as an
+  ordinary ``AWSResponse``. A refused answer is not retried.
 - **Numbers**: DynamoDB keeps numbers as ``Decimal`` and refuses floats: floats are written as
   Decimals and numbers are read back as ints (or floats when they have a fraction).
 """
@@ -31,15 +40,17 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_dynamodb.adapter import DynamoDbAdapter
 from ask_sdk_model import RequestEnvelope
 from boto3.dynamodb.conditions import Attr
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import (
     ClientError,
     ConnectTimeoutError,
@@ -48,11 +59,18 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
-from skill.stores.base import REVISION_KEY, conflict, split_revision
+from skill.stores.base import (
+    REVISION_KEY,
+    UNDECODABLE_KEY,
+    SaveConflictError,
+    conflict,
+    split_revision,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_ANSWER_BYTES = 1 << 20  # an item is at most 400 KB; its JSON form can be larger
+READ_CHUNK_BYTES = 64 * 1024
 MAX_CALLS_AT_ONCE = 32
 THROTTLING_CODES = frozenset(
     {
@@ -78,18 +96,29 @@ class CoachDynamoDbAdapter(DynamoDbAdapter):
         self.where = where
         self.deadline = deadline
         self._calls = threading.BoundedSemaphore(MAX_CALLS_AT_ONCE)
-        self.dynamodb.meta.client.meta.events.register(
+        client = self.dynamodb.meta.client
+        client.meta.events.register(
             "before-parse.dynamodb", _check_answer, unique_id="rls-coach-check-answer"
         )
+        # The client's HTTP session: botocore exposes it only on the endpoint (see the module).
+        http_session = getattr(getattr(client, "_endpoint", None), "http_session", None)
+        if http_session is not None:
+            client.meta.events.register(
+                "before-send.dynamodb",
+                partial(_send_capped, http_session),
+                unique_id="rls-coach-send-capped",
+            )
+        else:  # a future botocore: the cap still holds, after the read
+            logger.warning("cannot cap DynamoDB answers while reading them with this botocore")
 
     def get_attributes(self, request_envelope: RequestEnvelope) -> dict[str, Any]:
         read = super().get_attributes
         attributes = self._call("read the user's state from", read, request_envelope)
         if not isinstance(attributes, Mapping):
-            # One damaged record must not lock its user out: they start fresh, and the next save
-            # (at revision 0: this item has none) replaces it.
-            logger.warning("stored attributes in %s are not a map; ignoring them", self.table_name)
-            return {}
+            # Not written by this code: the turn keeps it aside (skill.builder) and the user
+            # starts fresh, rather than the next save (at revision 0) silently replacing it.
+            logger.warning("stored attributes in %s are not a map", self.table_name)
+            return {UNDECODABLE_KEY: repr(attributes)[:100_000]}
         return from_dynamodb(attributes)
 
     def save_attributes(
@@ -140,9 +169,56 @@ class CoachDynamoDbAdapter(DynamoDbAdapter):
         except PersistenceException as exc:
             failure = exc
             reason = describe_failure(exc.__cause__ or exc.__context__, self.table_name) or str(exc)
-        raise PersistenceException(
+        cause = failure.__cause__ or failure.__context__
+        lost_race = isinstance(cause, ClientError) and (
+            cause.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+        )
+        kind = SaveConflictError if lost_race else PersistenceException
+        raise kind(
             f"could not {action} DynamoDB table '{self.table_name}' ({self.where}): {reason}"
         ) from failure
+
+
+class _ReadBody:
+    """A body already read, in the shape ``AWSResponse`` reads its ``raw`` from."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, *_: Any, **__: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+def _send_capped(http_session: Any, request: Any, **_: Any) -> AWSResponse:
+    """botocore's ``before-send`` hook: send ``request`` with the client's session and read the
+    answer only up to ``MAX_ANSWER_BYTES`` (see the module)."""
+    streaming = request.stream_output
+    request.stream_output = True  # the session leaves the body unread
+    try:
+        response = http_session.send(request)
+    finally:
+        request.stream_output = streaming
+    raw = response.raw
+    try:
+        declared = str(response.headers.get("Content-Length", ""))
+        if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+            raise UnusableAnswerError(
+                f"an answer of {declared} bytes, more than an item can ever need "
+                f"({MAX_ANSWER_BYTES})"
+            )
+        body = bytearray()
+        for chunk in raw.stream(READ_CHUNK_BYTES):
+            body += chunk
+            if len(body) > MAX_ANSWER_BYTES:
+                raise UnusableAnswerError(
+                    f"an answer of more than {MAX_ANSWER_BYTES} bytes, more than an item can "
+                    "ever need"
+                )
+    except BaseException:
+        raw.close()  # the rest of the body is never read: the connection cannot be reused
+        raise
+    # Read to the end, urllib3 has given the connection back to the pool.
+    return AWSResponse(response.url, response.status_code, response.headers, _ReadBody(bytes(body)))
 
 
 def _check_answer(response_dict: dict[str, Any], **_: Any) -> None:

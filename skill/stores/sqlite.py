@@ -27,7 +27,13 @@ from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_model import RequestEnvelope
 
-from skill.stores.base import REVISION_KEY, conflict, split_revision, user_key
+from skill.stores.base import (
+    REVISION_KEY,
+    UNDECODABLE_KEY,
+    conflict,
+    split_revision,
+    user_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -125,10 +131,10 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
         except ValueError:
             record = None
         if not isinstance(record, dict):
-            # One damaged record must not lock its user out: they start fresh, and the next save
-            # replaces it (at the revision read here).
-            logger.warning("stored record in %s is not a JSON object; ignoring it", self.path)
-            record = {}
+            # Not written by this code: the turn keeps it aside (skill.builder) and the user
+            # starts fresh, rather than the next save silently replacing it.
+            logger.warning("stored record in %s is not a JSON object", self.path)
+            record = {UNDECODABLE_KEY: text}
         record[REVISION_KEY] = revision
         return record
 

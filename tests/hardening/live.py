@@ -45,6 +45,7 @@ from tests.support import (
     session_ended_request,
     slot_json,
 )
+from webhook.app import HEALTH_PROBE_USER
 
 HOST = "127.0.0.1"
 # Safety nets, not performance assertions: a server that never starts, or a request that never
@@ -333,7 +334,8 @@ def for_user(user_id: str) -> RequestEnvelope:
 
 
 def stored_records(path: Path) -> dict[str, dict[str, Any]]:
-    """Every record in a SQLite store file, read directly (every row must be a JSON object)."""
+    """Every user's record in a SQLite store file, read directly (every row must be a JSON
+    object); the health check's probe record is not a user's."""
     connection = sqlite3.connect(path)
     try:
         rows = connection.execute("SELECT user_key, record FROM user_state").fetchall()
@@ -341,6 +343,8 @@ def stored_records(path: Path) -> dict[str, dict[str, Any]]:
         connection.close()
     records = {}
     for key, text in rows:
+        if key == HEALTH_PROBE_USER:
+            continue
         record = json.loads(text)
         assert isinstance(record, dict), f"{key}: {text[:200]}"
         records[key] = record

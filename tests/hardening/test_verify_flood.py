@@ -120,7 +120,8 @@ def test_a_flood_with_plausible_signatures_fetches_a_handful_and_alexa_stays_fas
     def alexa() -> None:
         while len(signed_waits) < 20:
             started = time.monotonic()
-            assert post(app, data, CERT_URL, sign(pki.leaf_key, data)) == 200
+            genuine = body()  # each request Alexa sends has its own id
+            assert post(app, genuine, CERT_URL, sign(pki.leaf_key, genuine)) == 200
             signed_waits.append(time.monotonic() - started)
 
     with caplog.at_level(logging.INFO, logger="webhook"):
@@ -144,3 +145,53 @@ def test_a_flood_with_plausible_signatures_fetches_a_handful_and_alexa_stays_fas
         f"longest log line {longest_line} characters"
     )
     assert max(signed_waits) < 1.0
+
+
+# A name in Amazon's own naming, as Alexa's first request after a restart carries.
+AMAZON_NAMED_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-12.pem"
+OTHER_URL_BUDGET = 4  # the verifier's fetches a minute for URLs outside Amazon's naming
+
+
+def test_right_after_a_restart_a_flood_of_new_urls_refuses_no_genuine_request(
+    pki, catalog, store, report_line
+):
+    """Nothing cached yet. A flood of fresh URLs with plausible signatures fills the fetch slots;
+    Alexa's requests arriving meanwhile are all answered, and the flood costs a few fetches."""
+    s3 = SlowS3({AMAZON_NAMED_URL: pki.chains[CERT_URL]})
+    settings = Settings(skill_id=SKILL_ID, store_url="memory://", default_timezone="UTC")
+    app = create_app(
+        {
+            "SETTINGS": settings,
+            "SKILL": build_skill(catalog, store, settings),
+            "CATALOG": catalog,
+            "TRUST_ROOTS": [pki.root.certificate],
+            "FETCH_CHAIN": s3,
+            "CLOCK": MovableClock(NOW),
+        }
+    )
+    fake = base64.b64encode(os.urandom(256)).decode()
+    urls = new_urls(FLOOD)
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        flooding = pool.submit(flood, app, fake, urls)
+        deadline = time.monotonic() + 10
+        while s3.most_at_once < IN_FLIGHT_CAP and not flooding.done():
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        genuine: list[tuple[int, float]] = []
+        for _ in range(scaled(quick=20, stress=200)):
+            data = body()
+            started = time.monotonic()
+            status = post(app, data, AMAZON_NAMED_URL, sign(pki.leaf_key, data))
+            genuine.append((status, time.monotonic() - started))
+        statuses = flooding.result()
+    refused = [status for status, _ in genuine if status != 200]
+    flood_fetches = [url for url in s3.fetches if url != AMAZON_NAMED_URL]
+    report_line(
+        f"after a restart, {len(urls)} flood requests with new URLs: {len(flood_fetches)} "
+        f"fetches; {len(genuine) - len(refused)} of {len(genuine)} genuine requests answered, "
+        f"slowest {max(wait for _, wait in genuine) * 1000:.0f} ms"
+    )
+    assert refused == []
+    assert set(statuses) == {400}
+    assert len(flood_fetches) <= OTHER_URL_BUDGET + 1  # +1: a token may refill meanwhile
+    assert s3.fetches.count(AMAZON_NAMED_URL) == 1

@@ -18,16 +18,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skill.builder import build_skill
-from skill.catalog.loader import default_catalog
 from skill.settings import Settings
-from skill.stores import MemoryAdapter
 from tests.hardening.alexa_rules import violations
 from tests.hardening.scale import fuzz_settings
 from tests.hardening.strategies import envelopes, graft, json_values
+from tests.helpers.webhook_client import webhook_client
 from tests.pki import CERT_URL, AlexaPKI, sign
 from tests.support import SKILL_ID, envelope, launch_request
-from webhook.app import create_app
 
 NOW = dt.datetime(2026, 11, 17, 13, 15, tzinfo=dt.UTC)
 
@@ -53,17 +50,14 @@ def make_app(verify: bool, pki: AlexaPKI | None = None) -> Any:
     settings = Settings(
         store_url="memory://", verify=verify, skill_id=SKILL_ID, default_timezone="UTC"
     )
-    config: dict[str, Any] = {
-        "SETTINGS": settings,
-        "SKILL": build_skill(default_catalog(), MemoryAdapter(), settings),
-    }
+    config: dict[str, Any] = {}
     if pki is not None:
         config |= {
             "TRUST_ROOTS": [pki.root.certificate],
             "FETCH_CHAIN": lambda url: pki.chains[CERT_URL],
             "CLOCK": lambda: NOW,
         }
-    return create_app(config).test_client()
+    return webhook_client(settings, **config)
 
 
 @pytest.fixture(scope="module")

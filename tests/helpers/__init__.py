@@ -1,0 +1,1 @@
+"""Helpers shared by test modules: plain functions that fixtures and tests both call."""
