@@ -61,6 +61,9 @@ SKILL_PACKAGE = PROJECT_ROOT / "skill-package"
 MANIFEST_FILE = "skill.json"
 MODELS_FOLDER = "interactionModels/custom"
 MANIFEST_SOURCE = CONTENT_DIR / "manifest.yaml"
+# The skill events the manifest may subscribe to, by the manifest's names for them; the skill
+# answers these (skill/handlers/events.py).
+SKILL_EVENTS = ("SKILL_DISABLED", "SKILL_PERMISSION_ACCEPTED", "SKILL_PERMISSION_CHANGED")
 # The only permission the skill's code uses (skill/reminders.py): reminders to stretch.
 KNOWN_PERMISSIONS = ("alexa::alerts:reminders:skill:readwrite",)
 
@@ -340,6 +343,7 @@ class ManifestSource:
     privacy: Mapping[str, bool]
     endpoint: str
     permissions: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
 
 
 class _PrivacySchema(Schema):
@@ -382,6 +386,7 @@ class _ManifestSourceSchema(Schema):
     permissions = fields.List(
         fields.String(validate=validate.OneOf(KNOWN_PERMISSIONS)), load_default=list
     )
+    events = fields.List(fields.String(validate=validate.OneOf(SKILL_EVENTS)), load_default=list)
 
 
 def load_manifest_source(path: Path = MANIFEST_SOURCE) -> ManifestSource:
@@ -405,6 +410,7 @@ def load_manifest_source(path: Path = MANIFEST_SOURCE) -> ManifestSource:
         privacy=dict(data["privacy"]),
         endpoint=data["endpoint"],
         permissions=tuple(data["permissions"]),
+        events=tuple(data["events"]),
     )
 
 
@@ -459,6 +465,12 @@ def build_manifest(
     }
     if source.permissions:
         manifest["manifest"]["permissions"] = [{"name": name} for name in source.permissions]
+    if source.events:
+        # Skill events come to the same endpoint as requests (skill/handlers/events.py).
+        manifest["manifest"]["events"] = {
+            "endpoint": dict(endpoint),
+            "subscriptions": [{"eventName": name} for name in source.events],
+        }
     return manifest
 
 

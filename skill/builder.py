@@ -32,8 +32,10 @@ from skill.handlers import (
     care,
     choices,
     common,
+    events,
     free_text,
     navigate,
+    privacy,
     reminders,
     routine,
 )
@@ -198,6 +200,8 @@ class FirstTurnInterceptor(AbstractResponseInterceptor):
             return
         if request_attributes.get(UNREADABLE_KEY):  # the turn ends in an apology instead
             return
+        if request_attributes.get(privacy.ERASED_KEY):
+            return  # the record was just erased: the next turn is the first meeting
         speech = response.output_speech
         if not isinstance(speech, SsmlOutputSpeech) or not speech.ssml:
             return
@@ -221,8 +225,8 @@ class SaveStateInterceptor(AbstractResponseInterceptor):
     def process(self, handler_input: HandlerInput, response: Response | None) -> None:
         attributes = handler_input.attributes_manager
         turn: Turn | None = attributes.request_attributes.get(TURN_KEY)
-        if turn is None:
-            return
+        if turn is None or attributes.request_attributes.get(privacy.ERASED_KEY):
+            return  # nothing to save after erasing the record (privacy, skill events)
         record = turn.state.to_record()
         if turn.store_failed:
             self._apologise(turn, response)
@@ -267,7 +271,7 @@ class SaveStateInterceptor(AbstractResponseInterceptor):
         )
 
 
-def handler_list() -> list[AbstractRequestHandler]:
+def handler_list(store: AbstractPersistenceAdapter | None = None) -> list[AbstractRequestHandler]:
     """Every request handler, in the ONE order the SDK tries them: the first whose can_handle is
     true takes the request. Why this order:
 
@@ -282,6 +286,10 @@ def handler_list() -> list[AbstractRequestHandler]:
     6. Pace and repeat work everywhere; they come after the guiding-only handlers for clarity.
     7. Then the answers, care and reminders, which route on their own intents and offers; Help,
        Stop and Fallback outside a routine are common's, and the catch-alls come last.
+    8. Your data ("what do you know about me", "delete my data") answers its own intents, its
+       yes/no only its own erase offer (with the other offers, in 2); skill events route on their
+       request types, before common's catch-all for other request types. ``store`` is the
+       persistence adapter, through which a disabled account's every record is erased.
     """
     return [
         *care.SAFETY_HANDLERS,
@@ -292,6 +300,7 @@ def handler_list() -> list[AbstractRequestHandler]:
         *choices.OFFER_HANDLERS,
         routine.YesToCoachOfferHandler(),
         routine.NoToCoachOfferHandler(),
+        *privacy.OFFER_HANDLERS,
         routine.LaunchWithProgressHandler(),
         routine.StartRoutineHandler(),
         routine.GuideExerciseHandler(),
@@ -318,6 +327,8 @@ def handler_list() -> list[AbstractRequestHandler]:
         *answers.HANDLERS,
         *care.HANDLERS,
         *reminders.HANDLERS,
+        *privacy.HANDLERS,
+        *events.handlers(store),
         *common.HANDLERS,
     ]
 
@@ -397,13 +408,14 @@ def skill_builder(
             "RLS_COACH_SKILL_ID is not set: it is required here so that only your skill is "
             "answered (amzn1.ask.skill.xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"
         )
+    store = store or open_store(settings.store_url)
     builder = CoachSkillBuilder(
-        persistence_adapter=store or open_store(settings.store_url),
+        persistence_adapter=store,
         api_client=api_client or TimeoutApiClient(timeout=settings.settings_api_timeout),
     )
     if check_skill_id:
         builder.skill_id = settings.skill_id
-    for handler in handler_list():
+    for handler in handler_list(store):
         builder.add_request_handler(handler)
     builder.add_exception_handler(common.ApologyExceptionHandler())
     # A tapped button becomes its spoken word's intent before the turn is read and routed.

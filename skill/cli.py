@@ -1,4 +1,4 @@
-"""``rls-coach``: serve | chat | say | validate | preview | model build.
+"""``rls-coach``: serve | chat | say | validate | preview | model build | purge.
 
 The parser lives here; each command's work lives beside what it drives, imported only when that
 command runs, so ``rls-coach validate`` never imports Flask and ``serve`` never imports the chat.
@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from skill.catalog.loader import collect_errors
 from skill.catalog.model import CONTENT_DIR
@@ -112,6 +113,45 @@ def _cmd_preview(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _cmd_purge(args: argparse.Namespace) -> int:
+    import datetime as dt  # noqa: PLC0415
+
+    from ask_sdk_core.exceptions import PersistenceException  # noqa: PLC0415
+
+    from skill.stores import StoreURLError, open_store  # noqa: PLC0415
+    from skill.stores.retention import purge  # noqa: PLC0415
+
+    settings = _settings(args)
+    days = settings.retention_days
+    parts = urlsplit(settings.store_url)
+    if parts.scheme.lower() == "sqlite" and parts.path[1:] and not Path(parts.path[1:]).is_file():
+        # Opening it would create an empty store; there is nothing to purge in none.
+        print(f"rls-coach purge: no store at {parts.path[1:]}", file=sys.stderr)
+        return 1
+    try:
+        store = open_store(settings.store_url)
+        outcome = purge(store, days, dt.datetime.now(dt.UTC), dry_run=args.dry_run)
+    except (StoreURLError, PersistenceException) as exc:
+        print(f"rls-coach purge: {exc}", file=sys.stderr)
+        return 1
+    if outcome is None:
+        print(
+            f"{settings.store_url}: nothing to purge here. DynamoDB erases a record by itself "
+            f"{days} days after its last save (the table's TTL); memory:// keeps nothing."
+        )
+        return 0
+    count, before = outcome
+    since = before.date().isoformat()
+    if args.dry_run:
+        print(
+            f"{count} record(s) untouched since {since} would be erased (retention {days} days). "
+            "Nothing was erased: run without --dry-run to erase them."
+        )
+    else:
+        print(f"erased {count} record(s) untouched since {since} (retention {days} days)")
+    return 0
 
 
 def _add_skill_options(
@@ -239,6 +279,16 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--pace", default="normal", help="a pace from rules.yaml (default normal)")
     preview.add_argument("--content", help="content directory (default: the shipped one)")
     preview.set_defaults(run=_cmd_preview)
+
+    purge = commands.add_parser(
+        "purge",
+        help="erase the records no one has used for RLS_COACH_RETENTION_DAYS (SQLite store)",
+    )
+    purge.add_argument(
+        "--dry-run", action="store_true", help="only say how many records would be erased"
+    )
+    purge.add_argument("--store", help="store URL: sqlite:///path (env RLS_COACH_STORE)")
+    purge.set_defaults(run=_cmd_purge)
 
     model = commands.add_parser("model", help="interaction model commands")
     model_commands = model.add_subparsers(dest="model_command", required=True, metavar="COMMAND")

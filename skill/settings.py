@@ -11,6 +11,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from skill.clock import ClockTimeError, parse_clock_time
+from skill.stores.retention import (
+    DEFAULT_RETENTION_DAYS,
+    RETENTION_VARIABLE,
+    RetentionError,
+    parse_retention_days,
+)
 
 PREFIX = "RLS_COACH_"
 DEFAULT_STORE = "sqlite:///rls-coach.sqlite3"
@@ -32,6 +38,8 @@ class Settings:
     default_bedtime: dt.time | None = None  # None: the content's rules.default_bedtime
     settings_api_timeout: float = 1.5  # seconds; the Alexa Settings API must not stall a turn
     log_level: str = "INFO"
+    # Days a record no turn has saved is kept (RLS_COACH_RETENTION_DAYS; see docs/privacy.md).
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     @property
     def zone(self) -> ZoneInfo:
@@ -72,6 +80,7 @@ class Settings:
                     else parse_seconds(PREFIX + "SETTINGS_API_TIMEOUT", timeout)
                 ),
                 log_level=(get("LOG_LEVEL") or base.log_level).upper(),
+                retention_days=parse_days(PREFIX + "RETENTION_DAYS", get("RETENTION_DAYS")),
             )
         )
 
@@ -116,6 +125,13 @@ def parse_clock(name: str, value: str) -> dt.time:
         return parse_clock_time(value.strip())
     except ClockTimeError as exc:
         raise SettingsError(f"{name}: {exc}") from None
+
+
+def parse_days(name: str, value: str | None) -> int:
+    try:
+        return parse_retention_days(value)
+    except RetentionError as exc:
+        raise SettingsError(str(exc).replace(RETENTION_VARIABLE, name, 1)) from None
 
 
 def parse_seconds(name: str, value: str) -> float:

@@ -87,6 +87,9 @@ class UserState:
     ready_mode: bool = False
     # Local dates ("YYYY-MM-DD") on which a guided single exercise was finished.
     exercise_days: list[str] = field(default_factory=list)
+    # What Alexa last told the skill (a skill event) about the reminders permission: "granted",
+    # "revoked", or None when no event has come.
+    reminder_consent: str | None = None
 
     def bedtime_time(self) -> dt.time | None:
         if not self.bedtime:
@@ -278,6 +281,9 @@ class UserStateSchema(Schema):
     ready_mode = fields.Boolean(load_default=False)
     exercise_days = fields.List(
         _DATE, load_default=list, validate=validate.Length(max=KEEP_COMPLETIONS_DAYS + 1)
+    )
+    reminder_consent = fields.String(
+        allow_none=True, load_default=None, validate=validate.OneOf(("granted", "revoked"))
     )
 
     @post_load

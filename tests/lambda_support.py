@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 
 from tests.support import SERIALIZER, SKILL_ID
@@ -97,12 +98,19 @@ def dynamodb(endpoint: str) -> Any:
 def create_users_table(endpoint: str, name: str | None = None) -> str:
     """A table shaped as serverless.yml declares it; a fresh name unless one is given."""
     name = name or f"users-{uuid.uuid4().hex[:8]}"
-    dynamodb(endpoint).create_table(
+    declared = yaml.safe_load((ROOT / "serverless.yml").read_text())["resources"]["Resources"]
+    table = declared["UsersTable"]["Properties"]
+    resource = dynamodb(endpoint)
+    resource.create_table(
         TableName=name,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=table["KeySchema"],
+        AttributeDefinitions=table["AttributeDefinitions"],
+        GlobalSecondaryIndexes=table.get("GlobalSecondaryIndexes", []),
         BillingMode="PAY_PER_REQUEST",
     )
+    ttl = table.get("TimeToLiveSpecification")
+    if ttl:
+        resource.meta.client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
     return name
 
 

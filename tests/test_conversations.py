@@ -37,11 +37,13 @@ CONSENT_TOKEN = "script-consent-token"
 
 
 def run_in_process(
-    script: Script, catalog, settings, api: FakeAlexaApi | None = None
+    script: Script, catalog, settings, api: FakeAlexaApi | None = None, store=None
 ) -> list[Heard]:
+    """The script through the skill in this process, on ``store`` (default: a fresh memory
+    store)."""
     clock = {"now": script.start}
     device = SimulatedDevice(
-        transport=InProcessTransport(build_skill(catalog, MemoryAdapter(), settings)),
+        transport=InProcessTransport(build_skill(catalog, store or MemoryAdapter(), settings)),
         model=load_model(script.locale),
         locale=script.locale,
         user=f"script-{script.name}",

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from skill.stores.retention import ACCOUNT_ATTRIBUTE, ACCOUNT_INDEX, EXPIRES_ATTRIBUTE
 from tests.lambda_support import (
     FAKE_CREDENTIALS,
     ROOT,
@@ -178,6 +179,7 @@ def test_the_function_runs_the_lambda_entry_on_python_3_12_with_the_dynamodb_sto
     assert function["Environment"]["Variables"] == {
         "RLS_COACH_SKILL_ID": SKILL_ID,
         "RLS_COACH_STORE": f"dynamodb://{TABLE_NAME}",
+        "RLS_COACH_RETENTION_DAYS": "400",  # docs/privacy.md
     }
 
 
@@ -188,8 +190,23 @@ def test_the_table_is_on_demand_keyed_by_user_id_and_outlives_the_stack(packaged
     assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
     assert table["Properties"]["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
     assert table["Properties"]["AttributeDefinitions"] == [
-        {"AttributeName": "id", "AttributeType": "S"}
+        {"AttributeName": "id", "AttributeType": "S"},
+        {"AttributeName": "account", "AttributeType": "S"},
     ]
+
+
+def test_the_table_expires_records_and_finds_an_accounts_people(packaged):
+    """Retention is DynamoDB's TTL on what every save writes; a disabled account's people are
+    found through a keys-only index on the account (docs/privacy.md)."""
+    [table] = resources(packaged.template(), "AWS::DynamoDB::Table").values()
+    assert table["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": EXPIRES_ATTRIBUTE,
+        "Enabled": True,
+    }
+    [index] = table["Properties"]["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == ACCOUNT_INDEX
+    assert index["KeySchema"] == [{"AttributeName": ACCOUNT_ATTRIBUTE, "KeyType": "HASH"}]
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
 
 
 def test_the_function_may_touch_only_its_own_logs_and_its_own_table(packaged):
@@ -213,6 +230,7 @@ def test_the_function_may_touch_only_its_own_logs_and_its_own_table(packaged):
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:DeleteItem",
+        "dynamodb:Query",
     }
     for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
         [resource] = grants[action]
@@ -222,6 +240,11 @@ def test_the_function_may_touch_only_its_own_logs_and_its_own_table(packaged):
         assert text.endswith(own_streams) and text.count("*") == 1, text
     for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"):
         assert grants[action] == [{"Fn::GetAtt": ["UsersTable", "Arn"]}]
+    # Query only the account index, never the table itself.
+    [index] = grants["dynamodb:Query"]
+    assert index == {
+        "Fn::Join": ["", [{"Fn::GetAtt": ["UsersTable", "Arn"]}, f"/index/{ACCOUNT_INDEX}"]]
+    }
 
 
 def _allow_statements(template: dict[str, Any]) -> list[dict[str, Any]]:

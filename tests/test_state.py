@@ -32,6 +32,7 @@ def test_a_state_is_stored_with_every_field_and_read_back_the_same():
         reps={"bridge": 12},
         ready_mode=True,
         exercise_days=["2026-11-15"],
+        reminder_consent="granted",
     )
     state.progress.skipped = ["standing_quad_stretch"]
     record = state.to_record()
@@ -63,6 +64,7 @@ def test_a_state_is_stored_with_every_field_and_read_back_the_same():
         "reps": {"bridge": 12},
         "ready_mode": True,
         "exercise_days": ["2026-11-15"],
+        "reminder_consent": "granted",
     }
     assert state_from_record(record) == state
 

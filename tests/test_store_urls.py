@@ -39,6 +39,7 @@ def siblings(path: Path) -> set[str]:
     return {entry.name for entry in path.parent.iterdir()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["directory", "text file"])
 def test_a_store_url_naming_a_directory_or_a_text_file_is_refused_in_one_line(tmp_path, kind):
     target = tmp_path / "store"
@@ -54,6 +55,7 @@ def test_a_store_url_naming_a_directory_or_a_text_file_is_refused_in_one_line(tm
         assert target.read_text() == "root:x:0:0:root:/root:/bin/bash\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["/dev/null", "/proc/self/mem", "/etc/passwd"])
 def test_a_store_url_naming_a_system_file_is_refused_and_creates_nothing(tmp_path, path):
     if not Path(path).exists():

@@ -65,13 +65,17 @@ def _healthy(base: str) -> bool:
 
 @contextlib.contextmanager
 def running_webhook(
-    directory: Path, *, verify_for: str | None = None, env: dict[str, str] | None = None
+    directory: Path,
+    *,
+    verify_for: str | None = None,
+    env: dict[str, str] | None = None,
+    store: str | None = None,
 ) -> Iterator[Webhook]:
-    """``rls-coach serve --no-verify`` on a free port, with an SQLite store in ``directory``,
-    until the block ends. With ``verify_for`` (a skill id) it verifies requests, as in
-    production, instead. ``env`` adds to the server's environment."""
+    """``rls-coach serve --no-verify`` on a free port, with an SQLite store in ``directory``
+    (or the store URL ``store``), until the block ends. With ``verify_for`` (a skill id) it
+    verifies requests, as in production, instead. ``env`` adds to the server's environment."""
     log = directory / "webhook.log"
-    store = f"sqlite:///{(directory / 'webhook.sqlite3').resolve()}"
+    store = store or f"sqlite:///{(directory / 'webhook.sqlite3').resolve()}"
     command = [*rls_coach_command(), "serve", "--host", "127.0.0.1", "--port", "0"]
     command += ["--threads", "4", "--store", store]
     command += ["--skill-id", verify_for] if verify_for else ["--no-verify"]

@@ -11,8 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import (
-    RAISE,
-    Schema,
     ValidationError,
     fields,
     post_load,
@@ -21,6 +19,7 @@ from marshmallow import (
 )
 
 from skill.catalog.model import Activity, DoctorGroup, Source, Understanding
+from skill.catalog.schemas import StrictSchema
 
 # The Compendium's bands: light under 3 METs, moderate 3 to under 6, vigorous 6 or more.
 INTENSITY_BANDS = ("light", "moderate", "vigorous")
@@ -28,20 +27,15 @@ EVERYDAY_KIND = "everyday"
 _PHRASE = fields.String(validate=validate.Length(min=1, max=60))
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
 def _phrases(**kwargs: Any) -> fields.List:
     return fields.List(_PHRASE, validate=validate.Length(min=1, max=400), **kwargs)
 
 
-class _PhrasesSchema(_Strict):
+class _PhrasesSchema(StrictSchema):
     phrases = _phrases(required=True)
 
 
-class _DoctorGroupSchema(_Strict):
+class _DoctorGroupSchema(StrictSchema):
     topic = fields.String(required=True)
     phrases = _phrases(required=True)
 
@@ -50,12 +44,12 @@ class _DoctorGroupSchema(_Strict):
         return DoctorGroup(data["topic"], tuple(data["phrases"]))
 
 
-class _NegationsSchema(_Strict):
+class _NegationsSchema(StrictSchema):
     within_three_words = fields.List(_PHRASE, required=True)
     right_after = fields.List(_PHRASE, load_default=list)
 
 
-class UnderstandingSchema(_Strict):
+class UnderstandingSchema(StrictSchema):
     negations = fields.Nested(_NegationsSchema, required=True)
     safety = fields.Nested(_PhrasesSchema, required=True)
     doctor = fields.List(fields.Nested(_DoctorGroupSchema), required=True)
@@ -74,7 +68,7 @@ class UnderstandingSchema(_Strict):
         )
 
 
-class _IntensitySchema(_Strict):
+class _IntensitySchema(StrictSchema):
     below_met = fields.Float(load_default=None, validate=validate.Range(min=1, max=20))
     allowed = fields.Boolean(required=True)
     best_times = fields.List(fields.String(), load_default=list)
@@ -90,7 +84,7 @@ class _IntensitySchema(_Strict):
             raise ValidationError("an intensity that is not allowed has no best time", "best_times")
 
 
-class _EverydaySchema(_Strict):
+class _EverydaySchema(StrictSchema):
     id = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]*$"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=60))
     met = fields.Float(
@@ -100,7 +94,7 @@ class _EverydaySchema(_Strict):
     synonyms = fields.List(_PHRASE, load_default=list, validate=validate.Length(max=30))
 
 
-class EverydayFileSchema(_Strict):
+class EverydayFileSchema(StrictSchema):
     source = fields.Dict(required=True)
     intensities = fields.Dict(
         keys=fields.String(validate=validate.OneOf(INTENSITY_BANDS)),

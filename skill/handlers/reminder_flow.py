@@ -200,12 +200,23 @@ def request_reminder(turn: Turn, plan: Plan, *, just_allowed: bool = False) -> R
     return _read_back(turn, "reminders.set", plan)
 
 
+def correction_examples(turn: Turn, reminder: Plan | reminders.Listed) -> dict[str, str]:
+    """An hour and days to give as examples of a correction, never the reminder's own."""
+    hour = reminder.clock.hour % 12 or 12
+    if reminder.repeat is Repeat.WEEKDAYS:
+        days = turn.phrase("reminders.example_every_day")
+    else:
+        days = turn.phrase("reminders.example_weekdays")
+    return {"hour": "9" if hour == 8 else "8", "days": days}
+
+
 def _read_back(turn: Turn, key: str, plan: Plan) -> Response:
     sentence = turn.phrase(key, when=when_words(turn, plan), what=what_words(turn, plan))
     tip = wind_down_tip(turn, plan) if key == "reminders.set" else ""
-    follow = turn.phrase("reminders.set_follow")
+    examples = correction_examples(turn, plan)
+    follow = turn.phrase("reminders.set_follow", **examples)
     speech = " ".join(part for part in (sentence, tip, follow) if part)
-    return turn.respond(speech, turn.phrase("reminders.set_reprompt"))
+    return turn.respond(speech, turn.phrase("reminders.set_reprompt", **examples))
 
 
 def _create(turn: Turn, plan: Plan, request: Any) -> str:
@@ -289,8 +300,10 @@ def _duplicate(turn: Turn, same: reminders.Listed, plan: Plan) -> Response:
     )
     turn.session[FOCUS_KEY] = {"token": same.token, "plan": base.to_json()}
     return turn.respond(
-        turn.phrase("reminders.duplicate", when=when_words(turn, same)),
-        turn.phrase("reminders.duplicate_reprompt"),
+        turn.phrase(
+            "reminders.duplicate", when=when_words(turn, same), **correction_examples(turn, same)
+        ),
+        turn.phrase("reminders.duplicate_reprompt", **correction_examples(turn, same)),
     )
 
 

@@ -32,6 +32,9 @@ UNDECODABLE_KEY = "_undecodable"
 
 class SaveConflictError(PersistenceException):
     """The save was refused because another turn saved first (see :func:`conflict`)."""
+# Between the account's user id and a recognised person's id in that person's record key. Alexa
+# ids are letters, digits, dots, dashes and underscores, so it cannot occur inside either.
+PERSON_SEPARATOR = "#person#"
 
 
 class StoreURLError(ValueError):
@@ -39,11 +42,25 @@ class StoreURLError(ValueError):
 
 
 def user_key(request_envelope: RequestEnvelope) -> str:
-    """The record key: the Alexa user id (stable per account and skill)."""
-    try:
-        return request_envelope.context.system.user.user_id
-    except AttributeError:
-        raise PersistenceException("the request has no context.System.user.userId") from None
+    """The record key, and the partition key every store uses (the DynamoDB adapter's
+    ``partition_keygen``): the Alexa user id (stable per account and skill) or, when Alexa
+    recognised the speaker's voice (``context.System.person``), that person's own key under the
+    account (:func:`person_key`). Like the SDK's ``person_id_partition_keygen``, but a person's
+    key keeps the account in it, so that a skill event for the account can find every record."""
+    system = getattr(getattr(request_envelope, "context", None), "system", None)
+    account = getattr(getattr(system, "user", None), "user_id", None)
+    if not account:
+        raise PersistenceException(
+            "Couldn't retrieve user id from the request (context.System.user.userId)"
+        )
+    person = getattr(getattr(system, "person", None), "person_id", None)
+    return person_key(account, person) if person else account
+
+
+def person_key(account: str, person: str) -> str:
+    """A recognised person's record key: under the account, so that everything of one account
+    can be found (and erased) together, and never the account's own key."""
+    return f"{account}{PERSON_SEPARATOR}{person}"
 
 
 def split_revision(attributes: dict[str, Any]) -> tuple[dict[str, Any], int]:

@@ -19,7 +19,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from skill.stores.base import StoreURLError
+from skill.stores.base import StoreURLError, user_key
+from skill.stores.retention import RETENTION_VARIABLE, RetentionError, parse_retention_days
 
 if TYPE_CHECKING:
     from skill.stores.dynamodb_adapter import CoachDynamoDbAdapter
@@ -56,6 +57,11 @@ def open_dynamodb_store(
                 "http://127.0.0.1:8000"
             )
 
+    try:
+        retention_days = parse_retention_days(env.get(RETENTION_VARIABLE))
+    except RetentionError as exc:
+        raise StoreURLError(f"dynamodb://{table}: {exc}") from None
+
     import boto3  # noqa: PLC0415 - only a DynamoDB store pays for boto3
     from botocore.config import Config  # noqa: PLC0415
 
@@ -82,6 +88,9 @@ def open_dynamodb_store(
     return CoachDynamoDbAdapter(
         table_name=table,
         partition_key_name=PARTITION_KEY,
+        # One record per account, or per recognised person on it (skill.stores.base.user_key).
+        partition_keygen=user_key,
+        retention_days=retention_days,
         create_table=False,  # the table belongs to the deployment (serverless.yml), not the code
         dynamodb_resource=resource,
         where=where,

@@ -35,6 +35,7 @@ default session a region (the official module builds a resource from it when imp
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import math
@@ -49,7 +50,7 @@ from typing import Any, TypeVar
 from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_dynamodb.adapter import DynamoDbAdapter
 from ask_sdk_model import RequestEnvelope
-from boto3.dynamodb.conditions import Attr
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import (
     ClientError,
@@ -60,11 +61,19 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from skill.stores.base import (
+    PERSON_SEPARATOR,
     REVISION_KEY,
     UNDECODABLE_KEY,
     SaveConflictError,
     conflict,
     split_revision,
+)
+from skill.stores.retention import (
+    ACCOUNT_ATTRIBUTE,
+    ACCOUNT_INDEX,
+    DEFAULT_RETENTION_DAYS,
+    EXPIRES_ATTRIBUTE,
+    expiry,
 )
 
 logger = logging.getLogger(__name__)
@@ -91,10 +100,18 @@ class UnusableAnswerError(Exception):
 
 
 class CoachDynamoDbAdapter(DynamoDbAdapter):
-    def __init__(self, *, where: str, deadline: float, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        where: str,
+        deadline: float,
+        retention_days: int = DEFAULT_RETENTION_DAYS,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.where = where
         self.deadline = deadline
+        self.retention_days = retention_days
         self._calls = threading.BoundedSemaphore(MAX_CALLS_AT_ONCE)
         client = self.dynamodb.meta.client
         client.meta.events.register(
@@ -133,7 +150,11 @@ class CoachDynamoDbAdapter(DynamoDbAdapter):
             try:
                 key = self.partition_keygen(request_envelope)
                 self.dynamodb.Table(self.table_name).put_item(
-                    Item={self.partition_key_name: key, self.attribute_name: stored},
+                    Item={
+                        self.partition_key_name: key,
+                        self.attribute_name: stored,
+                        **self._bookkeeping(key),
+                    },
                     ConditionExpression=condition,
                 )
             except Exception as exc:  # as the official adapter does; _call says what it was
@@ -143,6 +164,43 @@ class CoachDynamoDbAdapter(DynamoDbAdapter):
 
     def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
         self._call("delete the user's state from", super().delete_attributes, request_envelope)
+
+    def _bookkeeping(self, key: str) -> dict[str, Any]:
+        """What an item carries beside the attributes (see :mod:`skill.stores.retention`): when
+        it expires, and a person's account."""
+        extra: dict[str, Any] = {
+            EXPIRES_ATTRIBUTE: expiry(dt.datetime.now(dt.UTC), self.retention_days)
+        }
+        account, separator, _ = key.partition(PERSON_SEPARATOR)
+        if separator:
+            extra[ACCOUNT_ATTRIBUTE] = account
+        return extra
+
+    def delete_account(self, account: str) -> int:
+        """Erase the account's item and every person's under it; how many items that was."""
+
+        def delete() -> int:
+            table = self.dynamodb.Table(self.table_name)
+            keys, start = [account], None
+            while True:
+                page = table.query(
+                    IndexName=ACCOUNT_INDEX,
+                    KeyConditionExpression=Key(ACCOUNT_ATTRIBUTE).eq(account),
+                    **({"ExclusiveStartKey": start} if start else {}),
+                )
+                keys += [item[self.partition_key_name] for item in page.get("Items", [])]
+                start = page.get("LastEvaluatedKey")
+                if not start:
+                    break
+            gone = 0
+            for key in keys:
+                answer = table.delete_item(
+                    Key={self.partition_key_name: key}, ReturnValues="ALL_OLD"
+                )
+                gone += bool(answer.get("Attributes"))
+            return gone
+
+        return self._call("erase an account in", delete)
 
     def _call(self, action: str, call: Callable[..., Result], *args: Any) -> Result:
         """``call(*args)`` within the deadline; any failure as a PersistenceException saying

@@ -13,7 +13,7 @@ from typing import Any
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_model import RequestEnvelope
 
-from skill.stores.base import REVISION_KEY, user_key
+from skill.stores.base import REVISION_KEY, person_key, user_key
 
 
 class MemoryAdapter(AbstractPersistenceAdapter):
@@ -39,3 +39,12 @@ class MemoryAdapter(AbstractPersistenceAdapter):
     def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
         with self._lock:
             self._records.pop(user_key(request_envelope), None)
+
+    def delete_account(self, account: str) -> int:
+        """Erase the account's record and every person's under it; how many records went."""
+        prefix = person_key(account, "")
+        with self._lock:
+            gone = [k for k in self._records if k == account or k.startswith(prefix)]
+            for key in gone:
+                del self._records[key]
+        return len(gone)

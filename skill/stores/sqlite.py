@@ -31,6 +31,7 @@ from skill.stores.base import (
     REVISION_KEY,
     UNDECODABLE_KEY,
     conflict,
+    person_key,
     split_revision,
     user_key,
 )
@@ -71,6 +72,14 @@ ON CONFLICT (user_key) DO UPDATE SET
 WHERE user_state.revision = :read
 """
 _DELETE = "DELETE FROM user_state WHERE user_key = ?"
+# An account's own record and every recognised person's under it (see skill.stores.base).
+_DELETE_ACCOUNT = """
+DELETE FROM user_state
+WHERE user_key = :account OR substr(user_key, 1, length(:prefix)) = :prefix
+"""
+# Records no turn has saved since a moment (ISO 8601 UTC, as updated_at is written).
+_COUNT_UNTOUCHED = "SELECT count(*) FROM user_state WHERE updated_at < :before"
+_DELETE_UNTOUCHED = "DELETE FROM user_state WHERE updated_at < :before"
 
 
 class SQLiteAdapter(AbstractPersistenceAdapter):
@@ -161,6 +170,24 @@ class SQLiteAdapter(AbstractPersistenceAdapter):
 
     def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
         self._write("delete from", _DELETE, (user_key(request_envelope),))
+
+    # ---- erasing an account, and retention (skill.stores.retention) ---------------------------
+
+    def delete_account(self, account: str) -> int:
+        """Erase the account's record and every person's under it; how many records went."""
+        parameters = {"account": account, "prefix": person_key(account, "")}
+        return self._write("delete from", _DELETE_ACCOUNT, parameters)
+
+    def untouched_since(self, before: dt.datetime, *, delete: bool) -> int:
+        """How many records no turn has saved since ``before`` (aware); with ``delete``, erase
+        them too. Counted and erased in one transaction, so the number is what went."""
+        parameters = {"before": before.astimezone(dt.UTC).isoformat(timespec="seconds")}
+        if delete:
+            return self._write("delete from", _DELETE_UNTOUCHED, parameters)
+        try:
+            return self._connection().execute(_COUNT_UNTOUCHED, parameters).fetchone()[0]
+        except sqlite3.Error as exc:
+            raise self._failure("read from", exc) from exc
 
     # ---- connections -------------------------------------------------------------------------
 
