@@ -4,8 +4,9 @@
 chat and the conversation tests; ``spoken_seconds`` says how long Alexa takes to say it, for the
 simulated device's clock. ``response_problems`` lists everything in a response that Alexa
 would reject or mishandle: SSML that is not well-formed or not inside ``<speak>``, a ``<break>``
-longer than 10 seconds, speech over 8,000 characters, an open session without a reprompt, and a
-response over 24 KB.
+longer than 10 seconds, speech over 8,000 characters, more than five ``<audio>`` clips or one from
+anywhere but an HTTPS address or the ASK sound library, an open session without a reprompt, and a
+response over 24 KB. A sound library clip reads as its name in brackets ("[bell short chime]").
 
 Both parse the SSML with ``xml.etree`` rather than matching tags with regular expressions, so
 nesting, entities and attributes are read the way an XML parser (and Alexa) reads them.
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # The checker reads the limits the speech builder enforces, so the two can never disagree.
-from skill.speech import MAX_BREAK_SECONDS, TEMPLATE_MARKER, WORDS_PER_SECOND
+from skill.speech import MAX_AUDIO_TAGS, MAX_BREAK_SECONDS, TEMPLATE_MARKER, WORDS_PER_SECOND
 from skill.speech import MAX_SSML_CHARS as MAX_SPEECH_CHARS
 
 MAX_CARD_CHARS = 8000
@@ -33,6 +34,10 @@ _WRAPPER = f'<ssml-root xmlns:amazon="{_AMAZON_NS}">{{}}</ssml-root>'
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*$", re.IGNORECASE)
 # Tags whose content is a separate sentence or paragraph: keep their words apart from neighbours.
 _BLOCK_TAGS = frozenset({"p", "s"})
+# Where Alexa fetches an <audio> clip from: its own sound library, or an HTTPS address.
+_AUDIO_SOURCE = re.compile(r"^(soundbank://soundlibrary/|https://)\S+$")
+# A sound library clip's file name, without the library's prefix and numbering.
+_CLIP_NAME = re.compile(r"^(?:amzn_(?:ui_)?sfx_)?(?P<name>.+?)(?:_\d+)?$")
 
 
 class SSMLError(ValueError):
@@ -42,6 +47,13 @@ class SSMLError(ValueError):
 @dataclass(frozen=True)
 class _Words:
     text: str
+
+
+@dataclass(frozen=True)
+class _Clip:
+    """An <audio> clip: shown by name in text, no words in the time it takes to speak."""
+
+    label: str
 
 
 @dataclass(frozen=True)
@@ -79,7 +91,7 @@ def _local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _pieces(element: ET.Element) -> Iterator[_Words | _Break]:
+def _pieces(element: ET.Element) -> Iterator[_Words | _Break | _Clip]:
     """Words and breaks in document order."""
     name = _local_name(element.tag)
     if name == "break":
@@ -89,7 +101,7 @@ def _pieces(element: ET.Element) -> Iterator[_Words | _Break]:
         except ValueError:
             yield _Break(None)
     elif name == "audio":
-        yield _Words("[audio]")
+        yield _Clip(audio_label(element.get("src") or ""))
     elif name == "sub" and element.get("alias") is not None:
         yield _Words(element.get("alias") or "")
     else:
@@ -104,6 +116,15 @@ def _pieces(element: ET.Element) -> Iterator[_Words | _Break]:
                 yield _Words(child.tail)
         if block:
             yield _Words("\n")
+
+
+def audio_label(src: str) -> str:
+    """What a transcript shows for an audio clip: a sound library clip by its name ("bell short
+    chime"), anything else as "audio"."""
+    if not src.startswith("soundbank://"):
+        return "audio"
+    match = _CLIP_NAME.match(src.rsplit("/", 1)[-1])
+    return match["name"].replace("_", " ") if match else "audio"
 
 
 def _seconds_label(seconds: float) -> str:
@@ -134,6 +155,9 @@ def spoken_text(ssml: str) -> str:
                 pending_unknown = True
             else:
                 pending = (pending or 0.0) + piece.seconds
+        elif isinstance(piece, _Clip):
+            flush()
+            out.append(f"[{piece.label}]")
         elif piece.text.strip():
             flush()
             out.append(piece.text)
@@ -153,7 +177,8 @@ def output_text(speech: dict[str, Any] | None) -> str:
 def spoken_seconds(speech: dict[str, Any] | None) -> float:
     """Roughly how long Alexa takes to say an ``outputSpeech``: its timed breaks plus its words at
     the speaking rate the skill itself assumes (``skill.speech.WORDS_PER_SECOND``). A break given
-    only by strength counts as no time; SSML that cannot be parsed counts its words alone."""
+    only by strength, or a sound clip (whose length is not in the SSML), counts as no time;
+    SSML that cannot be parsed counts its words alone."""
     if not speech:
         return 0.0
     if speech.get("type") == "PlainText" or "ssml" not in speech:
@@ -182,6 +207,14 @@ def _speech_problems(where: str, speech: dict[str, Any]) -> list[str]:
         root = parse_ssml(ssml)
     except SSMLError as exc:
         return [*problems, f"{where}: {exc}"]
+    clips = [element for element in root.iter() if _local_name(element.tag) == "audio"]
+    if len(clips) > MAX_AUDIO_TAGS:
+        problems.append(f"{where}: {len(clips)} <audio> clips; Alexa plays {MAX_AUDIO_TAGS}")
+    for clip in clips:
+        if not _AUDIO_SOURCE.match(clip.get("src") or ""):
+            problems.append(
+                f"{where}: <audio src={clip.get('src')!r}> is no HTTPS or sound library"
+            )
     for element in root.iter():
         if _local_name(element.tag) != "break" or element.get("time") is None:
             continue

@@ -38,6 +38,7 @@ from skill.handlers import (
     privacy,
     reminders,
     routine,
+    sounds,
 )
 from skill.logsafe import hashed
 from skill.screens import TouchInterceptor
@@ -326,6 +327,7 @@ def handler_list(store: AbstractPersistenceAdapter | None = None) -> list[Abstra
         navigate.NotGuidingHandler(),
         *answers.HANDLERS,
         *care.HANDLERS,
+        *sounds.HANDLERS,
         *reminders.HANDLERS,
         *privacy.HANDLERS,
         *events.handlers(store),

@@ -2,7 +2,9 @@
 
 Handlers never write SSML by hand: they compose a :class:`Speech` from plain sentences and pauses.
 ``ssml()`` escapes text, splits pauses into chained ``<break>`` tags of at most 10 seconds, and
-refuses output over 8,000 characters or with leftover ``{template}`` markers.
+refuses output over 8,000 characters, with more audio than Alexa plays, or with leftover
+``{template}`` markers. A speech may also carry marks (moments a sound cue may be heard, which
+say nothing until :mod:`skill.coach.cues` turns them into clips) and a prosody rate.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from dataclasses import dataclass, field
 
 MAX_BREAK_SECONDS = 10.0
 MAX_SSML_CHARS = 8000
+# Alexa's SSML reference, <audio>: at most five audio tags in one output speech, whose clips
+# together last at most 240 seconds (90 in a reprompt).
+MAX_AUDIO_TAGS = 5
+MAX_AUDIO_SECONDS = 240.0
 WORDS_PER_SECOND = 2.5  # a typical Alexa speaking rate, used to estimate how long speech lasts
 TEMPLATE_MARKER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 # Characters XML 1.0 does not allow at all (escaping cannot help): control characters, lone
@@ -63,9 +69,42 @@ class _Pause:
         return f"({label} s)"
 
 
+@dataclass(frozen=True, slots=True)
+class _Audio:
+    """A clip of the ASK sound library; ``label`` is what text shows for it ("[chime]")."""
+
+    src: str
+    seconds: float
+    label: str
+
+    def ssml(self) -> str:
+        return f'<audio src="{escape(self.src)}"/>'
+
+    def plain(self) -> str:
+        return f"[{self.label}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A moment a sound cue may be heard ("hold_start", ...): silent until a cue replaces it."""
+
+    name: str
+    seconds: float = 0.0
+
+    def ssml(self) -> str:
+        return ""
+
+    def plain(self) -> str:
+        return ""
+
+
+Part = _Text | _Pause | _Audio | Mark
+
+
 @dataclass
 class Speech:
-    parts: list[_Text | _Pause] = field(default_factory=list)
+    parts: list[Part] = field(default_factory=list)
+    rate: str | None = None  # an SSML prosody rate for the whole speech ("90%"), or as spoken
 
     def say(self, *sentences: str, rate: int = 100) -> Speech:
         """Add sentences: control characters dropped, whitespace collapsed, empty ones skipped.
@@ -90,13 +129,33 @@ class Speech:
         self.parts.extend(other.parts)
         return self
 
+    def mark(self, name: str) -> Speech:
+        """A moment a sound cue may mark (see :mod:`skill.coach.cues`); silent by itself."""
+        self.parts.append(Mark(name))
+        return self
+
+    def audio(self, src: str, seconds: float, label: str) -> Speech:
+        self.parts.append(_Audio(src, seconds, label))
+        return self
+
+    @property
+    def marks(self) -> list[str]:
+        return [part.name for part in self.parts if isinstance(part, Mark)]
+
+    @property
+    def audio_sources(self) -> list[str]:
+        return [part.src for part in self.parts if isinstance(part, _Audio)]
+
     @property
     def seconds(self) -> float:
         """Estimated duration: pauses plus words at a typical speaking rate."""
         return sum(part.seconds for part in self.parts)
 
     def _document(self) -> str:
-        return "<speak>" + " ".join(part.ssml() for part in self.parts) + "</speak>"
+        body = " ".join(text for part in self.parts if (text := part.ssml()))
+        if self.rate:
+            body = f'<prosody rate="{escape(self.rate)}">{body}</prosody>'
+        return "<speak>" + body + "</speak>"
 
     @property
     def characters(self) -> int:
@@ -107,11 +166,17 @@ class Speech:
         ssml = self._document()
         if len(ssml) > MAX_SSML_CHARS:
             raise SpeechError(f"speech is {len(ssml)} characters; Alexa allows {MAX_SSML_CHARS}")
+        clips = [part for part in self.parts if isinstance(part, _Audio)]
+        if len(clips) > MAX_AUDIO_TAGS:
+            raise SpeechError(f"speech has {len(clips)} audio clips; Alexa plays {MAX_AUDIO_TAGS}")
+        if sum(clip.seconds for clip in clips) > MAX_AUDIO_SECONDS:
+            raise SpeechError(f"speech has more than {MAX_AUDIO_SECONDS:g} seconds of audio")
         return ssml
 
     def plain(self) -> str:
-        """Readable text with pauses shown as "(3 s)": for cards, logs and the terminal chat."""
-        return " ".join(part.plain() for part in self.parts)
+        """Readable text with pauses shown as "(3 s)" and sounds as "[chime]": for cards, logs
+        and the terminal chat."""
+        return " ".join(text for part in self.parts if (text := part.plain()))
 
     def words(self) -> str:
         """The sentences alone, without the pauses: for a screen."""

@@ -90,6 +90,8 @@ class UserState:
     # What Alexa last told the skill (a skill event) about the reminders permission: "granted",
     # "revoked", or None when no event has come.
     reminder_consent: str | None = None
+    # Sound cues during guided sets ("no sounds" turns them off, "sounds on" back on).
+    sounds: bool = True
 
     def bedtime_time(self) -> dt.time | None:
         if not self.bedtime:
@@ -285,6 +287,7 @@ class UserStateSchema(Schema):
     reminder_consent = fields.String(
         allow_none=True, load_default=None, validate=validate.OneOf(("granted", "revoked"))
     )
+    sounds = fields.Boolean(load_default=True)  # records from before it had sounds on
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> UserState:

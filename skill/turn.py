@@ -3,6 +3,11 @@
 Handlers call ``Turn.of(handler_input)`` rather than digging through attributes: it carries the
 catalog, the settings, the user's state, the user's local "now", and helpers to read resolved slot
 ids, pick a speech string, and build the response (remembering it for "repeat").
+
+Night mode is applied here, to every response (see :meth:`Turn.respond`): from the user's bedtime
+until ``rules.yaml``'s ``night.ends``, a speech string with a ``_night`` variant says that instead,
+sentences that invite more talk are left out, the session ends unless a question must be
+answered, and the speech is slower.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import zlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
@@ -18,7 +24,9 @@ from ask_sdk_model.slu.entityresolution import StatusCode
 from ask_sdk_model.ui import SsmlOutputSpeech, StandardCard
 
 from skill.catalog.model import Catalog
+from skill.clock import effective_bedtime
 from skill.coach.compose import Composed
+from skill.coach.cues import with_cues
 from skill.lookup import SLOT_TYPE_KINDS, lookup_for
 from skill.screens import Screen, answer_screen, supports_apl
 from skill.settings import Settings
@@ -32,6 +40,16 @@ LAST_RESPONSE_KEY = "last_response"
 # a new offer clears the old one.
 OFFER_KEY = "offer"
 CARD_TITLE = "Restless Legs Coach"
+NIGHT_SUFFIX = "_night"  # a speech key's variant for the night ("common.fallback_night")
+NIGHT_CLOSE = "common.night_close"
+
+
+def is_night(clock: dt.time, bedtime: dt.time, ends: dt.time) -> bool:
+    """From ``bedtime`` until ``ends`` (local clock times), across midnight when bedtime is
+    before it."""
+    if bedtime <= ends:
+        return bedtime <= clock < ends
+    return clock >= bedtime or clock < ends
 
 
 @dataclass
@@ -44,6 +62,8 @@ class Turn:
     language: str = "en"
     store_failed: bool = False  # the store could not be read: do not overwrite it this turn
     _sessionless: dict[str, Any] = field(default_factory=dict, repr=False)
+    # What this turn said from rules.yaml's night.quiet_keys: left out at night.
+    _quiet_said: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
     def of(cls, handler_input: HandlerInput) -> Turn:
@@ -126,11 +146,45 @@ class Turn:
 
     def phrase(self, key: str, **values: Any) -> str:
         """A speech string with its placeholders filled. Among variants, the choice is stable for
-        a given request (so tests are reproducible) but varies from turn to turn."""
+        a given request (so tests are reproducible) but varies from turn to turn. At night, the
+        key's night variant (``key + "_night"``) if the content has one."""
+        said = self._phrase(self._night_key(key), **values)
+        night = self.catalog.rules.night
+        if night is not None and key in night.quiet_keys:
+            self._quiet_said.add(said)
+        return said
+
+    def _phrase(self, key: str, **values: Any) -> str:
         variants = self.catalog.phrases(key, self.language)
         if len(variants) == 1:  # most strings have one variant: no choice to work out
             return variants[0].format(**values)
         return variants[self.variant(key, len(variants))].format(**values)
+
+    def _night_key(self, key: str) -> str:
+        if not self.night:
+            return key
+        strings = self.catalog.speech.get(self.language) or self.catalog.speech["en"]
+        return key + NIGHT_SUFFIX if key + NIGHT_SUFFIX in strings else key
+
+    # ---- the moment and the user's choices ----------------------------------------------------
+
+    @cached_property
+    def night(self) -> bool:
+        """From the user's bedtime until the night ends (rules.yaml): night mode."""
+        rules = self.catalog.rules
+        if rules.night is None:
+            return False
+        bedtime = effective_bedtime(self.state.bedtime_time(), self.settings, rules.default_bedtime)
+        return is_night(self.now.time(), bedtime, rules.night.ends)
+
+    @property
+    def cues_wanted(self) -> bool:
+        """Sound cues play unless the user said "no sounds", and never at night."""
+        return self.state.sounds and not self.night
+
+    def cued(self, composed: Composed) -> Composed:
+        """``composed`` with its sound cues, if this user and moment want them."""
+        return with_cues(composed, self.catalog.rules) if self.cues_wanted else composed
 
     def variant(self, key: str, count: int) -> int:
         """Which of the ``count`` variants of ``key`` this turn says."""
@@ -166,6 +220,8 @@ class Turn:
             speech = Speech().say(speech)
         if isinstance(reprompt, str):
             reprompt = Speech().say(reprompt)
+        if self.night:
+            speech, reprompt, end_session = self._at_night(speech, reprompt, end_session)
         if not getattr(self, "_offer_made", False):
             self.session.pop(OFFER_KEY, None)
         builder = self.handler_input.response_builder
@@ -192,6 +248,28 @@ class Turn:
                 "screen": shown.to_json() if shown else None,
             }
         return builder.response
+
+    def _at_night(
+        self, speech: Speech, reprompt: Speech | None, end_session: bool | None
+    ) -> tuple[Speech, Speech | None, bool | None]:
+        """Night mode for one response: slower; and an answer that would invite more talk (an
+        "Anything else?", an offer that is only an invitation) leaves that out, closes calmly
+        and ends the session. A question the user must answer (an offer of another kind), or a
+        response that is itself a question (a welcome, "sorry, I didn't catch that"), stays."""
+        night = self.catalog.rules.night
+        assert night is not None
+        offer = self.session.get(OFFER_KEY) if getattr(self, "_offer_made", False) else None
+        kind = offer.get("kind") if isinstance(offer, dict) else None
+        quiet = [p for p in speech.parts if getattr(p, "text", None) in self._quiet_said]
+        slowed = Speech([p for p in speech.parts if p not in quiet], rate=night.rate)
+        if kind is not None and kind not in night.optional_offers:
+            return slowed, _slower(reprompt, night.rate), end_session  # it must be answered
+        if not quiet and kind is None:
+            return slowed, _slower(reprompt, night.rate), end_session
+        if kind is not None:
+            self.session.pop(OFFER_KEY, None)
+            self._offer_made = False
+        return slowed.say(self.phrase(NIGHT_CLOSE)), None, True
 
     def _default_screen(
         self, speech: Speech, card: tuple[str, str] | None, keep_open: bool
@@ -221,3 +299,7 @@ class Turn:
         if screen is not None and supports_apl(self.handler_input):
             builder.add_directive(screen.directive())
         return builder.response
+
+
+def _slower(speech: Speech | None, rate: str) -> Speech | None:
+    return Speech(list(speech.parts), rate=rate) if speech is not None else None

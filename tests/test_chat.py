@@ -337,8 +337,8 @@ def test_at_2_10_am_in_london_the_coach_gives_its_night_answer(cli):
     assert status == 0, err
     assert "[LaunchRequest] at Tue 08 Dec 02:10:00 Europe/London" in out
     night = out.split("[SymptomsNowIntent]")[1]
-    assert "bath or shower can help you relax" in night
-    assert "not for now, so save them for tomorrow" in night
+    assert "bath or shower, warm or cold compresses" in night and "massage" in night
+    assert "goodnight" in night and "(session ends)" in night  # night mode: no "anything else"
     # The same words at 10 in the morning get the daytime answer: the clock decided.
     status, out, err = cli(
         "say", "--at", "2026-12-08 10:10", "--timezone", "Europe/London", "my legs won't settle"

@@ -328,6 +328,7 @@ def lambda_env(endpoint) -> tuple[dict[str, str], str]:
     return lambda_environment(endpoint, table), table
 
 
+@pytest.mark.slow
 def test_skill_events_through_the_lambda_handler(lambda_env, endpoint):
     env, table = lambda_env
     with LambdaContainer(env) as container:
@@ -379,6 +380,7 @@ def purge_command(store: str, *args: str, **env: str) -> subprocess.CompletedPro
     )
 
 
+@pytest.mark.slow
 def test_purge_erases_only_records_untouched_for_the_retention_period(tmp_path, catalog, settings):
     path = tmp_path / "users.sqlite3"
     url = f"sqlite:///{path}"
@@ -404,6 +406,7 @@ def test_purge_erases_only_records_untouched_for_the_retention_period(tmp_path, 
     assert "0 record(s)" in purge_command(url, "--dry-run").stdout
 
 
+@pytest.mark.slow
 def test_purge_explains_bad_settings_and_stores_that_expire_by_themselves(tmp_path):
     url = f"sqlite:///{tmp_path / 'users.sqlite3'}"
     bad = purge_command(url, RLS_COACH_RETENTION_DAYS="soon")

@@ -33,6 +33,7 @@ def test_a_state_is_stored_with_every_field_and_read_back_the_same():
         ready_mode=True,
         exercise_days=["2026-11-15"],
         reminder_consent="granted",
+        sounds=False,
     )
     state.progress.skipped = ["standing_quad_stretch"]
     record = state.to_record()
@@ -65,6 +66,7 @@ def test_a_state_is_stored_with_every_field_and_read_back_the_same():
         "ready_mode": True,
         "exercise_days": ["2026-11-15"],
         "reminder_consent": "granted",
+        "sounds": False,
     }
     assert state_from_record(record) == state
 
@@ -194,3 +196,9 @@ def test_the_choices_round_trip_through_dynamodb(monkeypatch):
         store.save_attributes(user_envelope(), _with_choices().to_record())
         # Numbers come back from DynamoDB as Decimal: the schema reads them as plain ints.
         assert state_from_record(store.get_attributes(user_envelope())) == _with_choices()
+
+
+def test_a_record_from_before_sound_cues_loads_with_sounds_on():
+    state = state_from_record({"version": 1, "pace": "slower"})
+    assert state.sounds is True
+    assert state.pace == "slower"

@@ -288,6 +288,34 @@ class Pace:
     rate: int = 100  # how fast instructions are spoken: percent of the normal rate
 
 
+# The moments of a guided set a sound cue can mark (see skill.coach.cues).
+CUE_MOMENTS = ("hold_start", "hold_end", "side_switch", "routine_end")
+
+
+@dataclass(frozen=True, slots=True)
+class SoundCue:
+    """A clip of the Alexa Skills Kit sound library played at a moment of a set: its
+    ``soundbank://`` address, its length, and the word a transcript shows for it."""
+
+    src: str
+    seconds: float
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Night:
+    """Night mode, from the user's bedtime until ``ends``: slower speech (``rate``, an SSML
+    prosody rate), no sound cues, and answers that end the session. ``quiet_keys`` are the
+    speech strings that invite more talk ("Anything else?", an offer): at night they are left
+    out. An offer of a kind in ``optional_offers`` is dropped with them; any other offer is a
+    question the user must answer, and keeps the session open."""
+
+    ends: dt.time
+    rate: str
+    quiet_keys: tuple[str, ...]
+    optional_offers: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Rules:
     day_parts: tuple[DayPart, ...]
@@ -300,6 +328,11 @@ class Rules:
     # Part of the day → the clock time a reminder asked for by that part alone is set for.
     reminder_times: Mapping[str, dt.time] = field(default_factory=dict)
     quick_minutes: float = 5  # "just a quick one": how long a short session may run
+    night: Night | None = None  # None: no night mode (a catalog built by hand in a test)
+    # Cue moment (CUE_MOMENTS) → its sound; ``cue_priority`` orders them for when a response
+    # has more moments than Alexa allows audio clips.
+    sound_cues: Mapping[str, SoundCue] = field(default_factory=dict)
+    cue_priority: tuple[str, ...] = ()
 
     def day_part(self, clock: dt.time) -> str:
         """The part of the day ("morning", …) a local clock time falls in."""

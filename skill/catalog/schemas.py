@@ -26,6 +26,7 @@ from skill.catalog.model import (
     ACTIVITY_KINDS,
     BODY_PARTS,
     BUILTIN_INTENT_PATTERN,
+    CUE_MOMENTS,
     DAY_PARTS,
     ID_PATTERN,
     INTENSITIES,
@@ -39,6 +40,7 @@ from skill.catalog.model import (
     Exercise,
     IntentPhrasing,
     Medicine,
+    Night,
     Pace,
     Phrasings,
     RepPhase,
@@ -47,6 +49,7 @@ from skill.catalog.model import (
     RoutineStep,
     Rules,
     Sides,
+    SoundCue,
     Source,
     SourceDocument,
     TimePhrase,
@@ -487,6 +490,31 @@ class PaceSchema(StrictSchema):
         return Pace(**data)
 
 
+_RATE = r"^(x-slow|slow|medium|[2-9][0-9]%|1[0-9]{2}%)$"  # SSML prosody rates, 20% or more
+_SOUND_LIBRARY = r"^soundbank://soundlibrary/[a-z0-9_/]+$"  # hosted by Amazon: nothing else plays
+
+
+class NightSchema(StrictSchema):
+    ends = ClockTime(required=True)
+    rate = fields.String(required=True, validate=validate.Regexp(_RATE, error="an SSML rate"))
+    quiet_keys = fields.List(fields.String(validate=validate.Regexp(r"^[a-z_]+\.[a-z_]+$")))
+    optional_offers = fields.List(fields.String(validate=validate.Regexp(ID_PATTERN)))
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Night:
+        return Night(**_tupled(data))
+
+
+class SoundCueSchema(StrictSchema):
+    src = fields.String(required=True, validate=validate.Regexp(_SOUND_LIBRARY))
+    seconds = fields.Float(required=True, validate=validate.Range(min=0.1, max=5))
+    label = fields.String(required=True, validate=validate.Regexp(r"^[a-z ]{1,20}$"))
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> SoundCue:
+        return SoundCue(**data)
+
+
 class RulesSchema(StrictSchema):
     day_parts = fields.List(fields.Nested(DayPartSchema), required=True)
     bedtime_buffer_hours = fields.Float(required=True, validate=validate.Range(min=0, max=12))
@@ -510,6 +538,13 @@ class RulesSchema(StrictSchema):
         keys=fields.String(validate=validate.OneOf(DAY_PARTS)), values=ClockTime(), required=True
     )
     quick_minutes = fields.Float(load_default=5, validate=validate.Range(min=1, max=60))
+    night = fields.Nested(NightSchema, required=True)
+    sound_cues = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(CUE_MOMENTS)),
+        values=fields.Nested(SoundCueSchema),
+        required=True,
+    )
+    cue_priority = fields.List(fields.String(validate=validate.OneOf(CUE_MOMENTS)), required=True)
 
     @validates_schema
     def ordered(self, data: dict[str, Any], **_: Any) -> None:
@@ -531,6 +566,12 @@ class RulesSchema(StrictSchema):
             missing = ", ".join(p for p in POSITIONS if p not in positions)
             raise ValidationError(
                 f"give a time for every position; missing: {missing}", "position_seconds"
+            )
+        cues = data.get("sound_cues")
+        priority = data.get("cue_priority")
+        if cues is not None and priority is not None and sorted(priority) != sorted(cues):
+            raise ValidationError(
+                "list every moment of sound_cues once, most wanted first", "cue_priority"
             )
         paces = data.get("paces") or []
         if not any(p.id == "normal" and p.factor == 1.0 for p in paces):

@@ -14,10 +14,11 @@ import datetime as dt
 from collections.abc import Iterator
 
 from skill.catalog.model import Catalog, ContentError
-from skill.coach.compose import Composer
+from skill.coach.compose import Composed, Composer
+from skill.coach.cues import with_cues
 from skill.coach.exercise_speech import longest_phrases
 from skill.coach.player import Choices, Place, RoutinePlayer
-from skill.speech import MAX_SSML_CHARS
+from skill.speech import MAX_SSML_CHARS, Speech
 from skill.state import Progress
 
 # A fixed moment for walking a routine (no clock matters here: only the places do).
@@ -47,7 +48,10 @@ def fit_problems(catalog: Catalog, language: str = "en") -> list[ContentError]:
             for place in walk(player, start):
                 key = (place.exercise.id, place.reps)
                 wheres.setdefault(key, where)
-                characters = max(c.speech.characters for c in composer.set_variants(place))
+                characters = max(
+                    _longest_characters(composed, catalog)
+                    for composed in composer.set_variants(place)
+                )
                 longest[key] = max(longest.get(key, 0), characters)
     problems = []
     for (exercise_id, reps), characters in sorted(longest.items()):
@@ -63,6 +67,15 @@ def fit_problems(catalog: Catalog, language: str = "en") -> list[ContentError]:
                 )
             )
     return problems
+
+
+def _longest_characters(composed: Composed, catalog: Catalog) -> int:
+    """The longest a composed set is sent: with its sound cues, or slower at night."""
+    sizes = [with_cues(composed, catalog.rules).speech.characters]
+    if catalog.rules.night is not None:
+        night = Speech(list(composed.speech.parts), rate=catalog.rules.night.rate)
+        sizes.append(night.characters)
+    return max(sizes)
 
 
 def walk(player: RoutinePlayer, start: Progress | None) -> Iterator[Place]:

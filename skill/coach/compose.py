@@ -297,6 +297,7 @@ class Composer:
                 card=card,
                 screen=answer_screen(capitalized(place.exercise.name), closing.words()),
             )
+        closing.mark("routine_end")  # a moment for a sound cue (skill.coach.cues)
         closing.say(*self._routine_closing(place, finish))
         if finish.question is not None:
             closing.extend(finish.question)

@@ -213,6 +213,7 @@ class ExerciseVoice:
         if rep == 1 and side_index == 0:
             self.instructions(speech, *(self.fill(s, side) for s in self.exercise.setup))
         elif rep == 1:
+            speech.mark("side_switch")  # a moment for a sound cue (skill.coach.cues)
             switch = self.phrase("routine.switch_side", side=side, body_part=body_part)
             self.instructions(speech, switch, *(self.fill(s, side) for s in self.exercise.switch))
         self.instructions(speech, *(self.fill(s, side) for s in self.exercise.movement))
@@ -240,7 +241,10 @@ class ExerciseVoice:
             # A hold's pause is the hold itself, at every pace; a movement's pause is the time
             # it takes, at this pace.
             seconds = phase.seconds if phase.hold else phase.seconds * self.factor
-            speech.say(cue).pause(seconds)
+            if phase.hold:  # the moments a hold starts and ends, for sound cues
+                speech.say(cue).mark("hold_start").pause(seconds).mark("hold_end")
+            else:
+                speech.say(cue).pause(seconds)
 
     # ---- card --------------------------------------------------------------------------------
 

@@ -66,23 +66,44 @@ class PainHandler(AbstractRequestHandler):
 
 
 class SymptomsNowHandler(AbstractRequestHandler):
-    """ "My legs are restless", "I can't sleep": what may help this moment. At night that is a
-    warm bath or a compress, not the stretches; by day, the stretches. Then: a doctor if it goes
-    on for a few nights."""
+    """ "My legs are restless", "I can't sleep", "help me relax my legs": what may help this
+    moment. At night (from bedtime) that is the articles' night advice, short, and then the
+    session ends; close to bedtime a warm bath or a compress, not the stretches; by day, the
+    stretches. Then: a doctor if it goes on for a few nights."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("SymptomsNowIntent")(handler_input)
+        return is_intent_name("SymptomsNowIntent")(handler_input) or is_intent_name("RelaxIntent")(
+            handler_input
+        )
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
-        speech = Speech().say(turn.phrase("care.symptoms_sorry"))
-        if near_bedtime(turn):  # close to or past bedtime, or the small hours
+        relax = is_intent_name("RelaxIntent")(handler_input)
+        speech = Speech()
+        if not relax:
+            speech.say(turn.phrase("care.symptoms_sorry"))
+        if turn.night:
+            if relax:
+                speech.say(_bedtime_stretch(turn))
+            speech.say(turn.phrase("care.symptoms_tonight"))
+        elif near_bedtime(turn):  # close to bedtime, or the small hours
             speech.say(turn.phrase("care.symptoms_night"), turn.phrase("care.symptoms_not_now"))
         else:
             speech.say(turn.phrase("care.symptoms_day"))
-        speech.say(turn.phrase("care.symptoms_doctor"))
+        if not (relax and turn.night):  # asked to help relax at night: short, and sleep
+            speech.say(turn.phrase("care.symptoms_doctor"))
         closing = _closing(turn)
         return turn.respond(speech.extend(closing), closing)
+
+
+def _bedtime_stretch(turn: Turn) -> str:
+    """At night, asked for help to relax: the one gentle routine that suits bedtime, and how to
+    start it, if the content has one; else why the articles advise no stretch now."""
+    suits = [r for r in turn.catalog.routines.values() if r.suits_bedtime]
+    if not suits:
+        return turn.phrase("care.relax_no_stretch")
+    shortest = min(suits, key=lambda r: player(turn).estimated_seconds(r))
+    return turn.phrase("care.relax_bedtime_routine", routine=shortest.name)
 
 
 class ProgressHandler(AbstractRequestHandler):

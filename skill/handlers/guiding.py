@@ -146,11 +146,15 @@ def speak_place(
     if place.is_last and part != PREPARE:
         finish = _finish(turn, place.routine, progress.later)
         return turn.send(
-            words.guided_set(
-                place, opening, name_it=name_it, introduce=introduce, finish=finish, part=part
+            turn.cued(
+                words.guided_set(
+                    place, opening, name_it=name_it, introduce=introduce, finish=finish, part=part
+                )
             )
         )
-    composed = words.guided_set(place, opening, name_it=name_it, introduce=introduce, part=part)
+    composed = turn.cued(
+        words.guided_set(place, opening, name_it=name_it, introduce=introduce, part=part)
+    )
     unpaused = dataclasses.replace(progress, paused=False, prepared=part == PREPARE)
     if part == PREPARE:
         # Nothing is counted yet: the set is still to do, and waits for "ready".
