@@ -30,6 +30,7 @@ from skill.clock import local_now
 from skill.handlers import (
     answers,
     care,
+    choices,
     common,
     events,
     free_text,
@@ -301,7 +302,10 @@ def handler_list(store: AbstractPersistenceAdapter | None = None) -> list[Abstra
     return [
         *care.SAFETY_HANDLERS,
         *free_text.HANDLERS,
+        # A skip that gives pain as its reason is pain first, in any state.
+        choices.PainSkipHandler(),
         routine.PainCheckAnswerHandler(),
+        *choices.OFFER_HANDLERS,
         routine.YesToCoachOfferHandler(),
         routine.NoToCoachOfferHandler(),
         *privacy.OFFER_HANDLERS,
@@ -309,6 +313,8 @@ def handler_list(store: AbstractPersistenceAdapter | None = None) -> list[Abstra
         routine.StartRoutineHandler(),
         routine.GuideExerciseHandler(),
         routine.StartAnywayHandler(),
+        routine.ShortSessionHandler(),
+        *choices.HANDLERS,
         navigate.NextHandler(),
         routine.ResumeHandler(),
         routine.NothingToResumeHandler(),
@@ -323,6 +329,7 @@ def handler_list(store: AbstractPersistenceAdapter | None = None) -> list[Abstra
         navigate.RoutineHelpHandler(),
         navigate.RoutineFallbackHandler(),
         navigate.PaceHandler(),
+        navigate.NormalPaceHandler(),
         navigate.RepeatHandler(),
         navigate.NotGuidingHandler(),
         *answers.HANDLERS,

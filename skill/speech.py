@@ -34,12 +34,15 @@ class SpeechError(ValueError):
 @dataclass(frozen=True, slots=True)
 class _Text:
     text: str
+    rate: int = 100  # percent of the normal speaking rate
 
     @property
     def seconds(self) -> float:
-        return len(self.text.split()) / WORDS_PER_SECOND
+        return len(self.text.split()) / (WORDS_PER_SECOND * self.rate / 100)
 
     def ssml(self) -> str:
+        if self.rate != 100:
+            return f'<prosody rate="{self.rate}%">{escape(self.text)}</prosody>'
         return escape(self.text)
 
     def plain(self) -> str:
@@ -103,15 +106,16 @@ class Speech:
     parts: list[Part] = field(default_factory=list)
     rate: str | None = None  # an SSML prosody rate for the whole speech ("90%"), or as spoken
 
-    def say(self, *sentences: str) -> Speech:
-        """Add sentences: control characters dropped, whitespace collapsed, empty ones skipped."""
+    def say(self, *sentences: str, rate: int = 100) -> Speech:
+        """Add sentences: control characters dropped, whitespace collapsed, empty ones skipped.
+        ``rate`` other than 100 speaks them at that percent of the normal rate (SSML prosody)."""
         for sentence in sentences:
             text = " ".join(_NOT_XML.sub("", sentence).split())
             if not text:
                 continue
             if TEMPLATE_MARKER.search(text):
                 raise SpeechError(f"unfilled template marker in {text!r}")
-            self.parts.append(_Text(text))
+            self.parts.append(_Text(text, rate))
         return self
 
     def pause(self, seconds: float) -> Speech:

@@ -1,8 +1,10 @@
 """What the coach remembers about a user between sessions, and nothing more.
 
 Only deliberate fields are persisted: where they are in a routine, their pace, their bedtime, the
-dates they completed routines (dates only: no health data) and whether they heard the disclaimer.
-Records carry a version so a later change of shape can read older ones.
+dates they completed routines or guided exercises (dates only: no health data), whether they heard
+the disclaimer, and the choices they made about their routines (exercises left out, their own rep
+counts, time to get ready). Records carry a version so a later change of shape can read older
+ones: version 1 records (before the choices) load with none made.
 
 One marshmallow schema defines a valid record: :func:`state_from_record` reads one through it and
 :meth:`UserState.to_record` writes one with it. Unknown fields are ignored, so a record written by
@@ -23,7 +25,7 @@ from skill.clock import ClockTimeError, parse_clock_time
 
 logger = logging.getLogger(__name__)
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 KEEP_COMPLETIONS_DAYS = 62  # enough for "this week" and a monthly summary; older dates are dropped
 MAX_INDEX = 100  # no routine has more steps, no exercise more segments
 MAX_REMINDER_TOKENS = 20  # far more than anyone sets; a bound on what one record can hold
@@ -48,6 +50,13 @@ class Progress:
     # ISO 8601 UTC of the moment the segment's set ends, if it has been spoken; "" if it is
     # still to do. A set whose end has passed is finished and is never replayed.
     spoken_until: str = ""
+    # Exercises of the routine not done this time (skipped ahead of time, or kept for later by a
+    # short session): the routine's steps are walked without them.
+    skipped: list[str] = field(default_factory=list)
+    # Exercises a short session kept for later: once it finishes, the place waits at them.
+    later: list[str] = field(default_factory=list)
+    # In ready mode: the set's set-up has been said and the count waits for "ready".
+    prepared: bool = False
 
 
 @dataclass
@@ -71,6 +80,13 @@ class UserState:
     # The local date ("YYYY-MM-DD") the user last said something hurt: on that day every start or
     # resume first asks whether they feel fine. A "yes" clears it.
     hurt_on: str | None = None
+    # Choices kept from now on: exercises left out of every routine, reps per side by exercise
+    # (within the article's range), and whether to wait for "ready" before counting.
+    left_out: list[str] = field(default_factory=list)
+    reps: dict[str, int] = field(default_factory=dict)
+    ready_mode: bool = False
+    # Local dates ("YYYY-MM-DD") on which a guided single exercise was finished.
+    exercise_days: list[str] = field(default_factory=list)
     # What Alexa last told the skill (a skill event) about the reminders permission: "granted",
     # "revoked", or None when no event has come.
     reminder_consent: str | None = None
@@ -92,22 +108,52 @@ class UserState:
         cutoff = (day - dt.timedelta(days=KEEP_COMPLETIONS_DAYS)).isoformat()
         self.completions[routine_id] = sorted(d for d in dates if d >= cutoff)
 
+    def record_exercise(self, day: dt.date) -> None:
+        """A guided single exercise was finished on ``day``."""
+        cutoff = (day - dt.timedelta(days=KEEP_COMPLETIONS_DAYS)).isoformat()
+        days = {*self.exercise_days, day.isoformat()}
+        self.exercise_days = sorted(d for d in days if d >= cutoff)
+
     def done_on(self, routine_id: str | None, day: dt.date) -> bool:
         """Whether the routine (any routine if None) was completed on ``day``."""
         routines = [routine_id] if routine_id else list(self.completions)
         return any(day.isoformat() in self.completions.get(r, []) for r in routines)
 
+    def active_days(self) -> set[dt.date]:
+        """Every day with a finished routine or guided exercise."""
+        days = {d for dates in self.completions.values() for d in dates} | set(self.exercise_days)
+        return {dt.date.fromisoformat(d) for d in days}
+
+    def days_between(self, first: dt.date, last: dt.date) -> int:
+        """Days from ``first`` to ``last`` (both included) with anything finished."""
+        return sum(1 for day in self.active_days() if first <= day <= last)
+
     def days_this_week(self, routine_id: str | None, today: dt.date) -> int:
-        """Distinct days since Monday on which the routine (any routine if None) was completed."""
+        """Distinct days since Monday on which the routine was completed; with ``routine_id``
+        None, on which anything was (a routine or a guided exercise)."""
         monday = today - dt.timedelta(days=today.weekday())
-        routines = [routine_id] if routine_id else list(self.completions)
-        days = {
-            d
-            for r in routines
-            for d in self.completions.get(r, [])
-            if monday.isoformat() <= d <= today.isoformat()
-        }
-        return len(days)
+        if routine_id is None:
+            return self.days_between(monday, today)
+        dates = self.completions.get(routine_id, [])
+        return len({d for d in dates if monday.isoformat() <= d <= today.isoformat()})
+
+    def days_in_a_row(self, today: dt.date) -> int:
+        """The run of consecutive active days ending today (or yesterday, if today has none)."""
+        days = self.active_days()
+        day = today if today in days else today - dt.timedelta(days=1)
+        count = 0
+        while day in days:
+            count += 1
+            day -= dt.timedelta(days=1)
+        return count
+
+    def reset_choices(self) -> None:
+        """Forget every choice kept from now on (progress and history stay)."""
+        self.left_out = []
+        self.reps = {}
+        self.ready_mode = False
+        self.pace = "normal"
+        self.bedtime = None
 
     def to_record(self) -> dict[str, Any]:
         """The record to store: every field, as plain JSON types."""
@@ -141,6 +187,10 @@ def state_from_record(record: Any) -> UserState:
     except UnreadableRecordError as exc:
         logger.warning("stored user state is corrupt (%s); starting fresh", exc)
         return UserState()
+
+
+_DATE = fields.String(validate=validate.Regexp(r"\A\d{4}-\d{2}-\d{2}\Z"))
+_ID = fields.String(validate=validate.Regexp(r"\A[a-z][a-z0-9_]{0,63}\Z"))
 
 
 def record_problems(record: Mapping[str, Any]) -> str | None:
@@ -185,6 +235,9 @@ class ProgressSchema(Schema):
     updated_at = fields.String(load_default="")
     from_rep = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_INDEX))
     spoken_until = fields.String(load_default="")
+    skipped = fields.List(_ID, load_default=list, validate=validate.Length(max=MAX_INDEX))
+    later = fields.List(_ID, load_default=list, validate=validate.Length(max=MAX_INDEX))
+    prepared = fields.Boolean(load_default=False)
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Progress:
@@ -219,6 +272,17 @@ class UserStateSchema(Schema):
     )
     hurt_on = fields.String(
         allow_none=True, load_default=None, validate=validate.Regexp(r"\A\d{4}-\d{2}-\d{2}\Z")
+    )
+    left_out = fields.List(_ID, load_default=list, validate=validate.Length(max=MAX_INDEX))
+    reps = fields.Dict(
+        keys=_ID,
+        values=fields.Integer(validate=validate.Range(min=1, max=MAX_INDEX)),
+        load_default=dict,
+        validate=validate.Length(max=MAX_INDEX),
+    )
+    ready_mode = fields.Boolean(load_default=False)
+    exercise_days = fields.List(
+        _DATE, load_default=list, validate=validate.Length(max=KEEP_COMPLETIONS_DAYS + 1)
     )
     reminder_consent = fields.String(
         allow_none=True, load_default=None, validate=validate.OneOf(("granted", "revoked"))

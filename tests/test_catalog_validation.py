@@ -78,7 +78,14 @@ CASES: list[tuple[str, str, Callable[[Any], Any], str]] = [
         "exercises.yaml",
         lambda d: exercise(d, "bridge")["reps"].update(upto=3),
         "exercises.yaml → bridge → reps → upto: unknown key 'upto'; did you mean 'up_to'? The keys "
-        "here are: up_to, from, to, count, spoken",
+        "here are: up_to, from, to, count, spoken, limit",
+    ),
+    (
+        "reps-limit-not-the-sources-words",
+        "exercises.yaml",
+        lambda d: exercise(d, "gentle_squat")["reps"].update(limit="Do as many as you like."),
+        "exercises.yaml → gentle_squat → reps: 'Do as many as you like.' is not in what the "
+        "source says (source.says)",
     ),
     (
         "wrong-type",

@@ -19,7 +19,7 @@ from skill.coach.exercise_speech import (
     longest_phrases,
     plan_segments,
 )
-from skill.coach.player import RoutinePlayer, faster, slower, stamp
+from skill.coach.player import Choices, RoutinePlayer, faster, slower, stamp
 from skill.speech import MAX_SSML_CHARS
 from skill.state import Progress
 
@@ -201,14 +201,15 @@ def test_sides_are_filled_in_and_switched(catalog):
     assert "{" not in text
 
 
-def test_holds_are_pauses_of_the_hold_time_scaled_by_pace(catalog):
+def test_the_hold_the_coach_says_is_the_hold_it_gives_at_every_pace(catalog):
+    """The movement says "hold for three seconds": three it is, at every pace."""
     exercise = catalog.exercises["lunge_and_stretch"]
-    for factor in (1.0, 1.5, 2.0):
-        voice = ExerciseVoice(exercise, 5, factor, plain_phrase(catalog))
+    for pace in catalog.rules.paces:
+        voice = ExerciseVoice(exercise, 5, pace.factor, plain_phrase(catalog))
         text = voice.body(Segment(0, 4)).plain()
-        hold = f"({3 * factor:g} s)"
-        assert text.count(f"rock back, and hold {hold}") == 5
-        assert text.count(f"rock forward, and hold {hold}") == 5
+        assert "hold for three seconds" in text
+        assert text.count("rock back, and hold (3 s)") == 5
+        assert text.count("rock forward, and hold (3 s)") == 5
         assert text.count("and release") == 1  # once, at the end of the set
 
 
@@ -328,3 +329,47 @@ def test_a_pace_change_after_a_finished_set_gives_each_side_its_reps_once(
             progress = old.advance(progress, NOW)
             if progress is None:
                 break
+
+
+# ---- the user's choices ------------------------------------------------------------------------
+
+
+def _player(catalog, **choices) -> RoutinePlayer:
+    return RoutinePlayer(catalog, catalog.rules.normal_pace, choices=Choices(**choices))
+
+
+def test_a_routine_is_walked_without_what_the_user_left_out(catalog):
+    player = _player(catalog, left_out=frozenset({"lunge_and_stretch"}))
+    places = [player.place(p) for p in walk(player, player.start_routine("morning_stretches", NOW))]
+    assert [p.exercise.id for p in places if p.segment_index == 0] == [
+        "calf_stretch",
+        "standing_quad_stretch",
+        "inner_thigh_stretch",
+    ]
+    assert {p.step_count for p in places} == {3}
+
+
+def test_a_routine_with_everything_left_out_cannot_start(catalog):
+    player = _player(catalog, left_out=frozenset({"bridge", "gentle_squat"}))
+    assert player.start_routine("gentle_strength", NOW) is None
+
+
+def test_a_saved_place_is_found_again_when_an_earlier_exercise_is_left_out(catalog, normal):
+    at_quad = normal.step_start(normal.start_routine("morning_stretches", NOW), 2, NOW)
+    assert normal.place(at_quad).exercise.id == "standing_quad_stretch"
+    player = _player(catalog, left_out=frozenset({"calf_stretch"}))
+    place = player.place(at_quad)
+    assert place.exercise.id == "standing_quad_stretch" and place.step == 1
+
+
+def test_leaving_out_the_exercise_at_hand_moves_the_place_to_the_next(catalog, normal):
+    at_lunge = normal.step_start(normal.start_routine("morning_stretches", NOW), 1, NOW)
+    player = _player(catalog, left_out=frozenset({"lunge_and_stretch"}))
+    moved = player.rebased(at_lunge, NOW)
+    assert player.place(moved).exercise.id == "standing_quad_stretch"
+
+
+@pytest.mark.parametrize(("asked", "counted"), [(8, 8), (12, 8), (1, 5)])
+def test_a_users_reps_stay_within_the_sources_range(catalog, asked, counted):
+    player = _player(catalog, reps={"lunge_and_stretch": asked})
+    assert player.reps_for(catalog.exercises["lunge_and_stretch"]) == counted

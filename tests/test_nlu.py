@@ -226,6 +226,7 @@ def test_every_sample_resolves_back_to_its_own_intent(models, resolver):
     lm = language_model(models["en-US"])
     fillers = {t["name"]: [value["name"]["value"] for value in t["values"]] for t in lm["types"]}
     fillers["AMAZON.TIME"] = ["ten thirty", "half past nine", "7 pm"]
+    fillers["AMAZON.NUMBER"] = ["eight", "three", "five"]
     fillers["AMAZON.SearchQuery"] = ["the weather on tuesday", "knitting a scarf"]
     fillers["AMAZON.DayOfWeek"] = ["monday", "friday"]
     fillers["AMAZON.DURATION"] = ["an hour", "twenty minutes"]

@@ -365,19 +365,23 @@ def test_after_a_long_gap_saying_resume_twice_picks_up_anyway(talk):
 # ---- pace --------------------------------------------------------------------------------------
 
 
-def test_slow_down_makes_the_counts_and_holds_longer_and_is_remembered(talk, store):
+def test_slow_down_slows_the_talk_and_the_movements_not_the_holds_and_is_remembered(talk, store):
     before = talk.one_shot("StartRoutineIntent", routine=MORNING)
     slower = talk.intent("SlowDownIntent")
     assert "slow" in slower.text.lower() and card_title(slower) == "Calf stretch"
-    # the same set again, every pause half as long again
+    # the same set again (the calf stretch has no hold): every pause half as long again, and
+    # the instructions spoken more slowly
     assert spoken_counts(slower.text) == spoken_counts(before.text)
     assert slower.breaks_ms == [round(ms * 1.5) for ms in before.breaks_ms]
+    assert "<prosody" not in before.ssml
+    assert re.search(r'<prosody rate="\d+%">Stand with your left leg forward', slower.ssml)
     assert state_from_record(stored_record(store)).pace == "slower"
 
-    # later exercises keep the pace, and so does tomorrow
+    # later exercises keep the pace, and so does tomorrow; the lunge's hold stays three seconds
     talk.intent("AMAZON.NextIntent")
     lunge = talk.intent("AMAZON.NextIntent")
-    assert re.search(r'and hold <break time="4500ms"/>', lunge.ssml)
+    assert "hold for three seconds" in lunge.text
+    assert lunge.ssml.count('and hold <break time="3000ms"/>') == 10
     talk.intent("AMAZON.StopIntent")
     talk.wait(days=1)
     tomorrow = talk.one_shot("StartRoutineIntent", routine=MORNING)
@@ -596,3 +600,103 @@ def test_at_the_slowest_pace_each_lunge_side_is_one_uninterrupted_set(talk):
     assert "Say next for your right leg" in lunge.text
     right = talk.intent("AMAZON.NextIntent")
     assert spoken_counts(right.text) == [1, 2, 3, 4, 5]
+
+
+# ---- your routine, your way --------------------------------------------------------------------
+
+LUNGE = ("lunges", "lunge_and_stretch")
+PACES = ("slowest", "slower", "normal", "faster")
+
+
+@pytest.mark.parametrize("pace", PACES)
+def test_do_eight_lunges_counts_eight_a_side_at_every_pace(talk, store, pace):
+    store_record(store, {"pace": pace})
+    chosen = talk.one_shot("RepsIntent", count="eight", exercise=LUNGE)
+    assert "eight with each leg for the lunge and stretch" in chosen.text
+    talk.intent("StartRoutineIntent", routine=MORNING)
+    talk.intent("AMAZON.NextIntent")
+    left = talk.intent("AMAZON.NextIntent")
+    right = talk.intent("AMAZON.NextIntent")
+    for side, reply in (("left", left), ("right", right)):
+        assert f"eight with your {side} leg" in reply.text
+        assert spoken_counts(reply.text) == list(range(1, 9))
+        assert reply.ssml.count('and hold <break time="3000ms"/>') == 16  # the hold it says
+    assert "8 times with each leg" in left.card["text"]
+    assert state_from_record(stored_record(store)).reps == {"lunge_and_stretch": 8}
+
+
+def test_twelve_lunges_are_refused_with_the_articles_limit(talk, store):
+    refused = talk.one_shot("RepsIntent", count="12", exercise=LUNGE)
+    assert "five to eight" in refused.text
+    assert "Complete the stretch between five and eight times" in refused.text
+    assert state_from_record(stored_record(store)).reps == {}
+
+
+def test_a_slow_pace_speaks_the_instructions_slowly_and_holds_what_it_says(talk, store):
+    store_record(store, {"pace": "slowest"})
+    talk.one_shot("StartRoutineIntent", routine=MORNING)
+    talk.intent("AMAZON.NextIntent")
+    lunge = talk.intent("AMAZON.NextIntent")
+    assert re.search(r'<prosody rate="\d+%">Gently rock backward and hold for three', lunge.ssml)
+    assert lunge.ssml.count('and hold <break time="3000ms"/>') == 10
+    assert "<prosody" not in lunge.ssml.split("One,")[1]  # the count itself is not slowed
+
+
+def test_in_ready_mode_nothing_is_counted_before_ready(talk, store):
+    talk.one_shot("ReadyModeIntent")
+    prepared = talk.intent("StartRoutineIntent", routine=MORNING)
+    assert "Say ready when you're in position" in prepared.text
+    assert spoken_counts(prepared.text) == [] and not prepared.ends_session
+    assert "ready" in prepared.reprompt.lower()
+    waited = state_from_record(stored_record(store)).progress
+    assert waited.prepared and waited.spoken_until == ""
+    # no answer: the session ends and the place is kept, still uncounted
+    talk.end_session()
+    assert state_from_record(stored_record(store)).progress.exercise_id == "calf_stretch"
+    again = talk.one_shot("ResumeRoutineIntent")
+    assert spoken_counts(again.text) == [] and "Say ready" in again.text
+    counted = talk.intent("AMAZON.NextIntent")
+    assert spoken_counts(counted.text) == [1, 2, 3, 4, 5]
+
+
+def test_a_skip_for_pain_never_starts_the_skipped_exercise(talk, store):
+    talk.one_shot("StartRoutineIntent", routine=MORNING)
+    reply = talk.intent("PainSkipIntent", exercise=("lunge", "lunge_and_stretch"))
+    assert spoken_counts(reply.text) == [] and "rock" not in reply.text
+    assert "leave out the lunge and stretch from now on" in reply.text
+    state = state_from_record(stored_record(store))
+    assert state.hurt_on is not None and state.progress.paused
+    assert "lunge_and_stretch" in state.progress.skipped
+    talk.intent("AMAZON.NoIntent")
+    assert state_from_record(stored_record(store)).left_out == []
+
+
+def test_a_record_from_before_the_choices_loads_and_runs(talk, store):
+    store_record(
+        store,
+        {"version": 1, "pace": "slower", "completions": {"gentle_strength": ["2026-11-16"]}},
+    )
+    reply = talk.one_shot("StartRoutineIntent", routine=MORNING)
+    assert "four exercises" in reply.text and "slower pace" in reply.text
+
+
+def test_a_quick_session_runs_whole_exercises_that_fit_and_keeps_the_rest(talk, store):
+    quick = talk.one_shot("ShortSessionIntent")
+    assert "In the time you have" in quick.text and "for later" in quick.text
+    later = state_from_record(stored_record(store)).progress.later
+    # the calf stretch and the lunge fit five minutes; with the quad stretch they would not
+    assert later == ["standing_quad_stretch", "inner_thigh_stretch"]
+    reply, replies = quick, [quick]
+    while "short session done" not in reply.text:
+        assert len(replies) < 10
+        reply = talk.intent("AMAZON.NextIntent")
+        replies.append(reply)
+    # whole sets only: every side counted to five, and the kept exercise never started
+    assert [sets(spoken_counts(r.text)) for r in replies] == [[[1, 2, 3, 4, 5]]] * 4
+    said = " ".join(r.text for r in replies).lower()
+    assert "hip-width" not in said and "reach toward your toes" not in said
+    assert "The standing quad stretch and the inner thigh stretch will wait for you" in reply.text
+    kept = state_from_record(stored_record(store)).progress
+    assert kept.paused and kept.exercise_id == "standing_quad_stretch"
+    resumed = talk.one_shot("ResumeRoutineIntent")
+    assert card_title(resumed) == "Standing quad stretch"

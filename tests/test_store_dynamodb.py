@@ -17,7 +17,7 @@ from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_model import RequestEnvelope
 
 from skill.builder import build_skill
-from skill.state import UserState
+from skill.state import STATE_VERSION, UserState
 from skill.stores import REVISION_KEY, StoreURLError, open_store
 from skill.stores.dynamodb import CALL_DEADLINE_SECONDS, ENDPOINT_VARIABLE, open_dynamodb_store
 from tests.lambda_support import (
@@ -86,7 +86,7 @@ def test_first_launch_is_remembered_in_the_table(table, endpoint, catalog, setti
     [item] = stored_items(endpoint, table)
     assert item["id"] == USER
     assert item["attributes"]["disclaimer_heard"] is True
-    assert item["attributes"]["version"] == Decimal(1)
+    assert item["attributes"]["version"] == Decimal(STATE_VERSION)
     assert item["attributes"][REVISION_KEY] == Decimal(1)
 
 

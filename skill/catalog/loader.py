@@ -33,6 +33,7 @@ from skill.catalog.model import (
     ContentError,
     Routine,
 )
+from skill.catalog.rule_schemas import RulesSchema
 from skill.catalog.schemas import (
     ActivitySchema,
     ExerciseSchema,
@@ -40,7 +41,6 @@ from skill.catalog.schemas import (
     PhrasingsSchema,
     RoutineFileSchema,
     RoutineSchema,
-    RulesSchema,
     SourceDocumentSchema,
     TimePhraseSchema,
     TipTopicSchema,

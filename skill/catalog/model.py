@@ -118,6 +118,11 @@ class Reps:
     max: int
     count: int
     spoken: str | None = None
+    limit: str | None = None  # the source's words for the range ("only do a few at a time")
+
+    @property
+    def lowest(self) -> int:
+        return self.min or 1
 
     @property
     def guided(self) -> int:
@@ -287,6 +292,7 @@ class DayPart:
 class Pace:
     id: str
     factor: float
+    rate: int = 100  # how fast instructions are spoken: percent of the normal rate
 
 
 # The moments of a guided set a sound cue can mark (see skill.coach.cues).
@@ -328,6 +334,7 @@ class Rules:
     mph_locales: tuple[str, ...] = ("en-US", "en-GB")
     # Part of the day → the clock time a reminder asked for by that part alone is set for.
     reminder_times: Mapping[str, dt.time] = field(default_factory=dict)
+    quick_minutes: float = 5  # "just a quick one": how long a short session may run
     night: Night | None = None  # None: no night mode (a catalog built by hand in a test)
     # Cue moment (CUE_MOMENTS) → its sound; ``cue_priority`` orders them for when a response
     # has more moments than Alexa allows audio clips.

@@ -26,7 +26,6 @@ from skill.catalog.model import (
     ACTIVITY_KINDS,
     BODY_PARTS,
     BUILTIN_INTENT_PATTERN,
-    CUE_MOMENTS,
     DAY_PARTS,
     ID_PATTERN,
     INTENSITIES,
@@ -36,20 +35,15 @@ from skill.catalog.model import (
     SIDE_PLACEHOLDERS,
     SIDES,
     Activity,
-    DayPart,
     Exercise,
     IntentPhrasing,
     Medicine,
-    Night,
-    Pace,
     Phrasings,
     RepPhase,
     Reps,
     Routine,
     RoutineStep,
-    Rules,
     Sides,
-    SoundCue,
     Source,
     SourceDocument,
     TimePhrase,
@@ -140,6 +134,8 @@ class RepsSchema(StrictSchema):
     to = fields.Integer(validate=validate.Range(min=1, max=50, error="must be 1 to 50 reps"))
     count = fields.Integer(validate=validate.Range(min=1, max=50, error="must be 1 to 50 reps"))
     spoken = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+    # The source's own words for the range, said when a count outside it is asked for.
+    limit = fields.String(load_default=None, validate=validate.Length(min=3, max=200))
 
     @validates_schema
     def one_form(self, data: dict[str, Any], **_: Any) -> None:
@@ -179,14 +175,22 @@ class RepsSchema(StrictSchema):
     def make(self, data: dict[str, Any], **_: Any) -> Reps:
         if "up_to" not in data and "from_" not in data:
             exact = data["count"]
-            return Reps(min=exact, max=exact, count=exact, spoken=data.get("spoken"))
+            return Reps(
+                min=exact,
+                max=exact,
+                count=exact,
+                spoken=data.get("spoken"),
+                limit=data.get("limit"),
+            )
         if "up_to" in data:
             low, high = None, data["up_to"]
         else:
             low, high = data["from_"], data["to"]
         # Without an explicit count: the top of "up to N", the bottom of a range.
         count = data.get("count") or (high if low is None else low)
-        return Reps(min=low, max=high, count=count, spoken=data.get("spoken"))
+        return Reps(
+            min=low, max=high, count=count, spoken=data.get("spoken"), limit=data.get("limit")
+        )
 
 
 _NUMBER_WORDS = (
@@ -287,9 +291,24 @@ class ExerciseSchema(StrictSchema):
                 "switch",
             )
 
+    @validates_schema
+    def limit_in_source(self, data: dict[str, Any], **_: Any) -> None:
+        """The words said for the range of reps are the source's own, as its `says` quotes."""
+        reps, source = data.get("reps"), data.get("source")
+        if reps is None or not reps.limit or source is None:
+            return
+        if _plain(reps.limit) not in _plain(source.says or ""):
+            raise ValidationError(
+                f"'{reps.limit}' is not in what the source says (source.says)", "reps"
+            )
+
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Exercise:
         return Exercise(**_tupled(data))
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower()).split())
 
 
 class RoutineStepSchema(StrictSchema):
@@ -443,117 +462,6 @@ class TimePhraseSchema(StrictSchema):
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> TimePhrase:
         return TimePhrase(**_tupled(data))
-
-
-class DayPartSchema(StrictSchema):
-    id = fields.String(required=True, validate=validate.OneOf(DAY_PARTS))
-    starts = ClockTime(required=True)
-
-    @post_load
-    def make(self, data: dict[str, Any], **_: Any) -> DayPart:
-        return DayPart(**data)
-
-
-class PaceSchema(StrictSchema):
-    id = _id_field()
-    factor = fields.Float(required=True, validate=validate.Range(min=0.5, max=3.0))
-
-    @post_load
-    def make(self, data: dict[str, Any], **_: Any) -> Pace:
-        return Pace(**data)
-
-
-_RATE = r"^(x-slow|slow|medium|[2-9][0-9]%|1[0-9]{2}%)$"  # SSML prosody rates, 20% or more
-_SOUND_LIBRARY = r"^soundbank://soundlibrary/[a-z0-9_/]+$"  # hosted by Amazon: nothing else plays
-
-
-class NightSchema(StrictSchema):
-    ends = ClockTime(required=True)
-    rate = fields.String(required=True, validate=validate.Regexp(_RATE, error="an SSML rate"))
-    quiet_keys = fields.List(fields.String(validate=validate.Regexp(r"^[a-z_]+\.[a-z_]+$")))
-    optional_offers = fields.List(fields.String(validate=validate.Regexp(ID_PATTERN)))
-
-    @post_load
-    def make(self, data: dict[str, Any], **_: Any) -> Night:
-        return Night(**_tupled(data))
-
-
-class SoundCueSchema(StrictSchema):
-    src = fields.String(required=True, validate=validate.Regexp(_SOUND_LIBRARY))
-    seconds = fields.Float(required=True, validate=validate.Range(min=0.1, max=5))
-    label = fields.String(required=True, validate=validate.Regexp(r"^[a-z ]{1,20}$"))
-
-    @post_load
-    def make(self, data: dict[str, Any], **_: Any) -> SoundCue:
-        return SoundCue(**data)
-
-
-class RulesSchema(StrictSchema):
-    day_parts = fields.List(fields.Nested(DayPartSchema), required=True)
-    bedtime_buffer_hours = fields.Float(required=True, validate=validate.Range(min=0, max=12))
-    default_bedtime = ClockTime(required=True)
-    resume_within_hours = fields.Float(required=True, validate=validate.Range(min=0.5, max=168))
-    position_seconds = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(POSITIONS)),
-        values=fields.Float(
-            validate=validate.Range(min=1, max=30, error="must be between 1 and 30 seconds")
-        ),
-        required=True,
-    )
-    paces = fields.List(fields.Nested(PaceSchema), required=True)
-    mph_locales = fields.List(
-        fields.String(
-            validate=validate.Regexp(r"^[a-z]{2}-[A-Z]{2}$", error="a locale like en-US")
-        ),
-        load_default=["en-US", "en-GB"],
-    )
-    reminder_times = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(DAY_PARTS)), values=ClockTime(), required=True
-    )
-    night = fields.Nested(NightSchema, required=True)
-    sound_cues = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(CUE_MOMENTS)),
-        values=fields.Nested(SoundCueSchema),
-        required=True,
-    )
-    cue_priority = fields.List(fields.String(validate=validate.OneOf(CUE_MOMENTS)), required=True)
-
-    @validates_schema
-    def ordered(self, data: dict[str, Any], **_: Any) -> None:
-        missing = set(DAY_PARTS) - set(data.get("reminder_times") or {})
-        if "reminder_times" in data and missing:
-            raise ValidationError(
-                f"give a time for every part of the day: {', '.join(sorted(missing))}",
-                "reminder_times",
-            )
-        parts = data.get("day_parts") or []
-        if [p.id for p in parts] != list(DAY_PARTS):
-            raise ValidationError(
-                f"list the day parts in order: {', '.join(DAY_PARTS)}", "day_parts"
-            )
-        if [p.starts for p in parts] != sorted(p.starts for p in parts):
-            raise ValidationError("day parts must start in increasing time order", "day_parts")
-        positions = data.get("position_seconds")
-        if positions is not None and set(positions) != set(POSITIONS):
-            unset = ", ".join(p for p in POSITIONS if p not in positions)
-            raise ValidationError(
-                f"give a time for every position; missing: {unset}", "position_seconds"
-            )
-        cues = data.get("sound_cues")
-        priority = data.get("cue_priority")
-        if cues is not None and priority is not None and sorted(priority) != sorted(cues):
-            raise ValidationError(
-                "list every moment of sound_cues once, most wanted first", "cue_priority"
-            )
-        paces = data.get("paces") or []
-        if not any(p.id == "normal" and p.factor == 1.0 for p in paces):
-            raise ValidationError("one pace must be 'normal' with factor 1.0", "paces")
-        if [p.factor for p in paces] != sorted((p.factor for p in paces), reverse=True):
-            raise ValidationError("list paces from slowest (largest factor) to fastest", "paces")
-
-    @post_load
-    def make(self, data: dict[str, Any], **_: Any) -> Rules:
-        return Rules(**_tupled(data))
 
 
 class IntentPhrasingSchema(StrictSchema):

@@ -1,8 +1,9 @@
 """Does every set fit one response? Measured on what the composer actually composes.
 
 ``rls-coach validate`` runs :func:`fit_problems`: a set is never cut, so every side of every
-exercise, guided on its own and as each routine step, at every pace, must fit Alexa's 8,000
-characters of speech with whatever a turn says around it. The words around it are not listed
+exercise, guided on its own and as each routine step, at every pace, and at the most reps a user
+may choose (the top of the source's range), must fit Alexa's 8,000 characters of speech with
+whatever a turn says around it. The words around it are not listed
 here: :meth:`skill.coach.compose.Composer.set_variants` composes each way the set can be spoken,
 with the longest variant of every sentence, and the longest of those is the measure.
 """
@@ -16,7 +17,7 @@ from skill.catalog.model import Catalog, ContentError
 from skill.coach.compose import Composed, Composer
 from skill.coach.cues import with_cues
 from skill.coach.exercise_speech import longest_phrases
-from skill.coach.player import Place, RoutinePlayer
+from skill.coach.player import Choices, Place, RoutinePlayer
 from skill.speech import MAX_SSML_CHARS, Speech
 from skill.state import Progress
 
@@ -32,8 +33,9 @@ def fit_problems(catalog: Catalog, language: str = "en") -> list[ContentError]:
     phrase = longest_phrases(catalog, language)
     longest: dict[tuple[str, int], int] = {}
     wheres: dict[tuple[str, int], str] = {}  # where each count is first met, for the message
-    for pace in catalog.rules.paces:
-        player = RoutinePlayer(catalog, pace, language)
+    most = Choices(reps={e.id: e.reps.max for e in catalog.exercises.values()})
+    for pace, choices in ((p, c) for p in catalog.rules.paces for c in (Choices(), most)):
+        player = RoutinePlayer(catalog, pace, language, choices)
         composer = Composer(catalog, player, phrase, language)
         starts = [
             (player.start_exercise(exercise_id, _EPOCH), "exercises.yaml")
@@ -76,7 +78,7 @@ def _longest_characters(composed: Composed, catalog: Catalog) -> int:
     return max(sizes)
 
 
-def walk(player: RoutinePlayer, start: Progress) -> Iterator[Place]:
+def walk(player: RoutinePlayer, start: Progress | None) -> Iterator[Place]:
     """Every place from ``start`` to the end, as "next" after "next" reaches them."""
     progress: Progress | None = start
     while progress is not None:

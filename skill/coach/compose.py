@@ -22,13 +22,16 @@ from dataclasses import dataclass, replace
 
 from skill.catalog.model import Catalog, Routine
 from skill.coach.exercise_speech import (
+    COUNT,
+    PREPARE,
+    WHOLE,
     ExerciseVoice,
     Phrase,
     estimated_minutes,
     locate,
     number_words,
-    routine_intro_key,
 )
+from skill.coach.intro import counted, exercise_names, routine_intro
 from skill.coach.player import Place, RoutinePlayer
 from skill.screens import BUTTON_INTENTS, Screen, answer_screen, step_screen
 from skill.speech import Speech, capitalized, spoken_list
@@ -43,6 +46,7 @@ OPENINGS: dict[str, tuple[str, ...]] = {
     "start_over": ("routine.start_over",),
     "slower_again": ("routine.slower", "routine.pace_again"),
     "faster_again": ("routine.faster", "routine.pace_again"),
+    "new_count": ("routine.reps_again",),
 }
 # Why there is nothing to navigate: the sentence that says so.
 NOTHING = {
@@ -85,6 +89,7 @@ class Finish:
     kept_routine: Routine | None = None
     question: Speech | None = None
     question_reprompt: Speech | None = None
+    later: tuple[str, ...] = ()  # the exercises a short session kept for later, by name
 
 
 class Composer:
@@ -146,21 +151,26 @@ class Composer:
         name_it: bool = False,
         introduce: bool = False,
         finish: Finish | None = None,
+        part: str = WHOLE,
     ) -> Composed:
         """The set at ``place``: the ``opening`` (a key of OPENINGS), the routine's introduction
         when it starts (``introduce``), the exercise's name at its first set (or always, with
-        ``name_it``), the set itself, then what "next" brings, or, at the last set, ``finish``."""
+        ``name_it``), the set itself, then what "next" brings, or, at the last set, ``finish``.
+        In ready mode ``part`` is the set's PREPARE (all but the count) or its COUNT."""
         speech = Speech()
-        if opening is not None:
-            speech.say(*(self.phrase(key) for key in OPENINGS[opening]))
-        if introduce:
-            speech.say(self._routine_intro(place))
-        if place.segment_index == 0 or name_it:
-            speech.say(self._exercise_intro(place))
+        if part != COUNT:
+            if opening is not None:
+                speech.say(*(self.phrase(key) for key in OPENINGS[opening]))
+            if introduce:
+                speech.say(*routine_intro(self.phrase, self.player, place))
+            if place.segment_index == 0 or name_it:
+                speech.say(self._exercise_intro(place))
         voice = self.voice(place)
-        speech.extend(voice.body(place.segment))
+        speech.extend(voice.body(place.segment, part))
         seconds = speech.seconds
         card = (capitalized(place.exercise.name), voice.card_text(voice.side(place.segment.first)))
+        if part == PREPARE:
+            return self._prepared(place, speech, card, voice)
         if place.is_last:
             return replace(
                 self._finished(place, speech, card, finish or Finish()), set_seconds=seconds
@@ -174,17 +184,13 @@ class Composer:
             set_seconds=seconds,
         )
 
-    def _routine_intro(self, place: Place) -> str:
-        routine = place.routine
-        if routine is None:
-            return self.phrase("routine.guided_intro", exercise=place.exercise.name)
-        minutes = estimated_minutes(self.player.estimated_seconds(routine))
-        return self.phrase(
-            routine_intro_key(routine),
-            routine=routine.name,
-            exercises=self.counted("routine.exercise_count", len(routine.steps)),
-            minutes=self.counted("routine.minutes", minutes),
-        )
+    def _prepared(
+        self, place: Place, speech: Speech, card: tuple[str, str], voice: ExerciseVoice
+    ) -> Composed:
+        """Ready mode: the set is prepared and waits for "ready" (a short reprompt keeps the
+        session open; if no answer comes, the place is kept)."""
+        reprompt = Speech().say(self.phrase("routine.ready_reprompt"))
+        return Composed(speech, reprompt, card=card, screen=self._step_screen(place, voice))
 
     def _exercise_intro(self, place: Place) -> str:
         name = place.exercise.name
@@ -292,10 +298,7 @@ class Composer:
                 screen=answer_screen(capitalized(place.exercise.name), closing.words()),
             )
         closing.mark("routine_end")  # a moment for a sound cue (skill.coach.cues)
-        closing.say(
-            self.phrase("routine.finished", routine=place.routine.name),
-            self.counted("routine.days_this_week", finish.days_this_week),
-        )
+        closing.say(*self._routine_closing(place, finish))
         if finish.question is not None:
             closing.extend(finish.question)
             return Composed(
@@ -311,6 +314,21 @@ class Composer:
             screen=answer_screen(capitalized(place.routine.name), closing.words()),
             end_session=True,
         )
+
+    def _routine_closing(self, place: Place, finish: Finish) -> list[str]:
+        """The routine done (or a short session, with what it kept for later), the days this
+        week, and a routine set aside for this one."""
+        assert place.routine is not None
+        if finish.later:
+            later = capitalized(exercise_names(self.phrase, list(finish.later)))
+            done = self.phrase("routine.short_done", later=later)
+        else:
+            done = self.phrase("routine.finished", routine=place.routine.name)
+        days = ("routine.days_this_week", "routine.days_this_week_one")
+        out = [done, counted(self.phrase, days, finish.days_this_week, self.language)]
+        if finish.kept_routine is not None:
+            out.append(self.phrase("routine.routine_kept", routine=finish.kept_routine.name))
+        return out
 
     def set_variants(self, place: Place) -> Iterator[Composed]:
         """Every way the set at ``place`` can be spoken: with no opening or each of OPENINGS,
@@ -367,12 +385,9 @@ class Composer:
     def whats_left(self, current: Place, place: Place, *, spoken: bool) -> Composed:
         """ "How many more?": the exercises after this one and about how long the rest takes."""
         speech = Speech()
-        later = [s.exercise for s in place.routine.steps[place.step + 1 :]] if place.routine else []
+        later = [exercise for exercise, _ in place.steps[place.step + 1 :]]
         if later:
-            names = [
-                self.phrase("routine.what_exercise", exercise=self.catalog.exercises[e].name)
-                for e in later
-            ]
+            names = [self.phrase("routine.what_exercise", exercise=e.name) for e in later]
             speech.say(
                 self.phrase(
                     "routine.left_exercises_one" if len(names) == 1 else "routine.left_exercises",

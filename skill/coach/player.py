@@ -8,6 +8,11 @@ A position is (routine step, segment): each exercise is spoken in segments plann
 :func:`skill.coach.exercise_speech.plan_segments` for the user's pace, so "next" walks segment by
 segment, then exercise by exercise. A guided single exercise is a Progress with ``routine_id``
 None and ``exercise_id`` set: the same moves over one step.
+
+The user's :class:`Choices` shape what a routine is for them: the exercises they left out are not
+among its steps, and an exercise is counted with their own number of reps (within the source's
+range). Exercises skipped for this time (``Progress.skipped``) are not among its steps either; a
+saved place names its exercise, so it is found again when the steps around it change.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Mapping
 
 from skill.catalog.model import Catalog, Exercise, Pace, Routine
 from skill.coach.exercise_speech import (
@@ -24,9 +30,25 @@ from skill.coach.exercise_speech import (
     longest_phrases,
     plan_segments,
 )
-from skill.state import Progress
+from skill.state import Progress, UserState
 
 logger = logging.getLogger(__name__)
+
+Step = tuple[Exercise, int]  # an exercise and its reps per side
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Choices:
+    """What a user chose from now on: exercises left out of every routine, their own reps per
+    side by exercise, and whether the count waits for "ready"."""
+
+    left_out: frozenset[str] = frozenset()
+    reps: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    ready: bool = False
+
+    @classmethod
+    def of(cls, state: UserState) -> Choices:
+        return cls(frozenset(state.left_out), dict(state.reps), state.ready_mode)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -41,6 +63,8 @@ class Place:
     segments: tuple[Segment, ...]
     segment_index: int
     next_exercise: Exercise | None  # the routine's next exercise, if any
+    steps: tuple[Step, ...] = ()  # every step of what it is in, as the user does it
+    later: tuple[Exercise, ...] = ()  # what a short session keeps for later
 
     @property
     def segment(self) -> Segment:
@@ -66,24 +90,60 @@ def stamp(now: dt.datetime) -> str:
 class RoutinePlayer:
     """Moves through routines at one pace. Every move returns a new Progress."""
 
-    def __init__(self, catalog: Catalog, pace: Pace, language: str = "en") -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        pace: Pace,
+        language: str = "en",
+        choices: Choices | None = None,
+    ) -> None:
         self.catalog = catalog
         self.pace = pace
         self.language = language
+        self.choices = choices or Choices()
         # Segments are planned with the longest wording, so they fit whatever a turn says.
         self.longest = longest_phrases(catalog, language)
 
     @classmethod
-    def for_pace_id(cls, catalog: Catalog, pace_id: str, language: str = "en") -> RoutinePlayer:
+    def for_pace_id(
+        cls, catalog: Catalog, pace_id: str, language: str = "en", choices: Choices | None = None
+    ) -> RoutinePlayer:
         """The player for a pace a user's state names (the normal pace for one the catalog
         does not know)."""
-        return cls(catalog, catalog.rules.pace(pace_id), language)
+        return cls(catalog, catalog.rules.pace(pace_id), language, choices)
 
     # ---- what the user is doing --------------------------------------------------------------
 
     def voice(self, exercise: Exercise, reps: int, phrase: Phrase) -> ExerciseVoice:
         """What ``exercise`` says at this pace, in the words ``phrase`` gives."""
-        return ExerciseVoice(exercise, reps, self.pace.factor, phrase, self.language)
+        return ExerciseVoice(
+            exercise, reps, self.pace.factor, phrase, self.language, rate=self.pace.rate
+        )
+
+    def reps_for(self, exercise: Exercise, step_reps: int | None = None) -> int:
+        """Reps per side: the user's own count (kept within the source's range), else the
+        routine step's, else the exercise's."""
+        chosen = self.choices.reps.get(exercise.id)
+        if chosen is None:
+            return step_reps or exercise.reps.guided
+        return min(max(chosen, exercise.reps.lowest), exercise.reps.max)
+
+    def routine_steps(self, routine: Routine, skipped: tuple[str, ...] = ()) -> list[Step]:
+        """The routine as this user does it: without what they left out (and ``skipped``)."""
+        out = []
+        for step in routine.steps:
+            if step.exercise in self.choices.left_out or step.exercise in skipped:
+                continue
+            exercise = self.catalog.exercises[step.exercise]
+            out.append((exercise, self.reps_for(exercise, step.reps)))
+        return out
+
+    def left_out_of(self, routine: Routine) -> list[Exercise]:
+        """The routine's exercises this user left out, in its order."""
+        ids = dict.fromkeys(
+            s.exercise for s in routine.steps if s.exercise in self.choices.left_out
+        )
+        return [self.catalog.exercises[e] for e in ids]
 
     def segments(self, exercise: Exercise, reps: int) -> tuple[Segment, ...]:
         """How the exercise is cut into sets: one per side, at every pace."""
@@ -94,25 +154,33 @@ class RoutinePlayer:
         catalog no longer has it (content changed, or a corrupt record)."""
         if progress.routine_id is None:
             exercise = self.catalog.exercises.get(progress.exercise_id or "")
-            return [(exercise, exercise.reps.guided)] if exercise else None
+            return [(exercise, self.reps_for(exercise))] if exercise else None
         routine = self.catalog.routines.get(progress.routine_id)
         if routine is None:
             return None
-        out = []
-        for step in routine.steps:
-            exercise = self.catalog.exercises[step.exercise]
-            out.append((exercise, step.reps or exercise.reps.guided))
-        return out
+        return self.routine_steps(routine, tuple(progress.skipped))
+
+    @staticmethod
+    def _step_of(progress: Progress, steps: list[Step]) -> int:
+        """The step ``progress`` is at: its exercise's, when the steps around it changed (an
+        exercise left out or skipped since it was saved)."""
+        ids = [exercise.id for exercise, _ in steps]
+        if progress.exercise_id is None or progress.exercise_id not in ids:
+            return progress.step
+        if progress.step < len(ids) and ids[progress.step] == progress.exercise_id:
+            return progress.step
+        return ids.index(progress.exercise_id)
 
     def place(self, progress: Progress | None) -> Place | None:
         """Where ``progress`` points, or None if it points nowhere that exists."""
         if progress is None:
             return None
         steps = self.steps(progress)
-        if not steps or not 0 <= progress.step < len(steps):
+        step = self._step_of(progress, steps or [])
+        if not steps or not 0 <= step < len(steps):
             logger.warning("progress %s points at nothing in the catalog", progress)
             return None
-        exercise, reps = steps[progress.step]
+        exercise, reps = steps[step]
         if progress.routine_id is not None and progress.exercise_id not in (None, exercise.id):
             # The routine was edited since this was saved: that step is another exercise now.
             logger.warning("routine %s changed under saved progress", progress.routine_id)
@@ -121,47 +189,90 @@ class RoutinePlayer:
         if not segments:
             logger.warning("progress %s starts past the exercise's last rep", progress)
             return None
-        next_step = progress.step + 1
+        next_step = step + 1
         return Place(
             routine=self.catalog.routines.get(progress.routine_id or ""),
             exercise=exercise,
-            step=progress.step,
+            step=step,
             step_count=len(steps),
             reps=reps,
             segments=segments,
             # A plan can shrink if the content changed; the last segment is the nearest place.
             segment_index=min(progress.segment, len(segments) - 1),
             next_exercise=steps[next_step][0] if next_step < len(steps) else None,
+            steps=tuple(steps),
+            later=tuple(
+                self.catalog.exercises[e] for e in progress.later if e in self.catalog.exercises
+            ),
         )
 
     def remaining_seconds(self, place: Place) -> float:
         """About how long the rest of the routine (or exercise) runs from ``place``'s set on."""
         voice = self.voice(place.exercise, place.reps, self.longest)
         total = sum(voice.seconds(s) for s in place.segments[place.segment_index :])
-        routine = place.routine
-        if routine is None:
-            return total
-        return total + self._steps_seconds(routine, place.step + 1)
+        return total + self.steps_seconds(list(place.steps[place.step + 1 :]))
 
-    def estimated_seconds(self, routine: Routine) -> float:
+    def estimated_seconds(self, routine: Routine, skipped: tuple[str, ...] = ()) -> float:
         """About how long the routine's speech runs at this pace, every set of every step."""
-        return self._steps_seconds(routine, 0)
+        return self.steps_seconds(self.routine_steps(routine, skipped))
 
-    def _steps_seconds(self, routine: Routine, first_step: int) -> float:
-        total = 0.0
-        for step in routine.steps[first_step:]:
-            exercise = self.catalog.exercises[step.exercise]
-            reps = step.reps or exercise.reps.guided
-            voice = self.voice(exercise, reps, self.longest)
-            total += sum(voice.seconds(segment) for segment in self.segments(exercise, reps))
-        return total
+    def steps_seconds(self, steps: list[Step]) -> float:
+        """About how long ``steps`` run at this pace, every set of each."""
+        return sum(self.step_seconds(exercise, reps) for exercise, reps in steps)
+
+    def step_seconds(self, exercise: Exercise, reps: int) -> float:
+        voice = self.voice(exercise, reps, self.longest)
+        return sum(voice.seconds(segment) for segment in self.segments(exercise, reps))
 
     # ---- moves -------------------------------------------------------------------------------
 
-    def start_routine(self, routine_id: str, now: dt.datetime) -> Progress:
-        routine = self.catalog.routines[routine_id]
-        first = routine.steps[0].exercise
-        return Progress(routine_id=routine_id, exercise_id=first, updated_at=stamp(now))
+    def start_routine(
+        self, routine_id: str, now: dt.datetime, skipped: tuple[str, ...] = ()
+    ) -> Progress | None:
+        """The routine from its first step, without ``skipped``; None if nothing is left of it."""
+        steps = self.routine_steps(self.catalog.routines[routine_id], skipped)
+        if not steps:
+            return None
+        return Progress(
+            routine_id=routine_id,
+            exercise_id=steps[0][0].id,
+            updated_at=stamp(now),
+            skipped=list(skipped),
+        )
+
+    def without(self, progress: Progress, exercise_id: str, now: dt.datetime) -> Progress | None:
+        """``progress`` with ``exercise_id`` skipped this time: at the start of the next exercise
+        if it was the one at hand (None if it was the last), else where it was."""
+        if progress.routine_id is None:
+            return None if progress.exercise_id == exercise_id else progress
+        skipped = list(dict.fromkeys([*progress.skipped, exercise_id]))
+        return self.rebased(dataclasses.replace(progress, skipped=skipped), now)
+
+    def rebased(self, progress: Progress, now: dt.datetime) -> Progress | None:
+        """``progress`` after the routine's steps changed for this user (something left out or
+        skipped): at the same exercise if it is still there, else at the start of the next one
+        still there in the routine's order; None if none is."""
+        routine = self.catalog.routines.get(progress.routine_id or "")
+        if routine is None:
+            return progress
+        ids = [e.id for e, _ in self.routine_steps(routine, tuple(progress.skipped))]
+        if progress.exercise_id in ids:
+            return dataclasses.replace(progress, step=ids.index(progress.exercise_id))
+        order = [s.exercise for s in routine.steps]
+        start = order.index(progress.exercise_id) + 1 if progress.exercise_id in order else 0
+        following = next((e for e in order[start:] if e in ids), None)
+        if following is None:
+            return None
+        return dataclasses.replace(
+            progress,
+            exercise_id=following,
+            step=ids.index(following),
+            segment=0,
+            from_rep=0,
+            spoken_until="",
+            prepared=False,
+            updated_at=stamp(now),
+        )
 
     def start_exercise(self, exercise_id: str, now: dt.datetime) -> Progress:
         if exercise_id not in self.catalog.exercises:
@@ -238,7 +349,8 @@ class RoutinePlayer:
         return dataclasses.replace(progress, paused=True, updated_at=stamp(now))
 
     def resume(self, progress: Progress, now: dt.datetime) -> Progress:
-        return dataclasses.replace(progress, paused=False, updated_at=stamp(now))
+        """Going on after a break: a set prepared before it is prepared again."""
+        return dataclasses.replace(progress, paused=False, prepared=False, updated_at=stamp(now))
 
     def repace(self, progress: Progress, old: RoutinePlayer, now: dt.datetime) -> Progress:
         """The same set under this player's pace, to be taken again from the rep the old pace's
@@ -283,7 +395,9 @@ class RoutinePlayer:
             step=step,
             segment=segment,
             updated_at=stamp(now),
-            from_rep=progress.from_rep if step == progress.step else 0,
+            from_rep=progress.from_rep if step == self._step_of(progress, steps) else 0,
+            skipped=list(progress.skipped),
+            later=list(progress.later),
         )
 
     def _at_rep(self, progress: Progress, rep: int, now: dt.datetime) -> Progress:

@@ -17,8 +17,10 @@ from ask_sdk_model import Response
 
 from skill.catalog.model import Routine
 from skill.clock import effective_bedtime, hours_before_bedtime, is_near_bedtime
+from skill.coach.choice_words import ChoiceWords
 from skill.coach.compose import Composer, Finish
-from skill.coach.player import RoutinePlayer
+from skill.coach.exercise_speech import COUNT, PREPARE, WHOLE
+from skill.coach.player import Choices, RoutinePlayer
 from skill.handlers import reminders
 from skill.speech import Speech
 from skill.turn import Turn
@@ -105,12 +107,20 @@ def routine_for_now(turn: Turn) -> str:
 
 
 def player(turn: Turn) -> RoutinePlayer:
-    return RoutinePlayer.for_pace_id(turn.catalog, turn.state.pace, turn.language)
+    """The routine player at the user's pace, with the choices they made."""
+    return RoutinePlayer.for_pace_id(
+        turn.catalog, turn.state.pace, turn.language, Choices.of(turn.state)
+    )
 
 
 def composer(turn: Turn, coach: RoutinePlayer | None = None) -> Composer:
     """What this turn says, at the user's pace (or ``coach``'s) and in the turn's words."""
     return Composer(turn.catalog, coach or player(turn), turn.phrase, turn.language)
+
+
+def choice_words(turn: Turn, coach: RoutinePlayer | None = None) -> ChoiceWords:
+    """What this turn says about the user's choices (left out, reps, ready mode, pace, …)."""
+    return ChoiceWords(composer(turn, coach))
 
 
 # ---- steps both kinds of handler take ------------------------------------------------------------
@@ -129,37 +139,66 @@ def speak_place(
     if progress is None or place is None:
         return lost_place(turn)
     words = composer(turn, coach)
-    if place.is_last:
-        finish = _finish(turn, place.routine)
+    # In ready mode a set is said in two turns: its preparation, then after "ready" its count.
+    part = WHOLE
+    if coach.choices.ready:
+        part = COUNT if progress.prepared else PREPARE
+    if place.is_last and part != PREPARE:
+        finish = _finish(turn, place.routine, progress.later)
         return turn.send(
             turn.cued(
                 words.guided_set(
-                    place, opening, name_it=name_it, introduce=introduce, finish=finish
+                    place, opening, name_it=name_it, introduce=introduce, finish=finish, part=part
                 )
             )
         )
-    composed = turn.cued(words.guided_set(place, opening, name_it=name_it, introduce=introduce))
-    # The set is finished once its speech has run; a request before then interrupted it.
-    unpaused = dataclasses.replace(progress, paused=False)
-    turn.state.progress = coach.spoken(unpaused, turn.now, composed.set_seconds)
+    composed = turn.cued(
+        words.guided_set(place, opening, name_it=name_it, introduce=introduce, part=part)
+    )
+    unpaused = dataclasses.replace(progress, paused=False, prepared=part == PREPARE)
+    if part == PREPARE:
+        # Nothing is counted yet: the set is still to do, and waits for "ready".
+        turn.state.progress = dataclasses.replace(unpaused, spoken_until="")
+    else:
+        # The set is finished once its speech has run; a request before then interrupted it.
+        turn.state.progress = coach.spoken(unpaused, turn.now, composed.set_seconds)
     turn.session[GUIDING_KEY] = True
     return turn.send(composed)
 
 
-def _finish(turn: Turn, routine: Routine | None) -> Finish:
-    """The last set is spoken: forget the place, count the day, and ask the one-time reminder
-    question after a first routine."""
+def _finish(turn: Turn, routine: Routine | None, later: list[str] | None = None) -> Finish:
+    """The last set is spoken: forget the place (a short session keeps what it left for later;
+    a routine set aside for this one comes back), count the day (any finished routine or guided
+    exercise counts), and ask the one-time reminder question after a first routine."""
     turn.state.progress = None
     turn.session.pop(GUIDING_KEY, None)
-    if routine is None:
-        return Finish(kept_routine=restore_routine(turn))
     today = turn.now.date()
-    turn.state.record_completion(routine.id, today)
-    days = turn.state.days_this_week(routine.id, today)
+    if routine is None:
+        turn.state.record_exercise(today)
+        return Finish(kept_routine=restore_routine(turn))
+    later_names: tuple[str, ...] = ()
+    if later:
+        kept = [e for e in later if e in turn.catalog.exercises]
+        done = [s.exercise for s in routine.steps if s.exercise not in kept]
+        turn.state.record_exercise(today)
+        turn.state.progress = player(turn).start_routine(routine.id, turn.now, tuple(done))
+        if turn.state.progress is not None:
+            turn.state.progress.paused = True
+        later_names = tuple(turn.catalog.exercises[e].name for e in kept)
+    else:
+        turn.state.record_completion(routine.id, today)
+    kept_routine = restore_routine(turn) if turn.state.progress is None else None
+    days = turn.state.days_this_week(None, today)
     question = Speech()
     if reminders.offer_after_first_routine(turn, question):
-        return Finish(days, question=question, question_reprompt=reminders.offer_reprompt(turn))
-    return Finish(days)
+        return Finish(
+            days,
+            kept_routine=kept_routine,
+            question=question,
+            question_reprompt=reminders.offer_reprompt(turn),
+            later=later_names,
+        )
+    return Finish(days, kept_routine=kept_routine, later=later_names)
 
 
 def restore_routine(turn: Turn) -> Routine | None:
@@ -178,6 +217,21 @@ def lost_place(turn: Turn) -> Response:
     turn.state.progress = None
     turn.session.pop(GUIDING_KEY, None)
     return turn.send(composer(turn).lost_place())
+
+
+def nothing_left(turn: Turn, routine_id: str) -> Response:
+    """Every exercise of the routine is left out: say so, and offer another routine that still
+    has something in it."""
+    coach = player(turn)
+    routine = turn.catalog.routines[routine_id]
+    others = [
+        r for r in turn.catalog.routines.values() if r.id != routine_id and coach.routine_steps(r)
+    ]
+    left_out = coach.left_out_of(routine)
+    if others:
+        turn.make_offer(FRESH_OFFER, routine=others[0].id)
+    suggestion = others[0] if others else None
+    return turn.send(choice_words(turn, coach).nothing_left(routine, suggestion, left_out[0]))
 
 
 def nothing(turn: Turn, why: str) -> Response:

@@ -15,12 +15,14 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name
 from ask_sdk_model import Response
 
+from skill.catalog.model import Pace
 from skill.coach.player import Place, RoutinePlayer, faster, slower
 from skill.handlers.guiding import (
     ADVANCE_INTENTS,
     GUIDING_KEY,
     NAVIGATION_INTENTS,
     STOP_INTENTS,
+    choice_words,
     composer,
     cut_off,
     guiding,
@@ -31,6 +33,7 @@ from skill.handlers.guiding import (
     player,
     speak_place,
 )
+from skill.lookup import EXERCISE, lookup_for
 from skill.turn import Turn
 
 
@@ -78,15 +81,18 @@ class SkipExerciseHandler(AbstractRequestHandler):
         words = composer(turn, coach)
         wanted = turn.slot_id("exercise")
         skipped = turn.slot_id("skipped")
+        if skipped not in turn.catalog.exercises and turn.slot_value("skipped"):
+            # "skip the quad stretch when we get there": the exercise named among the words.
+            found = lookup_for(turn.catalog).find(turn.slot_value("skipped"), kinds=(EXERCISE,))
+            skipped = found.id if found else None
         if (
             skipped is not None
             and skipped in turn.catalog.exercises
             and skipped != place.exercise.id
         ):
-            name = turn.catalog.exercises[skipped].name
-            return turn.send(words.skip_refused(place, "later", name))
+            return _skip_ahead(turn, coach, skipped)
         if wanted is not None and wanted in turn.catalog.exercises and wanted != place.exercise.id:
-            steps = [step.exercise for step in place.routine.steps] if place.routine else []
+            steps = [exercise.id for exercise, _ in place.steps] if place.routine else []
             later = [i for i, e in enumerate(steps) if e == wanted and i > place.step]
             anywhere = later or [i for i, e in enumerate(steps) if e == wanted]
             if not anywhere:
@@ -101,6 +107,28 @@ class SkipExerciseHandler(AbstractRequestHandler):
             target = place.step + 1
         turn.state.progress = coach.step_start(progress, target, turn.now)
         return speak_place(turn, "skipping")
+
+
+def _skip_ahead(turn: Turn, coach: RoutinePlayer, exercise_id: str) -> Response:
+    """An exercise still to come, skipped this time: the routine goes on without it."""
+    exercise = turn.catalog.exercises[exercise_id]
+    progress = turn.state.progress
+    assert progress is not None, "the skip handler only runs with a place to skip from"
+    place = coach.place(progress)
+    if place is None:
+        return lost_place(turn)
+    in_routine = any(e.id == exercise_id for e, _ in place.steps)
+    if place.routine is None or not in_routine:
+        refused = composer(turn, coach).skip_refused(place, "not_in_routine", exercise.name)
+        return turn.send(refused)
+    cut_off(turn)
+    moved = coach.without(turn.state.progress or progress, exercise_id, turn.now)
+    turn.state.progress = moved
+    here = coach.place(coach.to_do(moved, turn.now)) if moved is not None else None
+    if here is None:
+        return lost_place(turn)
+    spoken = bool(moved and moved.spoken_until)
+    return turn.send(choice_words(turn, coach).skip_ahead([exercise], here, spoken=spoken))
 
 
 class PreviousHandler(AbstractRequestHandler):
@@ -293,30 +321,55 @@ class PaceHandler(AbstractRequestHandler):
         if new_pace is None:
             limit = composer(turn, old).pace_at_limit(slowing=slowing, guiding=guiding(turn))
             return turn.send(limit)
-        turn.state.pace = new_pace.id
-        coach = player(turn)
-        if not guiding(turn):
-            return turn.send(composer(turn, coach).pace_saved(slowing=slowing))
-        progress = turn.state.progress
-        assert progress is not None
-        if progress.spoken_until and not old.is_finished(progress, turn.now):
-            # Said during the set: take that set again at the new pace, from its first rep.
-            turn.state.progress = coach.repace(progress, old, turn.now)
-            return speak_place(turn, "slower_again" if slowing else "faster_again", name_it=True)
-        # Between sets: a finished set is never taken again; the new pace starts with the next.
-        old_place = old.place(progress)
-        if progress.spoken_until:
-            to_do = coach.repace_after(progress, old, turn.now)
-        else:
-            to_do = coach.repace(progress, old, turn.now)
-        place = coach.place(to_do)
-        if to_do is None or old_place is None or place is None:
-            return lost_place(turn)
-        turn.state.progress = to_do
-        moved_on = place.step != old_place.step
-        return turn.send(
-            composer(turn, coach).pace_from_next_set(place, slowing=slowing, moved_on=moved_on)
-        )
+        return change_pace(turn, old, new_pace)
+
+
+class NormalPaceHandler(AbstractRequestHandler):
+    """ "Normal pace", "the usual speed": back to the normal pace, remembered per user."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("NormalPaceIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        old = player(turn)
+        normal = turn.catalog.rules.normal_pace
+        if old.pace.id == normal.id:
+            place = old.place(turn.state.progress) if guiding(turn) else None
+            spoken = bool(turn.state.progress and turn.state.progress.spoken_until)
+            words = choice_words(turn, old)
+            return turn.send(words.normal_pace(changed=False, place=place, spoken=spoken))
+        return change_pace(turn, old, normal)
+
+
+def change_pace(turn: Turn, old: RoutinePlayer, new_pace: Pace) -> Response:
+    """A new pace, kept from now on. While guiding, a set still being spoken is taken again at
+    the new pace, from its first rep; between sets, the new pace starts with the next set."""
+    slowing = new_pace.factor > old.pace.factor
+    turn.state.pace = new_pace.id
+    coach = player(turn)
+    if not guiding(turn):
+        return turn.send(composer(turn, coach).pace_saved(slowing=slowing))
+    progress = turn.state.progress
+    assert progress is not None
+    if progress.spoken_until and not old.is_finished(progress, turn.now):
+        # Said during the set: take that set again at the new pace, from its first rep.
+        turn.state.progress = coach.repace(progress, old, turn.now)
+        return speak_place(turn, "slower_again" if slowing else "faster_again", name_it=True)
+    # Between sets: a finished set is never taken again; the new pace starts with the next.
+    old_place = old.place(progress)
+    if progress.spoken_until:
+        to_do = coach.repace_after(progress, old, turn.now)
+    else:
+        to_do = coach.repace(progress, old, turn.now)
+    place = coach.place(to_do)
+    if to_do is None or old_place is None or place is None:
+        return lost_place(turn)
+    turn.state.progress = to_do
+    moved_on = place.step != old_place.step
+    return turn.send(
+        composer(turn, coach).pace_from_next_set(place, slowing=slowing, moved_on=moved_on)
+    )
 
 
 class RepeatHandler(AbstractRequestHandler):

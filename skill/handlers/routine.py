@@ -17,6 +17,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
 
+from skill.coach.exercise_speech import spoken_number
 from skill.handlers.common import LaunchHandler
 from skill.handlers.guiding import (
     FRESH_OFFER,
@@ -26,6 +27,7 @@ from skill.handlers.guiding import (
     PENDING_START_KEY,
     RESUME_INTENTS,
     RESUME_OFFER,
+    choice_words,
     composer,
     guiding,
     hurt_today,
@@ -33,6 +35,7 @@ from skill.handlers.guiding import (
     lost_place,
     near_bedtime,
     nothing,
+    nothing_left,
     offer_kind,
     past_bedtime,
     player,
@@ -65,18 +68,34 @@ def _pain_check(turn: Turn, pending: str) -> Response:
     return turn.send(composer(turn).pain_check())
 
 
-def start_routine(turn: Turn, routine_id: str, *, anyway: bool = False) -> Response:
-    """Start a routine from its first exercise (after the pain check on a day something hurt,
-    and the bedtime check unless ``anyway`` or the routine is one its author marked as suiting
-    bedtime)."""
+def start_routine(
+    turn: Turn, routine_id: str, *, anyway: bool = False, skipped: tuple[str, ...] = ()
+) -> Response:
+    """Start a routine from its first exercise, as this user does it (without what they left
+    out, or ``skipped`` for a short session), after the pain check on a day something hurt, and
+    the bedtime check unless ``anyway`` or the routine is one its author marked as suiting
+    bedtime. Another routine under way keeps its place for later ("actually, let's do the
+    gentle strength one instead")."""
     if hurt_today(turn):
         return _pain_check(turn, f"routine:{routine_id}")
     suits_bedtime = turn.catalog.routines[routine_id].suits_bedtime
     if not anyway and not suits_bedtime and near_bedtime(turn):
         return _bedtime_warning(turn, f"routine:{routine_id}")
     turn.session.pop(PENDING_START_KEY, None)
-    turn.state.routine_place = None
-    turn.state.progress = player(turn).start_routine(routine_id, turn.now)
+    coach = player(turn)
+    started = coach.start_routine(routine_id, turn.now, skipped)
+    if started is None:
+        turn.session.pop(GUIDING_KEY, None)
+        return nothing_left(turn, routine_id)
+    if skipped:
+        started.later = list(skipped)
+    current = turn.state.progress
+    if current is not None and current.routine_id not in (None, routine_id):
+        aside = coach.interrupted(current, turn.now)
+        turn.state.routine_place = dataclasses.replace(aside, paused=True, prepared=False)
+    else:
+        turn.state.routine_place = None
+    turn.state.progress = started
     return speak_place(turn, introduce=True)
 
 
@@ -336,6 +355,37 @@ class ResumeHandler(AbstractRequestHandler):
         ):
             return _offer_comeback(turn)
         return resume(turn)
+
+
+class ShortSessionHandler(AbstractRequestHandler):
+    """ "I've only got five minutes", "just a quick one": the whole exercises of the routine for
+    now that fit, in order (a set is never cut short); the rest wait for later."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("ShortSessionIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        routine_id = routine_for_now(turn)
+        routine = turn.catalog.routines[routine_id]
+        coach = player(turn)
+        steps = coach.routine_steps(routine)
+        if not steps:
+            return nothing_left(turn, routine_id)
+        minutes = spoken_number(turn.slot_value("minutes")) or turn.catalog.rules.quick_minutes
+        room = minutes * 60
+        lengths = [(exercise.id, coach.step_seconds(exercise, reps)) for exercise, reps in steps]
+        chosen = []
+        for exercise_id, seconds in lengths:
+            if seconds <= room:
+                chosen.append(exercise_id)
+                room -= seconds
+        if not chosen:
+            shortest = min(seconds for _, seconds in lengths)
+            turn.make_offer("tip", topic="bedtime")
+            return turn.send(choice_words(turn, coach).none_fit(routine, shortest))
+        later = tuple(exercise_id for exercise_id, _ in lengths if exercise_id not in chosen)
+        return start_routine(turn, routine_id, skipped=later)
 
 
 class NothingToResumeHandler(AbstractRequestHandler):
