@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 LAUNCH_REQUEST = "LaunchRequest"
 TIME_TYPE = "AMAZON.TIME"
+NUMBER_TYPE = "AMAZON.NUMBER"
 MAX_SLOT_WORDS = 8
 # Free text (AMAZON.SearchQuery) takes a whole sentence after its carrier phrase.
 MAX_FREE_TEXT_WORDS = 24
@@ -252,6 +253,10 @@ class Resolver:
         if slot_type == TIME_TYPE:
             value = spoken_time(words)
             return SlotMatch(value or text, None), value is not None
+        if slot_type == NUMBER_TYPE:
+            # Alexa fills AMAZON.NUMBER only with a number, and sends it as digits ("eight" → "8").
+            number = _number(words)
+            return SlotMatch(str(number) if number is not None else text, None), number is not None
         if slot_type.startswith("AMAZON."):
             return SlotMatch(text, None), True
         table = self._values.get(slot_type, {})

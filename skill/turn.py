@@ -44,12 +44,19 @@ NIGHT_SUFFIX = "_night"  # a speech key's variant for the night ("common.fallbac
 NIGHT_CLOSE = "common.night_close"
 
 
-def is_night(clock: dt.time, bedtime: dt.time, ends: dt.time) -> bool:
-    """From ``bedtime`` until ``ends`` (local clock times), across midnight when bedtime is
-    before it."""
-    if bedtime <= ends:
-        return bedtime <= clock < ends
-    return clock >= bedtime or clock < ends
+def is_night(
+    clock: dt.time, bedtime: dt.time, ends: dt.time, longest: dt.timedelta = dt.timedelta(hours=9)
+) -> bool:
+    """From ``bedtime`` until ``ends`` (local clock times, across midnight when bedtime is before
+    it), and never for longer than ``longest`` after bedtime."""
+    day = 24 * 60
+
+    def minutes(t: dt.time) -> int:
+        return t.hour * 60 + t.minute
+
+    since_bedtime = (minutes(clock) - minutes(bedtime)) % day
+    until_ends = (minutes(ends) - minutes(bedtime)) % day
+    return since_bedtime < min(until_ends, longest.total_seconds() / 60)
 
 
 @dataclass
@@ -183,7 +190,8 @@ class Turn:
         if rules.night is None:
             return False
         bedtime = effective_bedtime(self.state.bedtime_time(), self.settings, rules.default_bedtime)
-        return is_night(self.now.time(), bedtime, rules.night.ends)
+        longest = dt.timedelta(hours=rules.night.longest_hours)
+        return is_night(self.now.time(), bedtime, rules.night.ends, longest)
 
     @property
     def cues_wanted(self) -> bool:
@@ -270,7 +278,8 @@ class Turn:
         kind = offer.get("kind") if isinstance(offer, dict) else None
         quiet = [p for p in speech.parts if getattr(p, "text", None) in self._quiet_said]
         slowed = Speech([p for p in speech.parts if p not in quiet], rate=night.rate)
-        if kind is not None and kind not in night.optional_offers:
+        requested = isinstance(offer, dict) and bool(offer.get("requested"))
+        if kind is not None and (kind not in night.optional_offers or requested):
             return slowed, _slower(reprompt, night.rate), end_session  # it must be answered
         if not quiet and kind is None:
             return slowed, _slower(reprompt, night.rate), end_session

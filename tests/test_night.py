@@ -18,6 +18,7 @@ from skill.builder import build_skill
 from skill.catalog.loader import default_catalog, load_catalog
 from skill.settings import Settings
 from skill.stores import MemoryAdapter
+from skill.turn import is_night
 from tests.conftest import NEW_YORK
 from tests.support import Conversation, store_record
 
@@ -145,3 +146,26 @@ def test_asked_to_relax_at_night_a_routine_that_suits_bedtime_is_named_then_the_
     assert response["shouldEndSession"] is True and "?" not in heard
     without = answer(NIGHTS[0], "can you help me relax my legs")["response"]
     assert "skip the stretches" in output_text(without["outputSpeech"]).lower()
+
+
+@pytest.mark.parametrize(
+    ("bedtime", "clock", "night"),
+    [
+        ("22:30", "23:30", True),
+        ("22:30", "04:50", True),
+        ("22:30", "05:10", False),
+        ("22:30", "19:00", False),
+        # A night shift's bedtime: the hours after it are night, not the whole day until 5 AM.
+        ("08:00", "10:00", True),
+        ("08:00", "16:30", True),
+        ("08:00", "17:30", False),
+        ("08:00", "23:00", False),
+    ],
+)
+def test_night_runs_from_bedtime_to_five_and_never_longer_than_a_nights_sleep(
+    catalog, bedtime, clock, night
+):
+    rules = catalog.rules.night
+    longest = dt.timedelta(hours=rules.longest_hours)
+    at = dt.time.fromisoformat(clock)
+    assert is_night(at, dt.time.fromisoformat(bedtime), rules.ends, longest) is night

@@ -321,6 +321,8 @@ class Night:
     rate: str
     quiet_keys: tuple[str, ...]
     optional_offers: tuple[str, ...]
+    # At most this long after bedtime: a night-shift worker's 8 AM bedtime is not night all day.
+    longest_hours: float = 9.0
 
 
 @dataclass(frozen=True, slots=True)

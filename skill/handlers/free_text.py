@@ -39,6 +39,7 @@ from skill.handlers.speaking import offer_kind_is
 from skill.handlers.tips import give_tip
 from skill.logsafe import clip
 from skill.lookup import ACTIVITY, EXERCISE, ROUTINE, TIP, Found, find, lookup_for
+from skill.reminder_words import read_clock_words
 from skill.speech import Speech
 from skill.turn import Turn
 from skill.understand import (
@@ -179,7 +180,9 @@ class FreeTextHandler(AbstractRequestHandler):
         name = getattr(intent, "name", None)
         if name == BEDTIME_SLOT[0]:
             slot = (getattr(intent, "slots", None) or {}).get(BEDTIME_SLOT[1])
-            return read_clock(getattr(slot, "value", None)) is None
+            value = getattr(slot, "value", None)
+            # Words that hold a clock time in any form ("22:30", "half ten") are a bedtime.
+            return read_clock(value) is None and read_clock_words(value) is None
         return name in FREE_TEXT_SLOTS
 
     def handle(self, handler_input: HandlerInput) -> Response:

@@ -333,7 +333,9 @@ def suggest_earlier(turn: Turn, plan: Plan) -> Response:
     earlier = reminders.earlier_clock(bed, rules)
     first = reminders.first_day(earlier, turn.now, plan.repeat, plan.days)
     suggestion = Plan(plan.routine_id, earlier, plan.repeat, first, plan.days, plan.interval)
-    turn.make_offer(REMINDER_OFFER, plan=suggestion.to_json())
+    # The user asked for this reminder: the earlier time is their question answered, so it is
+    # asked even at night, unlike the reminder offered unasked after a first routine.
+    turn.make_offer(REMINDER_OFFER, plan=suggestion.to_json(), requested=True)
     earlier_words = reminder_clock(turn, earlier)
     speech = turn.phrase(
         "reminders.too_close_to_bed",
