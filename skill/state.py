@@ -154,6 +154,7 @@ class UserState:
         self.ready_mode = False
         self.pace = "normal"
         self.bedtime = None
+        self.sounds = True
 
     def to_record(self) -> dict[str, Any]:
         """The record to store: every field, as plain JSON types."""

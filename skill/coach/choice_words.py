@@ -255,6 +255,7 @@ class ChoiceWords:
         ready: bool,
         pace_id: str,
         bedtime: str | None,
+        sounds: bool = True,
     ) -> Composed:
         """Every choice kept from now on, or that none is."""
         lines = []
@@ -278,6 +279,8 @@ class ChoiceWords:
             lines.append(self.phrase("routine.settings_pace", pace=self.pace_name(pace_id)))
         if bedtime:
             lines.append(self.phrase("routine.settings_bedtime", bedtime=bedtime))
+        if not sounds:
+            lines.append(self.phrase("routine.settings_no_sounds"))
         if not lines:
             return self._closed(Speech().say(self.phrase("routine.settings_none")), None)
         speech = Speech().say(self.phrase("routine.settings_intro"), *lines)

@@ -323,6 +323,7 @@ class SettingsHandler(AbstractRequestHandler):
                 ready=state.ready_mode,
                 pace_id=player(turn).pace.id,
                 bedtime=spoken_bedtime,
+                sounds=state.sounds,
             )
         )
 
