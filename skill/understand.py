@@ -33,7 +33,8 @@ from skill.lookup import ACTIVITY, EXERCISE, ROUTINE, TIP, Found, lookup_for, pl
 SAFETY, DOCTOR, SYMPTOMS = "safety", "doctor", "symptoms"
 THIS_EXERCISE = "this_exercise"
 START = "start"
-STEPS = (SAFETY, DOCTOR, SYMPTOMS, START, ACTIVITY, TIP, EXERCISE, THIS_EXERCISE)
+LEAVE_OUT = "leave_out"
+STEPS = (SAFETY, DOCTOR, SYMPTOMS, LEAVE_OUT, START, ACTIVITY, TIP, EXERCISE, THIS_EXERCISE)
 # Steps 4 to 6: the catalog kinds, in the order of the steps, and the step each one answers in.
 _CATALOG_KINDS = (ACTIVITY, TIP, EXERCISE, ROUTINE)
 _STEP_OF_KIND = {ACTIVITY: ACTIVITY, TIP: TIP, EXERCISE: EXERCISE, ROUTINE: EXERCISE}
@@ -81,6 +82,11 @@ def interpret(catalog: Catalog, text: str | None, *, guiding: bool = False) -> R
         found = lookup.find(text, kinds=(ACTIVITY,))
         if found is not None:
             return Reading(ACTIVITY, found.phrase, found=found)
+    # "I can't do lunges with my knee": an exercise to leave out, never one to start.
+    if heard := _heard(said, understanding.leave_out, negated, ()):
+        found = lookup.find(text, kinds=(EXERCISE,))
+        if found is not None:
+            return Reading(LEAVE_OUT, heard, found=found)
     # "Let's crack on with the stretches": a request to start a routine or an exercise (not
     # "can I start swimming"); mid-routine the routine's own words move it on.
     if not guiding and (heard := _heard(said, understanding.start, negated, ())):

@@ -48,6 +48,9 @@ EVERYDAY = yaml.safe_load((CONTENT_DIR / "everyday_activities.yaml").read_text()
         ("hot water bottles", "tip"),
         ("what causes restless legs", "tip"),
         ("the inner thigh one", "exercise"),
+        # An exercise someone can't do is one to leave out, never one to start.
+        ("I can't do lunges with my knee", "leave_out"),
+        ("I struggle with the bridge", "leave_out"),
     ],
 )
 def test_each_step_claims_its_words_in_order(catalog, words, step):

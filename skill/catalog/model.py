@@ -238,6 +238,7 @@ class Understanding:
     joints: tuple[str, ...] = ()  # "and then", "after that": where a second request begins
     how_to: tuple[str, ...] = ()  # "how do I do …": an exercise before an activity of that name
     any_tip: tuple[str, ...] = ()  # "give me a tip": a tip, when no topic is named
+    leave_out: tuple[str, ...] = ()  # "I can't do lunges": an exercise to leave out from now on
     start: tuple[str, ...] = ()  # "let's crack on with": a request to start …
     the_stretches: tuple[str, ...] = ()  # … the stretches in general, when no routine is named
 

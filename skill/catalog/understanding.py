@@ -64,6 +64,7 @@ class UnderstandingSchema(StrictSchema):
     joints = fields.Nested(_PhrasesSchema, load_default=None)
     how_to = fields.Nested(_PhrasesSchema, load_default=None)
     any_tip = fields.Nested(_PhrasesSchema, load_default=None)
+    leave_out = fields.Nested(_PhrasesSchema, load_default=None)
     start = fields.Nested(_PhrasesSchema, load_default=None)
     the_stretches = fields.Nested(_PhrasesSchema, load_default=None)
 
@@ -81,6 +82,7 @@ class UnderstandingSchema(StrictSchema):
             joints=tuple((data["joints"] or {}).get("phrases", ())),
             how_to=tuple((data["how_to"] or {}).get("phrases", ())),
             any_tip=tuple((data["any_tip"] or {}).get("phrases", ())),
+            leave_out=tuple((data["leave_out"] or {}).get("phrases", ())),
             start=tuple((data["start"] or {}).get("phrases", ())),
             the_stretches=tuple((data["the_stretches"] or {}).get("phrases", ())),
         )

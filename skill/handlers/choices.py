@@ -101,8 +101,6 @@ class LeaveOutHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
-        place, _ = guided_place(turn)
-        words = choice_words(turn)
         positions = POSITION_INTENTS.get(turn.intent_name or "")
         if positions is not None:
             matching = [e for e in turn.catalog.exercises.values() if e.position in positions]
@@ -111,13 +109,20 @@ class LeaveOutHandler(AbstractRequestHandler):
             if exercise is None:
                 return turn.send(composer(turn).unknown_exercise(turn.slot_value("exercise")))
             matching = [exercise]
-        if not matching:
-            return turn.send(words.nothing_to_leave_out(place))
-        new = [e for e in matching if e.id not in turn.state.left_out]
-        if not new:
-            return turn.send(words.already_left_out(matching, place))
-        turn.make_offer(LEAVE_OUT_OFFER, exercises=[e.id for e in new])
-        return turn.send(words.leave_out_confirm(new))
+        return ask_to_leave_out(turn, matching)
+
+
+def ask_to_leave_out(turn: Turn, matching: list[Exercise]) -> Response:
+    """Ask once whether to leave these exercises out of every routine from now on."""
+    place, _ = guided_place(turn)
+    words = choice_words(turn)
+    if not matching:
+        return turn.send(words.nothing_to_leave_out(place))
+    new = [e for e in matching if e.id not in turn.state.left_out]
+    if not new:
+        return turn.send(words.already_left_out(matching, place))
+    turn.make_offer(LEAVE_OUT_OFFER, exercises=[e.id for e in new])
+    return turn.send(words.leave_out_confirm(new))
 
 
 class LeaveOutAnswerHandler(AbstractRequestHandler):

@@ -32,6 +32,7 @@ from skill.handlers.answers import (
 from skill.handlers.aside import THEN_KEY, THEN_OFFER
 from skill.handlers.bedtime import bedtime_unclear
 from skill.handlers.care import PainHandler, SymptomsNowHandler
+from skill.handlers.choices import ask_to_leave_out
 from skill.handlers.exercises import about_this_exercise
 from skill.handlers.guiding import guiding, routine_for_now
 from skill.handlers.routine import start_guided_exercise, start_routine
@@ -44,6 +45,7 @@ from skill.speech import Speech
 from skill.turn import Turn
 from skill.understand import (
     DOCTOR,
+    LEAVE_OUT,
     SAFETY,
     START,
     SYMPTOMS,
@@ -125,6 +127,8 @@ def _answer(
         return about_this_exercise(turn)
     if reading.step == START:
         return _start_then_offer(turn, reading.found, _waiting(turn))
+    if reading.step == LEAVE_OUT and reading.found is not None:
+        return ask_to_leave_out(turn, [turn.catalog.exercises[reading.found.id]])
     if reading.step == DOCTOR and reading.topic is not None:
         asked = turn.intent_name != "SayingIntent"
         return medication_answer(turn, turn.catalog.tips[reading.topic], asked=asked)
