@@ -49,7 +49,7 @@ _SOUND_LIBRARY = r"^soundbank://soundlibrary/[a-z0-9_/]+$"  # hosted by Amazon: 
 
 class NightSchema(StrictSchema):
     ends = ClockTime(required=True)
-    longest_hours = fields.Float(required=True, validate=validate.Range(min=1, max=14))
+    longest_hours = fields.Float(load_default=9.0, validate=validate.Range(min=1, max=14))
     rate = fields.String(required=True, validate=validate.Regexp(_RATE, error="an SSML rate"))
     quiet_keys = fields.List(fields.String(validate=validate.Regexp(r"^[a-z_]+\.[a-z_]+$")))
     optional_offers = fields.List(fields.String(validate=validate.Regexp(ID_PATTERN)))
