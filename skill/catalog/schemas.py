@@ -97,6 +97,15 @@ class ClockTime(fields.Field[dt.time]):
             raise ValidationError(f"{exc}{hint}") from None
 
 
+def check_best_times(data: dict[str, Any], what: str) -> None:
+    """An allowed ``what`` (an activity, an intensity) has a best time of day; one that is not
+    allowed has none."""
+    if data.get("allowed") and not data.get("best_times"):
+        raise ValidationError(f"an allowed {what} needs at least one best time", "best_times")
+    if data.get("allowed") is False and data.get("best_times"):
+        raise ValidationError(f"an {what} that is not allowed has no best time", "best_times")
+
+
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -373,10 +382,7 @@ class ActivitySchema(StrictSchema):
 
     @validates_schema
     def allowed_has_times(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("allowed") and not data.get("best_times"):
-            raise ValidationError("an allowed activity needs at least one best time", "best_times")
-        if data.get("allowed") is False and data.get("best_times"):
-            raise ValidationError("an activity that is not allowed has no best time", "best_times")
+        check_best_times(data, "activity")
         if data.get("intensity") == "extreme" and data.get("allowed"):
             raise ValidationError("the sources advise against extreme exercise", "allowed")
 

@@ -19,7 +19,7 @@ from marshmallow import (
 )
 
 from skill.catalog.model import Activity, DoctorGroup, Source, Understanding
-from skill.catalog.schemas import StrictSchema
+from skill.catalog.schemas import StrictSchema, _day_parts_field, check_best_times
 
 # The Compendium's bands: light under 3 METs, moderate 3 to under 6, vigorous 6 or more.
 INTENSITY_BANDS = ("light", "moderate", "vigorous")
@@ -91,17 +91,14 @@ class UnderstandingSchema(StrictSchema):
 class _IntensitySchema(StrictSchema):
     below_met = fields.Float(load_default=None, validate=validate.Range(min=1, max=20))
     allowed = fields.Boolean(required=True)
-    best_times = fields.List(fields.String(), load_default=list)
+    best_times = _day_parts_field(load_default=list)
     about = fields.String(required=True, validate=validate.Length(min=3, max=300))
     limit = fields.String(load_default=None, validate=validate.Length(min=3, max=300))
     instead = fields.String(required=True, validate=validate.Length(min=3, max=300))
 
     @validates_schema
     def times_fit(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("allowed") and not data.get("best_times"):
-            raise ValidationError("an allowed intensity needs at least one best time", "best_times")
-        if data.get("allowed") is False and data.get("best_times"):
-            raise ValidationError("an intensity that is not allowed has no best time", "best_times")
+        check_best_times(data, "intensity")
 
 
 class _EverydaySchema(StrictSchema):
