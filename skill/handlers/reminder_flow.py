@@ -144,7 +144,7 @@ def confirm(turn: Turn, plan: Plan) -> Response:
     if reminders.near_bedtime(plan, bedtime(turn), rules):
         return suggest_earlier(turn, plan)
     when = when_words(turn, plan)
-    turn.make_offer(REMINDER_OFFER, plan=plan.to_json())
+    turn.make_offer(REMINDER_OFFER, plan=plan.to_json(), requested=True)
     sentence = turn.phrase("reminders.confirm", when=capitalized(when), what=what_words(turn, plan))
     tip = wind_down_tip(turn, plan)
     return turn.respond(
@@ -154,7 +154,7 @@ def confirm(turn: Turn, plan: Plan) -> Response:
 
 
 def ask_days(turn: Turn, plan: Plan, count: int) -> Response:
-    turn.make_offer(REMINDER_OFFER, plan=plan.to_json(), ask_days=count)
+    turn.make_offer(REMINDER_OFFER, plan=plan.to_json(), ask_days=count, requested=True)
     return turn.respond(
         turn.phrase(
             "reminders.ask_days",
