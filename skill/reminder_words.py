@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,8 +21,9 @@ from typing import Any
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from skill.coach.exercise_speech import SPOKEN_NUMBERS
+
 CONTENT = Path(__file__).resolve().parent / "content" / "reminder_words.yaml"
-NUMBERS = Path(__file__).resolve().parent / "coach" / "spoken_numbers.json"
 DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 PARTS = ("morning", "afternoon", "evening", "night")
 # AMAZON.TIME sends a part of the day alone as these codes.
@@ -106,14 +106,9 @@ def load_vocabulary(path: Path = CONTENT) -> dict[str, Any]:
 
 @functools.cache
 def vocabulary() -> dict[str, Any]:
-    """content/reminder_words.yaml, loaded once per process."""
+    """content/reminder_words.yaml, loaded once per process (on the first reminder turn, so a
+    Lambda that never sets a reminder never reads it); `rls-coach validate` checks it too."""
     return load_vocabulary()
-
-
-@functools.cache
-def _numbers() -> dict[tuple[str, ...], int]:
-    table = json.loads(NUMBERS.read_text(encoding="utf-8"))["en"]
-    return {tuple(words_of(word)): value for value, word in enumerate(table)}
 
 
 def words_of(text: str) -> list[str]:
@@ -124,6 +119,10 @@ def words_of(text: str) -> list[str]:
     text = re.sub(r"(\d)([a-z])", r"\1 \2", text)
     text = re.sub(r"[^a-z0-9':]+", " ", text)
     return [word.strip("'") for word in text.split() if word.strip("'")]
+
+
+# Spoken numbers as words ("twenty five" → 25), from the table the coach counts with.
+_NUMBERS = {tuple(words_of(word)): value for value, word in enumerate(SPOKEN_NUMBERS["en"])}
 
 
 def _split(phrases: Iterable[str]) -> list[tuple[str, ...]]:
@@ -204,7 +203,7 @@ class _Reader:
         if word.isdigit():
             return int(word), position + 1
         for size in (2, 1):
-            value = _numbers().get(tuple(self.words[position : position + size]))
+            value = _NUMBERS.get(tuple(self.words[position : position + size]))
             if value is not None and not any(self.used[position : position + size]):
                 return value, position + size
         return None

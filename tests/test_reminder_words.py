@@ -3,12 +3,14 @@ they name, and heard the same in every English locale."""
 
 from __future__ import annotations
 
+import shutil
 import uuid
 
 import pytest
 import yaml
 
 from skill.builder import build_skill
+from skill.catalog.loader import validate_content
 from skill.reminder_words import CONTENT, WordsError, load_vocabulary, vocabulary
 from tests.support import Conversation
 
@@ -56,3 +58,12 @@ def test_half_seven_is_half_past_seven_in_every_english_locale(
         assert "I've set it" in reply.text, words
         assert alexa_api.reminder_bodies()[-1]["trigger"]["scheduledTime"] == expected, words
         talk.intent("AMAZON.CancelIntent")
+
+
+def test_validate_names_a_mistake_in_the_reminder_words(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT.parent, content)
+    words = content / "reminder_words.yaml"
+    words.write_text(words.read_text(encoding="utf-8").replace("\nevery:", "\neveryy:", 1))
+    problems = [str(problem) for problem in validate_content(content)]
+    assert any(p.startswith("reminder_words.yaml") and "everyy" in p for p in problems), problems

@@ -291,6 +291,7 @@ def collect_errors(
     check_citations(sources, exercises, activities, tips, errors)
     check_everyday_source(sources, everyday_raw, errors)
     check_understanding(understanding, tips, errors)
+    _check_reminder_words(directory, errors)
     activities = {**activities, **everyday}
 
     if errors.errors or rules is None or phrasings is None:
@@ -316,6 +317,21 @@ def collect_errors(
         understanding=understanding,
     )
     return catalog, []
+
+
+def _check_reminder_words(directory: Path, errors: Collector) -> None:
+    """reminder_words.yaml is read on a first reminder turn (skill.reminder_words); checking it
+    here too means a mistake in it is named by `rls-coach validate`, not heard by a user."""
+    from skill.reminder_words import WordsError, load_vocabulary  # noqa: PLC0415 - content checks only
+
+    path = directory / "reminder_words.yaml"
+    if not path.is_file():
+        errors.add("reminder_words.yaml", (), "the file is missing")
+        return
+    try:
+        load_vocabulary(path)
+    except WordsError as exc:
+        errors.add("reminder_words.yaml", (), str(exc).removeprefix("reminder_words.yaml: "))
 
 
 def validate_content(directory: Path | str | None = None) -> list[ContentError]:
